@@ -1,0 +1,508 @@
+import secrets
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ffs_portal.validators import MOBILE_PATTERN, validate_mobile
+
+
+class Province(models.TextChoices):
+    BEIJING = "beijing", _("Beijing")
+    TIANJIN = "tianjin", _("Tianjin")
+    HEBEI = "hebei", _("Hebei")
+    SHANXI = "shanxi", _("Shanxi")
+    INNER_MONGOLIA = "inner_mongolia", _("Inner Mongolia")
+    LIAONING = "liaoning", _("Liaoning")
+    JILIN = "jilin", _("Jilin")
+    HEILONGJIANG = "heilongjiang", _("Heilongjiang")
+    SHANGHAI = "shanghai", _("Shanghai")
+    JIANGSU = "jiangsu", _("Jiangsu")
+    ZHEJIANG = "zhejiang", _("Zhejiang")
+    ANHUI = "anhui", _("Anhui")
+    FUJIAN = "fujian", _("Fujian")
+    JIANGXI = "jiangxi", _("Jiangxi")
+    SHANDONG = "shandong", _("Shandong")
+    HENAN = "henan", _("Henan")
+    HUBEI = "hubei", _("Hubei")
+    HUNAN = "hunan", _("Hunan")
+    GUANGDONG = "guangdong", _("Guangdong")
+    GUANGXI = "guangxi", _("Guangxi")
+    HAINAN = "hainan", _("Hainan")
+    CHONGQING = "chongqing", _("Chongqing")
+    SICHUAN = "sichuan", _("Sichuan")
+    GUIZHOU = "guizhou", _("Guizhou")
+    YUNNAN = "yunnan", _("Yunnan")
+    TIBET = "tibet", _("Tibet")
+    SHAANXI = "shaanxi", _("Shaanxi")
+    GANSU = "gansu", _("Gansu")
+    QINGHAI = "qinghai", _("Qinghai")
+    NINGXIA = "ningxia", _("Ningxia")
+    XINJIANG = "xinjiang", _("Xinjiang")
+    HONG_KONG = "hong_kong", _("Hong Kong")
+    MACAO = "macao", _("Macao")
+    TAIWAN = "taiwan", _("Taiwan")
+
+
+class Factory(models.Model):
+    """A toy factory taking part in the program."""
+
+    name = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    city = models.CharField(_("city"), max_length=100)
+    province = models.CharField(_("province"), max_length=20, choices=Province.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("factory")
+        verbose_name_plural = _("factories")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SiteKind(models.TextChoices):
+    FFS = "ffs", _("Family-Friendly Space")
+    ASC = "asc", _("After School Center")
+
+
+class Site(models.Model):
+    """One childcare space at a factory: a summer FFS or a year-round ASC."""
+
+    factory = models.ForeignKey(
+        Factory, verbose_name=_("factory"), on_delete=models.PROTECT, related_name="sites"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("program"), max_length=3, choices=SiteKind.choices)
+    capacity = models.PositiveIntegerField(_("capacity"))
+    min_age = models.PositiveSmallIntegerField(_("youngest age"), default=3)
+    max_age = models.PositiveSmallIntegerField(_("oldest age"), default=14)
+    address = models.CharField(_("where in the factory"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["factory__name", "name"]
+        constraints = [
+            models.CheckConstraint(name="site_capacity_positive", condition=Q(capacity__gt=0)),
+            models.CheckConstraint(name="site_age_range", condition=Q(min_age__lte=F("max_age"))),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class OpeningHours(models.Model):
+    """When a site is open on one weekday. A weekday without a row is a closed day."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "weekday"], name="one_opening_per_weekday"),
+            models.CheckConstraint(name="opens_before_closes", condition=Q(opens__lt=F("closes"))),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Room(models.Model):
+    """A room or age group inside a site; the tablet board groups children by it."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(_("name"), max_length=100)
+    min_age = models.PositiveSmallIntegerField(_("youngest age"))
+    max_age = models.PositiveSmallIntegerField(_("oldest age"))
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        ordering = ["min_age", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="room_name_unique_in_site"),
+            models.CheckConstraint(name="room_age_range", condition=Q(min_age__lte=F("max_age"))),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Term(models.Model):
+    """A period a site runs: an FFS summer or an ASC school year."""
+
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="terms"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+
+    class Meta:
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                name="term_ends_after_it_starts", condition=Q(ends_on__gte=F("starts_on"))
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def includes(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+class ClosedDay(models.Model):
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="closed_days")
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["term", "date"], name="closed_day_once_per_term"),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.reason}"
+
+
+def new_key():
+    return uuid.uuid4()
+
+
+class Family(models.Model):
+    """A household: one or two workers, their children and other adults."""
+
+    factory = models.ForeignKey(
+        Factory, verbose_name=_("factory"), on_delete=models.PROTECT, related_name="families"
+    )
+    # The opaque key used in URLs; neither names nor database ids appear there.
+    key = models.UUIDField(default=new_key, unique=True, editable=False)
+    hr_notes = models.TextField(_("HR notes"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("family")
+        verbose_name_plural = _("families")
+        indexes = [models.Index(fields=["factory", "-updated_at"])]
+
+    def __str__(self):
+        return str(self.key)
+
+
+class Worker(models.Model):
+    """A factory employee, the parent."""
+
+    factory = models.ForeignKey(
+        Factory, verbose_name=_("factory"), on_delete=models.PROTECT, related_name="workers"
+    )
+    family = models.ForeignKey(
+        Family, null=True, blank=True, on_delete=models.SET_NULL, related_name="workers"
+    )
+    employee_no = models.CharField(_("employee no."), max_length=30)
+    name = models.CharField(_("name"), max_length=50)
+    department = models.CharField(_("department / line"), max_length=100, blank=True)
+    shift = models.CharField(_("shift"), max_length=50, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=11, validators=[validate_mobile])
+    hukou_province = models.CharField(
+        _("home province (hukou)"), max_length=20, choices=Province.choices, blank=True
+    )
+    hire_date = models.DateField(_("hire date"), null=True, blank=True)
+    leave_date = models.DateField(_("leave date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("worker")
+        verbose_name_plural = _("workers")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["factory", "employee_no"], name="employee_no_unique_in_factory"
+            ),
+            models.CheckConstraint(
+                name="worker_mobile_format", condition=Q(mobile__regex=MOBILE_PATTERN)
+            ),
+            models.CheckConstraint(
+                name="worker_leaves_after_hire",
+                condition=Q(leave_date__isnull=True)
+                | Q(hire_date__isnull=True)
+                | Q(leave_date__gte=F("hire_date")),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Relation(models.TextChoices):
+    MOTHER = "mother", _("Mother")
+    FATHER = "father", _("Father")
+    GRANDMOTHER = "grandmother", _("Grandmother")
+    GRANDFATHER = "grandfather", _("Grandfather")
+    AUNT = "aunt", _("Aunt")
+    UNCLE = "uncle", _("Uncle")
+    SIBLING = "sibling", _("Adult sibling")
+    RELATIVE = "relative", _("Other relative")
+    NEIGHBOUR = "neighbour", _("Neighbour or family friend")
+    OTHER = "other", _("Other")
+
+
+def adult_photo_path(instance, filename):
+    return f"adults/{secrets.token_hex(16)}.jpg"
+
+
+def child_photo_path(instance, filename):
+    return f"children/{secrets.token_hex(16)}.jpg"
+
+
+class Adult(models.Model):
+    """An adult in a child's life other than the family's workers: a grandparent, a relative,
+    a neighbour, or someone who must not collect the child."""
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="adults")
+    name = models.CharField(_("name"), max_length=50)
+    relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices)
+    mobile = models.CharField(_("mobile"), max_length=11, blank=True, validators=[validate_mobile])
+    is_guardian = models.BooleanField(_("guardian"), default=False)
+    photo = models.ImageField(_("photo"), upload_to=adult_photo_path, blank=True)
+
+    class Meta:
+        verbose_name = _("adult")
+        verbose_name_plural = _("adults")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["family", "name"], name="adult_name_unique_in_family"),
+            models.CheckConstraint(
+                name="adult_mobile_format",
+                condition=Q(mobile="") | Q(mobile__regex=MOBILE_PATTERN),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Sex(models.TextChoices):
+    GIRL = "f", _("Girl")
+    BOY = "m", _("Boy")
+
+
+class LivesWith(models.TextChoices):
+    PARENTS = "parents", _("With the parents in the city")
+    GRANDPARENTS_VILLAGE = "grandparents_village", _("With grandparents in the home village")
+    RELATIVES_VILLAGE = "relatives_village", _("With other relatives in the home village")
+    ALONE_OR_BOARDING = "boarding", _("At a boarding school or alone")
+    OTHER = "other", _("Other")
+
+
+def new_card_token():
+    return secrets.token_urlsafe(16)
+
+
+class Child(models.Model):
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="children")
+    key = models.UUIDField(default=new_key, unique=True, editable=False)
+    # What the QR code on the child's card holds; can be replaced if a card is lost.
+    card_token = models.CharField(max_length=32, default=new_card_token, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    # Pinyin initials and full pinyin, lower case, for search on the tablet (wxm → 王小明).
+    name_initials = models.CharField(max_length=50, blank=True, editable=False)
+    name_pinyin = models.CharField(max_length=200, blank=True, editable=False)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    date_of_birth = models.DateField(_("date of birth"))
+    hukou_province = models.CharField(
+        _("hukou province"), max_length=20, choices=Province.choices, blank=True
+    )
+    lives_with = models.CharField(
+        _("usually lives"), max_length=30, choices=LivesWith.choices, blank=True
+    )
+    school = models.CharField(_("school"), max_length=100, blank=True)
+    grade = models.CharField(_("grade"), max_length=30, blank=True)
+    arrival_date = models.DateField(_("arrives for the summer"), null=True, blank=True)
+    departure_date = models.DateField(_("leaves after the summer"), null=True, blank=True)
+    allergies = models.CharField(_("allergies"), max_length=300, blank=True)
+    medical_notes = models.TextField(_("medical notes"), blank=True)
+    emergency_contact_name = models.CharField(_("emergency contact"), max_length=50, blank=True)
+    emergency_contact_mobile = models.CharField(
+        _("emergency contact mobile"), max_length=11, blank=True, validators=[validate_mobile]
+    )
+    photo = models.ImageField(_("photo"), upload_to=child_photo_path, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("child")
+        verbose_name_plural = _("children")
+        ordering = ["date_of_birth"]
+        constraints = [
+            models.CheckConstraint(
+                name="child_leaves_after_arrival",
+                condition=Q(departure_date__isnull=True)
+                | Q(arrival_date__isnull=True)
+                | Q(departure_date__gte=F("arrival_date")),
+            ),
+            models.CheckConstraint(
+                name="child_emergency_mobile_format",
+                condition=Q(emergency_contact_mobile="")
+                | Q(emergency_contact_mobile__regex=MOBILE_PATTERN),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class PickupPermission(models.Model):
+    """Whether an adult may collect a child. One row per child and adult, so nobody can be
+    on both the allowed and the not-allowed list."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="pickups")
+    adult = models.ForeignKey(Adult, on_delete=models.CASCADE, related_name="pickups")
+    allowed = models.BooleanField(_("may collect"), default=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("pickup permission")
+        verbose_name_plural = _("pickup permissions")
+        constraints = [
+            models.UniqueConstraint(fields=["child", "adult"], name="one_pickup_rule_per_adult"),
+            models.CheckConstraint(
+                name="pickup_valid_range",
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=F("valid_from")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.adult} → {self.child}"
+
+    def is_valid_on(self, day: date) -> bool:
+        return (
+            self.allowed
+            and (self.valid_from is None or self.valid_from <= day)
+            and (self.valid_to is None or day <= self.valid_to)
+        )
+
+
+CONSENT_TEXT_VERSION = "2026-1"
+
+
+class Consent(models.Model):
+    """A guardian's separate consent to process a child's personal information (PIPL)."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="consents")
+    given_by = models.CharField(_("given by"), max_length=50)
+    given_by_relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices)
+    text_version = models.CharField(_("consent text version"), max_length=20)
+    covers_care = models.BooleanField(_("care in the space"), default=True)
+    covers_photos = models.BooleanField(_("photos"), default=False)
+    covers_reporting = models.BooleanField(_("aggregated reporting to sponsors"), default=False)
+    given_on = models.DateField(_("signed on"))
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_active_consent_per_child",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.child} · {self.text_version}"
+
+    @property
+    def is_active(self):
+        return self.withdrawn_at is None
+
+
+class EnrollmentStatus(models.TextChoices):
+    APPLIED = "applied", _("Applied")
+    ENROLLED = "enrolled", _("Enrolled")
+    WAITLISTED = "waitlisted", _("Waitlisted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    COMPLETED = "completed", _("Completed")
+
+
+ACTIVE_ENROLLMENT_STATUSES = [
+    EnrollmentStatus.APPLIED,
+    EnrollmentStatus.ENROLLED,
+    EnrollmentStatus.WAITLISTED,
+]
+
+
+class Enrollment(models.Model):
+    """A child's place in a term at a site."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="enrollments")
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="enrollments")
+    status = models.CharField(
+        _("status"), max_length=12, choices=EnrollmentStatus.choices, default="applied"
+    )
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL)
+    # Waitlist order: first come, first offered.
+    applied_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    key = models.UUIDField(default=new_key, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        ordering = ["applied_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "term"],
+                condition=Q(status__in=["applied", "enrolled", "waitlisted"]),
+                name="one_active_enrollment_per_child_per_term",
+            ),
+        ]
+        indexes = [models.Index(fields=["term", "status"])]
+
+    def __str__(self):
+        return f"{self.child} · {self.term}"

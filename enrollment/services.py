@@ -1,0 +1,384 @@
+"""Every write to families, children, consent and enrolment. Each service is one
+transaction and writes its audit entry inside it."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enrollment import names
+from enrollment.models import (
+    ACTIVE_ENROLLMENT_STATUSES,
+    Adult,
+    Child,
+    Consent,
+    Enrollment,
+    EnrollmentStatus,
+    Factory,
+    Family,
+    PickupPermission,
+    Term,
+    Worker,
+)
+from ffs_portal import audit
+
+MAX_WORKERS_PER_FAMILY = 2
+
+
+def _touch(family: Family) -> None:
+    family.updated_at = timezone.now()
+    family.save(update_fields=["updated_at"])
+
+
+def _changed_fields(instance, fields: dict) -> list[str]:
+    changed = []
+    for field, value in fields.items():
+        if getattr(instance, field) != value:
+            setattr(instance, field, value)
+            changed.append(field)
+    return changed
+
+
+@transaction.atomic
+def family_create(*, factory: Factory, by, hr_notes: str = "") -> Family:
+    family = Family.objects.create(factory=factory, hr_notes=hr_notes)
+    audit.record(actor=by, action="family.created", family=family)
+    return family
+
+
+@transaction.atomic
+def worker_save(*, family: Family, by, worker: Worker | None = None, **fields) -> Worker:
+    """Add a worker (a parent employed by the factory) to a family, or change one."""
+    if worker is None:
+        if family.workers.count() >= MAX_WORKERS_PER_FAMILY:
+            raise ValidationError(
+                _("A family has at most two workers. Add other adults as relatives instead.")
+            )
+        employee_no = fields.get("employee_no", "")
+        if Worker.objects.filter(factory=family.factory, employee_no=employee_no).exists():
+            raise ValidationError(
+                {
+                    "employee_no": _("Employee no. %(no)s is already registered in this factory.")
+                    % {"no": employee_no}
+                }
+            )
+        worker = Worker(factory=family.factory, family=family)
+        _changed_fields(worker, fields)
+        worker.full_clean()
+        worker.save()
+        audit.record(actor=by, action="worker.created", family=family)
+    else:
+        changed = _changed_fields(worker, fields)
+        if "employee_no" in changed and (
+            Worker.objects.filter(factory=worker.factory, employee_no=worker.employee_no)
+            .exclude(pk=worker.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {
+                    "employee_no": _("Employee no. %(no)s is already registered in this factory.")
+                    % {"no": worker.employee_no}
+                }
+            )
+        worker.full_clean()
+        worker.save()
+        audit.record(actor=by, action="worker.changed", family=family, fields=changed)
+    _touch(family)
+    return worker
+
+
+def check_date_of_birth(born: date, today: date | None = None) -> None:
+    today = today or timezone.localdate()
+    if born > today:
+        raise ValidationError({"date_of_birth": _("The date of birth is in the future.")})
+    if today.year - born.year > 18:
+        raise ValidationError(
+            {"date_of_birth": _("This child would be over 18. Check the year of birth.")}
+        )
+
+
+@transaction.atomic
+def child_save(*, family: Family, by, child: Child | None = None, **fields) -> Child:
+    """Register a child in a family, or change a child's record."""
+    if "date_of_birth" in fields:
+        check_date_of_birth(fields["date_of_birth"])
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+    creating = child is None
+    if creating:
+        child = Child(family=family)
+    changed = _changed_fields(child, fields)
+    child.name_initials = names.initials(child.name)
+    child.name_pinyin = names.full_pinyin(child.name)
+    child.updated_at = timezone.now()
+    child.full_clean(exclude=["family"])
+    child.save()
+    if creating:
+        audit.record(actor=by, action="child.created", child=child)
+    else:
+        # Field names only: the audit trail must not copy medical notes or hukou.
+        audit.record(actor=by, action="child.changed", child=child, fields=changed)
+    _touch(family)
+    return child
+
+
+@transaction.atomic
+def adult_save(*, family: Family, by, adult: Adult | None = None, **fields) -> Adult:
+    """Add or change an adult known to the family (grandparent, relative, neighbour…)."""
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+    creating = adult is None
+    if creating:
+        adult = Adult(family=family)
+    changed = _changed_fields(adult, fields)
+    clash = Adult.objects.filter(family=family, name=adult.name).exclude(pk=adult.pk)
+    if clash.exists():
+        raise ValidationError(
+            {"name": _("%(name)s is already listed in this family.") % {"name": adult.name}}
+        )
+    adult.full_clean(exclude=["family"])
+    adult.save()
+    audit.record(
+        actor=by,
+        action="adult.created" if creating else "adult.changed",
+        family=family,
+        fields=changed,
+    )
+    _touch(family)
+    return adult
+
+
+@transaction.atomic
+def pickup_set(
+    *,
+    child: Child,
+    adult: Adult,
+    allowed: bool,
+    by,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    note: str = "",
+) -> PickupPermission:
+    """Say whether ``adult`` may collect ``child``. One rule per child and adult: moving an
+    adult from one list to the other replaces the rule."""
+    if adult.family_id != child.family_id:
+        raise ValidationError(_("This adult belongs to another family."))
+    if valid_from and valid_to and valid_to < valid_from:
+        raise ValidationError({"valid_to": _("The end date is before the start date.")})
+    permission, created = PickupPermission.objects.select_for_update().get_or_create(
+        child=child,
+        adult=adult,
+        defaults={"allowed": allowed, "valid_from": valid_from, "valid_to": valid_to, "note": note},
+    )
+    if not created:
+        permission.allowed = allowed
+        permission.valid_from = valid_from
+        permission.valid_to = valid_to
+        permission.note = note
+        permission.save(update_fields=["allowed", "valid_from", "valid_to", "note"])
+    audit.record(
+        actor=by,
+        action="pickup.allowed" if allowed else "pickup.not_allowed",
+        child=child,
+        adult=adult.name,
+    )
+    _touch(child.family)
+    return permission
+
+
+@transaction.atomic
+def pickup_remove(*, permission: PickupPermission, by) -> None:
+    child = permission.child
+    audit.record(actor=by, action="pickup.removed", child=child, adult=permission.adult.name)
+    permission.delete()
+    _touch(child.family)
+
+
+def has_pickup_adult(child: Child, on: date) -> bool:
+    """True when someone may collect the child: a worker of the family or an allowed adult."""
+    if child.family.workers.exists():
+        return True
+    return any(p.is_valid_on(on) for p in child.pickups.all())
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    child: Child,
+    given_by: str,
+    given_by_relation: str,
+    given_on: date,
+    by,
+    covers_care: bool = True,
+    covers_photos: bool = False,
+    covers_reporting: bool = False,
+    text_version: str,
+) -> Consent:
+    """Record a guardian's consent; a consent already on file is replaced (kept as history)."""
+    if given_on > timezone.localdate():
+        raise ValidationError({"given_on": _("The consent cannot be signed in the future.")})
+    if not covers_care:
+        raise ValidationError(
+            {"covers_care": _("Consent to care is required for a child to join a space.")}
+        )
+    now = timezone.now()
+    Consent.objects.filter(child=child, withdrawn_at__isnull=True).update(
+        withdrawn_at=now, withdrawn_by=by
+    )
+    consent = Consent.objects.create(
+        child=child,
+        given_by=given_by.strip(),
+        given_by_relation=given_by_relation,
+        given_on=given_on,
+        covers_care=covers_care,
+        covers_photos=covers_photos,
+        covers_reporting=covers_reporting,
+        text_version=text_version,
+        recorded_by=by,
+    )
+    if not covers_photos and child.photo:
+        child.photo.delete(save=False)
+        child.photo = ""
+        child.save(update_fields=["photo"])
+    audit.record(actor=by, action="consent.recorded", child=child, version=text_version)
+    _touch(child.family)
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, consent: Consent, by) -> list[Enrollment]:
+    """Withdraw consent. Without consent a child cannot be cared for, so the child's active
+    enrolments are withdrawn too (freeing their places). Returns those enrolments."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.withdrawn_at is not None:
+        return []
+    consent.withdrawn_at = timezone.now()
+    consent.withdrawn_by = by
+    consent.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    child = consent.child
+    if child.photo:
+        child.photo.delete(save=False)
+        child.photo = ""
+        child.save(update_fields=["photo"])
+    audit.record(actor=by, action="consent.withdrawn", child=child)
+    withdrawn = []
+    for enrollment in Enrollment.objects.filter(child=child, status__in=ACTIVE_ENROLLMENT_STATUSES):
+        enrollment_withdraw(enrollment=enrollment, by=by)
+        withdrawn.append(enrollment)
+    return withdrawn
+
+
+def active_consent(child: Child) -> Consent | None:
+    return child.consents.filter(withdrawn_at__isnull=True).first()
+
+
+def _enrollment_problems(child: Child, term: Term) -> list[str]:
+    site = term.site
+    problems = []
+    if active_consent(child) is None:
+        problems.append(_("There is no guardian consent on file for %(child)s. Record it first."))
+    if not has_pickup_adult(child, term.starts_on):
+        problems.append(
+            _("Nobody may collect %(child)s yet. Add a worker or an adult who may collect.")
+        )
+    age = child.age_on(term.starts_on)
+    if not site.min_age <= age <= site.max_age:
+        problems.append(
+            _(
+                "%(child)s will be %(age)s on the first day of the term; %(site)s takes "
+                "children aged %(min)s to %(max)s."
+            )
+        )
+    if term.ends_on < timezone.localdate():
+        problems.append(_("This term is over."))
+    if Enrollment.objects.filter(
+        child=child, term=term, status__in=ACTIVE_ENROLLMENT_STATUSES
+    ).exists():
+        problems.append(_("%(child)s already has a place or a waitlist entry in this term."))
+    facts = {
+        "child": child.name,
+        "age": age,
+        "site": site.name,
+        "min": site.min_age,
+        "max": site.max_age,
+    }
+    return [problem % facts for problem in problems]
+
+
+@transaction.atomic
+def enrollment_apply(*, child: Child, term: Term, by) -> Enrollment:
+    """Enrol a child in a term; a full term puts the child on its waitlist, in order."""
+    if term.site.factory_id != child.family.factory_id:
+        raise ValidationError(_("This term belongs to another factory's site."))
+    # Lock the term: two HR staff enrolling into the last place get one place, one waitlist.
+    term = Term.objects.select_for_update().select_related("site").get(pk=term.pk)
+    problems = _enrollment_problems(child, term)
+    if problems:
+        raise ValidationError(problems)
+    enrolled = term.enrollments.filter(status=EnrollmentStatus.ENROLLED).count()
+    status = (
+        EnrollmentStatus.ENROLLED if enrolled < term.site.capacity else EnrollmentStatus.WAITLISTED
+    )
+    enrollment = Enrollment.objects.create(child=child, term=term, status=status)
+    audit.record(actor=by, action=f"enrollment.{status}", child=child, term=term.name)
+    _touch(child.family)
+    return enrollment
+
+
+def _set_status(enrollment: Enrollment, status: str, by) -> None:
+    enrollment.status = status
+    enrollment.status_changed_at = timezone.now()
+    enrollment.save(update_fields=["status", "status_changed_at"])
+    audit.record(
+        actor=by, action=f"enrollment.{status}", child=enrollment.child, term=enrollment.term.name
+    )
+    _touch(enrollment.child.family)
+
+
+@transaction.atomic
+def enrollment_withdraw(*, enrollment: Enrollment, by) -> Enrollment | None:
+    """Withdraw a child from a term. A place freed goes to the first child on the waitlist,
+    who is returned (or None)."""
+    Term.objects.select_for_update().get(pk=enrollment.term_id)
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status not in ACTIVE_ENROLLMENT_STATUSES:
+        raise ValidationError(_("This enrolment is already closed."))
+    freed_place = enrollment.status == EnrollmentStatus.ENROLLED
+    _set_status(enrollment, EnrollmentStatus.WITHDRAWN, by)
+    if not freed_place:
+        return None
+    return _fill_places(enrollment.term, by)
+
+
+def _fill_places(term: Term, by) -> Enrollment | None:
+    """Move children from the waitlist into free places, first come first served."""
+    promoted = None
+    enrolled = term.enrollments.filter(status=EnrollmentStatus.ENROLLED).count()
+    waiting = term.enrollments.filter(status=EnrollmentStatus.WAITLISTED).select_related(
+        "child__family"
+    )
+    for candidate in waiting.order_by("applied_at", "id")[: max(term.site.capacity - enrolled, 0)]:
+        _set_status(candidate, EnrollmentStatus.ENROLLED, by)
+        promoted = promoted or candidate
+    return promoted
+
+
+@transaction.atomic
+def enrollment_promote(*, enrollment: Enrollment, by) -> Enrollment:
+    """Give a waitlisted child a place now (HR's choice, e.g. a sibling), if one is free."""
+    term = Term.objects.select_for_update().select_related("site").get(pk=enrollment.term_id)
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status not in (EnrollmentStatus.WAITLISTED, EnrollmentStatus.APPLIED):
+        raise ValidationError(_("Only a child on the waitlist can be given a place."))
+    if term.enrollments.filter(status=EnrollmentStatus.ENROLLED).count() >= term.site.capacity:
+        raise ValidationError(
+            _(
+                "%(site)s is full for this term (%(capacity)s places). Withdraw a child first or "
+                "ask the coordinator to raise the capacity."
+            )
+            % {"site": term.site.name, "capacity": term.site.capacity}
+        )
+    _set_status(enrollment, EnrollmentStatus.ENROLLED, by)
+    return enrollment

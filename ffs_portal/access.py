@@ -1,0 +1,159 @@
+"""Who may see and do what: the one place that scopes data by factory and site.
+
+Views never filter by factory or site themselves. They ask this module for a scoped
+queryset (``scoped``) or an object (``get_scoped_or_404``); an object outside the user's
+factories or sites is a 404, exactly like one that does not exist.
+"""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from ffs_portal.models import Role
+
+# What each role may do. Views declare the capability they need with @requires.
+MANAGE_FAMILIES = "manage_families"  # register families, consent, enrolment, import, cards
+VIEW_FAMILIES = "view_families"  # read family pages and their history
+USE_BOARD = "use_board"  # tablet: today's children, check-in and check-out
+LEAD_SITE = "lead_site"  # review incidents, manage the site's staff and rota
+VIEW_DASHBOARD = "view_dashboard"  # figures for the factories or sites one oversees
+MANAGE_PROGRAM = "manage_program"  # factories, sites, terms, ratio rules
+
+ROLE_CAPABILITIES = {
+    Role.HR: {MANAGE_FAMILIES, VIEW_FAMILIES, VIEW_DASHBOARD},
+    Role.CHILDCARE: {USE_BOARD},
+    Role.SITE_LEAD: {USE_BOARD, LEAD_SITE, VIEW_DASHBOARD},
+    Role.COORDINATOR: {VIEW_FAMILIES, VIEW_DASHBOARD, MANAGE_PROGRAM},
+    Role.ADMIN: {
+        MANAGE_FAMILIES,
+        VIEW_FAMILIES,
+        USE_BOARD,
+        LEAD_SITE,
+        VIEW_DASHBOARD,
+        MANAGE_PROGRAM,
+    },
+}
+
+
+def can(user, capability: str) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return capability in ROLE_CAPABILITIES.get(user.role, set())
+
+
+def requires(capability: str):
+    """View decorator: the signed-in user's role must grant ``capability`` (else 403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not can(request.user, capability):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _is_site_bound(user) -> bool:
+    return user.role in (Role.CHILDCARE, Role.SITE_LEAD)
+
+
+def factory_ids(user):
+    """The ids of the factories whose data the user may see, as a queryset."""
+    from enrollment.models import Factory, Site
+
+    if not user.is_authenticated:
+        return Factory.objects.none().values("pk")
+    if user.role == Role.ADMIN or (user.role == Role.COORDINATOR and user.all_factories):
+        return Factory.objects.values("pk")
+    if user.role == Role.COORDINATOR:
+        return user.factories.values("pk")
+    if user.role == Role.HR:
+        return Factory.objects.filter(pk=user.factory_id).values("pk")
+    if _is_site_bound(user):
+        return Site.objects.filter(users=user).values("factory")
+    return Factory.objects.none().values("pk")
+
+
+def site_ids(user):
+    """The ids of the sites whose data the user may see, as a queryset."""
+    from enrollment.models import Site
+
+    if _is_site_bound(user):
+        return Site.objects.filter(users=user).values("pk")
+    return Site.objects.filter(factory__in=factory_ids(user)).values("pk")
+
+
+def _child_rule(user):
+    from enrollment.models import ACTIVE_ENROLLMENT_STATUSES, Enrollment
+
+    if _is_site_bound(user):
+        enrolled_here = Enrollment.objects.filter(
+            term__site__in=site_ids(user), status__in=ACTIVE_ENROLLMENT_STATUSES
+        ).values("child")
+        return Q(pk__in=enrolled_here)
+    return Q(family__factory__in=factory_ids(user))
+
+
+def _by_factory(path):
+    def rule(user):
+        # Childcare workers and site leads see children, never families or HR records.
+        if _is_site_bound(user):
+            return Q(pk__in=[])
+        return Q(**{f"{path}__in": factory_ids(user)})
+
+    return rule
+
+
+def _by_site(path):
+    return lambda user: Q(**{f"{path}__in": site_ids(user)})
+
+
+def _rules():
+    from enrollment import models as enrollment
+
+    return {
+        enrollment.Factory: lambda user: Q(pk__in=factory_ids(user)),
+        enrollment.Site: _by_site("pk"),
+        enrollment.Term: _by_site("site"),
+        enrollment.Room: _by_site("site"),
+        enrollment.Family: _by_factory("factory"),
+        enrollment.Worker: _by_factory("factory"),
+        enrollment.Adult: _by_factory("family__factory"),
+        enrollment.Consent: _by_factory("child__family__factory"),
+        enrollment.PickupPermission: _by_factory("child__family__factory"),
+        enrollment.Child: _child_rule,
+        enrollment.Enrollment: lambda user: (
+            Q(term__site__in=site_ids(user))
+            if _is_site_bound(user)
+            else Q(child__family__factory__in=factory_ids(user))
+        ),
+    }
+
+
+_RULES = None
+
+
+def scoped(user, model_or_queryset) -> QuerySet:
+    """The rows of a model (or of a queryset) that ``user`` may see."""
+    global _RULES
+    if _RULES is None:
+        _RULES = _rules()
+    if isinstance(model_or_queryset, QuerySet):
+        queryset = model_or_queryset
+    else:
+        queryset = model_or_queryset._default_manager.all()
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    rule = _RULES.get(queryset.model)
+    if rule is None:
+        raise LookupError(f"{queryset.model.__name__} has no access rule in ffs_portal.access")
+    return queryset.filter(rule(user))
+
+
+def get_scoped_or_404(user, model_or_queryset, **lookup) -> Model:
+    return get_object_or_404(scoped(user, model_or_queryset), **lookup)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    name = "ffs_portal"
+    verbose_name = _("FFS Portal")
+
+    def ready(self):
+        from ffs_portal.celery import ensure_local_folders
+
+        ensure_local_folders()

@@ -1,0 +1,270 @@
+"""Demo data: two factories, a summer FFS and a year-round ASC, families, a user per role.
+
+Running it twice changes nothing the second time.
+"""
+
+import random
+from datetime import date, time, timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from enrollment import services
+from enrollment.models import (
+    CONSENT_TEXT_VERSION,
+    Factory,
+    OpeningHours,
+    Room,
+    Site,
+    SiteKind,
+    Term,
+    Worker,
+)
+from ffs_portal.models import Role, User
+
+DEMO_PASSWORD = "ffs-demo-2026"  # noqa: S105 - printed for the demo, listed in README
+
+FAMILY_NAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN_NAMES = [
+    "小明",
+    "欣怡",
+    "子涵",
+    "浩然",
+    "梓萱",
+    "宇轩",
+    "诗琪",
+    "俊杰",
+    "雨桐",
+    "明轩",
+    "佳怡",
+    "博文",
+    "思远",
+    "可馨",
+    "家豪",
+    "一诺",
+    "梦瑶",
+    "天佑",
+    "晓峰",
+    "安琪",
+]
+ADULT_GIVEN = ["秀英", "桂兰", "建国", "玉兰", "德明", "淑珍", "志强", "凤英"]
+HOME_PROVINCES = ["sichuan", "guizhou", "henan", "hunan", "jiangxi", "anhui", "guangxi", "hubei"]
+ALLERGIES = ["", "", "", "", "花生", "牛奶", "海鲜", "青霉素", ""]
+
+FACTORIES = [
+    {
+        "code": "dg-xinghe",
+        "name": "东莞星河玩具厂",
+        "city": "东莞",
+        "province": "guangdong",
+        "site": {
+            "name": "星河暑期家庭友好空间",
+            "kind": SiteKind.FFS,
+            "capacity": 60,
+            "min_age": 3,
+            "max_age": 14,
+            "address": "B栋一楼",
+            # Factories work Saturdays; the summer space opens with the morning shift.
+            "hours": {day: (time(7, 30), time(18, 0)) for day in range(6)},
+        },
+        "prefix": "XH",
+        "families": 24,
+    },
+    {
+        "code": "sz-tongle",
+        "name": "深圳童乐玩具有限公司",
+        "city": "深圳",
+        "province": "guangdong",
+        "site": {
+            "name": "童乐课后中心",
+            "kind": SiteKind.ASC,
+            "capacity": 40,
+            "min_age": 6,
+            "max_age": 14,
+            "address": "宿舍区二楼",
+            # After school until the end of the day shift; all day on Saturdays.
+            "hours": {
+                **{day: (time(16, 0), time(20, 30)) for day in range(5)},
+                5: (time(8, 0), time(18, 0)),
+            },
+        },
+        "prefix": "TL",
+        "families": 18,
+    },
+]
+
+ROOMS = [("幼儿组", 3, 5), ("儿童组", 6, 9), ("少年组", 10, 14)]
+
+
+def summer_term_dates(today: date) -> tuple[date, date]:
+    """The coming summer, or this one while it lasts."""
+    year = today.year if today <= date(today.year, 8, 22) else today.year + 1
+    return date(year, 7, 6), date(year, 8, 22)
+
+
+def school_year_dates(today: date) -> tuple[date, date]:
+    start_year = today.year if today.month >= 9 else today.year - 1
+    return date(start_year, 9, 1), date(start_year + 1, 6, 30)
+
+
+class Command(BaseCommand):
+    help = "Create demo factories, sites, families and one user per role (idempotent)."
+
+    def handle(self, *args, **options):
+        today = timezone.localdate()
+        with transaction.atomic():
+            sites = [self.factory_with_site(spec, today) for spec in FACTORIES]
+            users = self.users(sites)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, description in users:
+            self.stdout.write(f"  {username:<18} {description}")
+
+    def factory_with_site(self, spec, today):
+        factory, _ = Factory.objects.get_or_create(
+            code=spec["code"],
+            defaults={"name": spec["name"], "city": spec["city"], "province": spec["province"]},
+        )
+        site_spec = spec["site"]
+        site, created = Site.objects.get_or_create(
+            factory=factory,
+            name=site_spec["name"],
+            defaults={
+                key: site_spec[key] for key in ("kind", "capacity", "min_age", "max_age", "address")
+            },
+        )
+        if created:
+            for weekday, (opens, closes) in site_spec["hours"].items():
+                OpeningHours.objects.create(site=site, weekday=weekday, opens=opens, closes=closes)
+            for name, low, high in ROOMS:
+                if low <= site.max_age and high >= site.min_age:
+                    Room.objects.create(site=site, name=name, min_age=low, max_age=high)
+        if site.kind == SiteKind.FFS:
+            starts, ends = summer_term_dates(today)
+            term_name = f"{starts.year}年暑期"
+        else:
+            starts, ends = school_year_dates(today)
+            term_name = f"{starts.year}–{ends.year}学年"
+        term, _ = Term.objects.get_or_create(
+            site=site, name=term_name, defaults={"starts_on": starts, "ends_on": ends}
+        )
+        self.families(factory, term, spec, today)
+        return site
+
+    def families(self, factory, term, spec, today):
+        rng = random.Random(spec["code"])
+        for number in range(1, spec["families"] + 1):
+            employee_no = f"{spec['prefix']}{number:05d}"
+            surname = rng.choice(FAMILY_NAMES)
+            if Worker.objects.filter(factory=factory, employee_no=employee_no).exists():
+                continue
+            family = services.family_create(factory=factory, by=None)
+            province = rng.choice(HOME_PROVINCES)
+            services.worker_save(
+                family=family,
+                by=None,
+                employee_no=employee_no,
+                name=surname + rng.choice(["建华", "海燕", "春梅", "国强", "丽娟", "志刚"]),
+                department=rng.choice(["注塑车间", "喷油车间", "装配一线", "装配二线", "包装车间"]),
+                shift=rng.choice(["白班", "白班", "两班倒"]),
+                mobile=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
+                hukou_province=province,
+                hire_date=today - timedelta(days=rng.randrange(60, 2500)),
+            )
+            adult = None
+            if rng.random() < 0.6:
+                adult = services.adult_save(
+                    family=family,
+                    by=None,
+                    name=rng.choice(FAMILY_NAMES) + rng.choice(ADULT_GIVEN),
+                    relation=rng.choice(["grandmother", "grandfather", "aunt"]),
+                    mobile=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+                    is_guardian=True,
+                )
+            for child_number in range(rng.choice([1, 1, 2])):
+                age = rng.randrange(term.site.min_age, term.site.max_age + 1)
+                born = term.starts_on - timedelta(days=365 * age + rng.randrange(1, 300))
+                # One child carries a character outside the Basic Multilingual Plane.
+                given = "𠮷安" if number == 7 and child_number == 0 else rng.choice(GIVEN_NAMES)
+                child = services.child_save(
+                    family=family,
+                    by=None,
+                    name=(surname + given) if given != "𠮷安" else given,
+                    sex=rng.choice("fm"),
+                    date_of_birth=born,
+                    hukou_province=province,
+                    lives_with=rng.choice(
+                        ["grandparents_village", "parents", "grandparents_village"]
+                    ),
+                    allergies=rng.choice(ALLERGIES),
+                    school="" if term.site.kind == SiteKind.FFS else "松岗第二小学",
+                    grade=""
+                    if term.site.kind == SiteKind.FFS
+                    else f"{min(max(age - 5, 1), 6)}年级",
+                )
+                if adult is not None:
+                    services.pickup_set(child=child, adult=adult, allowed=True, by=None)
+                services.consent_record(
+                    child=child,
+                    given_by=family.workers.first().name,
+                    given_by_relation=rng.choice(["mother", "father"]),
+                    given_on=min(today, term.starts_on) - timedelta(days=rng.randrange(5, 30)),
+                    covers_photos=rng.random() < 0.5,
+                    covers_reporting=True,
+                    text_version=CONSENT_TEXT_VERSION,
+                    by=None,
+                )
+                services.enrollment_apply(child=child, term=term, by=None)
+
+    def users(self, sites):
+        dongguan, shenzhen = sites
+        specs = [
+            ("hr.dongguan", "人事", "陈", Role.HR, {"factory": dongguan.factory}, [], "zh-hans"),
+            ("hr.shenzhen", "人事", "林", Role.HR, {"factory": shenzhen.factory}, [], "zh-hans"),
+            ("carer.dongguan", "老师", "黄", Role.CHILDCARE, {}, [dongguan], "zh-hans"),
+            ("carer.shenzhen", "老师", "刘", Role.CHILDCARE, {}, [shenzhen], "zh-hans"),
+            ("lead.dongguan", "园长", "周", Role.SITE_LEAD, {}, [dongguan], "zh-hans"),
+            ("lead.shenzhen", "园长", "吴", Role.SITE_LEAD, {}, [shenzhen], "zh-hans"),
+            (
+                "coordinator",
+                "Program",
+                "Coordinator",
+                Role.COORDINATOR,
+                {"all_factories": True},
+                [],
+                "en",
+            ),
+            (
+                "admin",
+                "Admin",
+                "",
+                Role.ADMIN,
+                {"is_staff": True, "is_superuser": True},
+                [],
+                "zh-hans",
+            ),
+        ]
+        described = []
+        for username, first, last, role, extra, user_sites, language in specs:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "role": role,
+                    "email": f"{username}@example.com",
+                    "language": language,
+                    **extra,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+                user.sites.set(user_sites)
+            where = ", ".join(s.name for s in user_sites) or (
+                extra["factory"].name if "factory" in extra else "all factories"
+            )
+            described.append((username, f"{role.label} — {where}"))
+        return described

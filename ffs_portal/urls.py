@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from ffs_portal import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("language/", views.set_language, name="set_language"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("families/", include("enrollment.urls")),
+    path("", include("attendance.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "ffs_portal.errors.permission_denied"

@@ -1,0 +1,111 @@
+import logging
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from ffs_portal.models import Role
+
+logger = logging.getLogger(__name__)
+
+LANDING_PAGES = {
+    Role.HR: "enrollment:family_list",
+    Role.CHILDCARE: "attendance:board",
+    Role.SITE_LEAD: "attendance:board",
+    Role.COORDINATOR: "attendance:dashboard",
+    Role.ADMIN: "attendance:dashboard",
+}
+
+
+def home(request):
+    """Each role lands on the page it uses most."""
+    return redirect(LANDING_PAGES[request.user.role])
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login (which rotates the session key), keeping the language the person
+    chose on the sign-in page."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        user = form.get_user()
+        if chosen in dict(settings.LANGUAGES) and chosen != user.language:
+            user.language = chosen
+            user.save(update_fields=["language"])
+        return response
+
+
+@login_not_required
+@require_POST
+def set_language(request):
+    """Switch between Simplified Chinese and English; remembered for the user and the device."""
+    language = request.POST.get("language")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = redirect(next_url)
+    if language in dict(settings.LANGUAGES):
+        if request.user.is_authenticated and request.user.language != language:
+            request.user.language = language
+            request.user.save(update_fields=["language"])
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        logger.exception("healthz: database check failed")
+        return False
+
+
+def _broker_ok() -> bool:
+    from ffs_portal.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        logger.warning("healthz: broker unreachable", exc_info=True)
+        return False
+
+
+@login_not_required
+@never_cache
+def healthz(request):
+    """Database and broker status for load balancers and docker-compose; no data in it.
+
+    The portal serves pages without the broker (only e-mails wait), so a broker outage
+    reports "degraded" with status 200; a database outage is a 503.
+    """
+    database = _database_ok()
+    broker = _broker_ok()
+    status = "ok" if database and broker else ("degraded" if database else "down")
+    return JsonResponse(
+        {
+            "status": status,
+            "database": "ok" if database else "unavailable",
+            "broker": "ok" if broker else "unavailable",
+        },
+        status=200 if database else 503,
+    )

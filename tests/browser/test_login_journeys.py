@@ -1,0 +1,50 @@
+"""Each role signs in through a real Chromium and reaches its landing page, in Chinese and
+in English."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import TEST_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LANDINGS = {
+    "hr": ("/families/", {"zh-hans": "家庭", "en": "Families"}),
+    "carer": ("/board/", {"zh-hans": "今日", "en": "Today"}),
+    "site_lead": ("/board/", {"zh-hans": "今日", "en": "Today"}),
+    "coordinator": ("/dashboard/", {"zh-hans": "数据看板", "en": "Dashboard"}),
+    "administrator": ("/dashboard/", {"zh-hans": "数据看板", "en": "Dashboard"}),
+}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("role", list(LANDINGS))
+def test_each_role_signs_in_and_lands_on_its_page(
+    request, live_server, page, screenshot, role, language
+):
+    user = request.getfixturevalue(role)
+    path, heading = LANDINGS[role]
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/accounts/login/")
+    expect(page.locator("h1")).to_have_text("登录")
+    if language == "en":
+        page.get_by_role("button", name="EN").click()
+        expect(page.locator("h1")).to_have_text("Sign in")
+    page.locator("#id_username").fill(user.username)
+    page.locator("#id_password").fill(TEST_PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    expect(page).to_have_url(f"{live_server.url}{path}")
+    expect(page.locator("h1").first).to_contain_text(heading[language])
+    assert page.locator("html").get_attribute("lang") == (
+        "zh-CN" if language == "zh-hans" else "en"
+    )
+    screenshot(f"landing-{role}-{language}")
+
+
+def test_a_wrong_password_is_refused_in_chinese(live_server, page, hr):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator("#id_username").fill(hr.username)
+    page.locator("#id_password").fill("wrong")
+    page.locator("form button[type=submit]").last.click()
+    expect(page.locator(".alert-danger")).to_contain_text("请输入一个正确的")
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/")

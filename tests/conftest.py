@@ -1,0 +1,164 @@
+import os
+from pathlib import Path
+
+import pytest
+from django.test.utils import override_settings
+
+from ffs_portal.models import Role
+from tests.factories import (
+    FactoryFactory,
+    SiteFactory,
+    TermFactory,
+    UserFactory,
+)
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
+# tests themselves around it are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these, Chromium keeps calling home and floods a closed network.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_without_manifest(django_test_environment):
+    # Tests run without `collectstatic`: serve static files by name from their sources.
+    with override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
+def _locmem_email(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, playwright):
+    if Path(DEBIAN_CHROMIUM).exists():
+        return {
+            **browser_type_launch_args,
+            "executable_path": DEBIAN_CHROMIUM,
+            "args": CHROMIUM_ARGS,
+        }
+    if Path(playwright.chromium.executable_path).exists():
+        return {**browser_type_launch_args, "args": CHROMIUM_ARGS}
+    pytest.fail(
+        "No Chromium for the browser tests: install Debian's package "
+        "(apt-get install chromium) or Playwright's own (python -m playwright install chromium).",
+        pytrace=False,
+    )
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a full-page screenshot under var/screenshots/ and return its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+# One factory and site of ours, and another factory whose users are outsiders to it.
+
+
+@pytest.fixture
+def factory_a(db):
+    return FactoryFactory(code="dg-xinghe", name="东莞星河玩具厂")
+
+
+@pytest.fixture
+def site_a(factory_a):
+    return SiteFactory(factory=factory_a, name="星河暑期家庭友好空间")
+
+
+@pytest.fixture
+def term_a(site_a):
+    return TermFactory(site=site_a, name="2026年暑期")
+
+
+@pytest.fixture
+def factory_b(db):
+    return FactoryFactory(code="sz-tongle", name="深圳童乐玩具有限公司", city="深圳")
+
+
+@pytest.fixture
+def site_b(factory_b):
+    return SiteFactory(factory=factory_b, name="童乐课后中心", kind="asc")
+
+
+@pytest.fixture
+def term_b(site_b):
+    return TermFactory(site=site_b, name="2026–2027学年")
+
+
+@pytest.fixture
+def hr(factory_a):
+    return UserFactory(username="hr", role=Role.HR, factory=factory_a)
+
+
+@pytest.fixture
+def carer(site_a):
+    return UserFactory(username="carer", role=Role.CHILDCARE, sites=[site_a])
+
+
+@pytest.fixture
+def site_lead(site_a):
+    return UserFactory(username="lead", role=Role.SITE_LEAD, sites=[site_a])
+
+
+@pytest.fixture
+def coordinator(factory_a):
+    return UserFactory(username="coordinator", role=Role.COORDINATOR, factories=[factory_a])
+
+
+@pytest.fixture
+def administrator(db):
+    return UserFactory(username="administrator", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsiders(factory_b, site_b):
+    """A user of each role who works for the other factory."""
+    return {
+        Role.HR: UserFactory(username="hr-other", role=Role.HR, factory=factory_b),
+        Role.CHILDCARE: UserFactory(username="carer-other", role=Role.CHILDCARE, sites=[site_b]),
+        Role.SITE_LEAD: UserFactory(username="lead-other", role=Role.SITE_LEAD, sites=[site_b]),
+        Role.COORDINATOR: UserFactory(
+            username="coordinator-other", role=Role.COORDINATOR, factories=[factory_b]
+        ),
+    }
+
+
+@pytest.fixture
+def insiders(hr, carer, site_lead, coordinator):
+    return {
+        Role.HR: hr,
+        Role.CHILDCARE: carer,
+        Role.SITE_LEAD: site_lead,
+        Role.COORDINATOR: coordinator,
+    }

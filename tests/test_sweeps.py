@@ -1,0 +1,137 @@
+"""Two sweeps every URL of the portal goes through, present and future:
+
+(a) logged out, every method on every URL is sent to the login page, except the allowlist;
+(b) every URL that names an object, requested by users of another factory, is a 404.
+"""
+
+import pytest
+from django.urls import reverse
+
+from ffs_portal.models import Role
+from tests.urlsweep import all_routes, build_url
+
+METHODS = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+# Pages anyone may reach without signing in.
+PUBLIC = {
+    "healthz",
+    "set_language",
+    "login",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "admin:login",
+    "admin:logout",
+}
+
+# Sample values for URL arguments that do not name a factory's object (sweep a only).
+ANONYMOUS_SAMPLES = {
+    "uidb64": "MQ",
+    "token": "set-password",
+    "app_label": "auth",
+    "model_name": "family",
+    "object_id": "1",
+    "content_type_id": 1,
+    "url": "x",
+}
+
+
+def login_urls():
+    return (reverse("login"), reverse("admin:login"))
+
+
+def object_samples(world) -> dict:
+    """URL argument name → a value naming an object of factory A."""
+    return {
+        "family": world["child"].family.key,
+        "child": world["child"].key,
+        "site": world["site"].pk,
+        "term": world["term"].pk,
+        "enrollment": world["enrollment"].key,
+        "card_token": world["child"].card_token,
+    }
+
+
+@pytest.fixture
+def world(term_a):
+    from tests.factories import enrolled_child
+
+    child = enrolled_child(term_a)
+    return {
+        "child": child,
+        "site": term_a.site,
+        "term": term_a,
+        "enrollment": child.enrollments.get(),
+    }
+
+
+@pytest.mark.django_db
+def test_every_url_needs_a_login_except_the_public_ones(client, world):
+    samples = {**ANONYMOUS_SAMPLES, **object_samples(world)}
+    known = {route.name for route in all_routes()}
+    assert known >= PUBLIC, f"stale names in PUBLIC: {PUBLIC - known}"
+    checked = 0
+    for route in all_routes():
+        if route.name in PUBLIC:
+            continue
+        url = build_url(route, samples)
+        for method in METHODS:
+            response = getattr(client, method)(url)
+            checked += 1
+            if response.status_code in (401, 403):
+                continue
+            assert response.status_code == 302, f"{method.upper()} {url} → {response.status_code}"
+            assert response["Location"].split("?")[0] in login_urls(), (
+                f"{method.upper()} {url} redirects to {response['Location']}, not to a login page"
+            )
+    assert checked > len(METHODS) * 3
+
+
+# Administrators see every factory by design; the admin site is theirs alone.
+OBJECT_SWEEP_EXCLUDED_NAMESPACES = ("admin:",)
+
+
+def object_routes():
+    return [
+        route
+        for route in all_routes()
+        if route.kwarg_names
+        and route.name not in PUBLIC
+        and not route.name.startswith(OBJECT_SWEEP_EXCLUDED_NAMESPACES)
+    ]
+
+
+@pytest.mark.django_db
+def test_another_factorys_objects_are_not_found(client, world, insiders, outsiders):
+    samples = object_samples(world)
+    routes = object_routes()
+    assert routes, "no URL names an object yet"
+    for route in routes:
+        url = build_url(route, samples)
+        statuses = {}
+        for role, user in outsiders.items():
+            client.force_login(user)
+            statuses[role] = request_status(client, url)
+        assert set(statuses.values()) <= {403, 404}, f"{route.name} {url}: {statuses}"
+        assert 404 in statuses.values(), f"{route.name}: no outsider role reaches the view"
+        # The same object is found by someone inside factory A: the 404 above was scoping.
+        inside = {}
+        for role, user in insiders.items():
+            client.force_login(user)
+            inside[role] = request_status(client, url)
+        assert any(s not in (403, 404) for s in inside.values()), (
+            f"{route.name} {url}: not found for insiders either: {inside}"
+        )
+        client.logout()
+
+
+def request_status(client, url) -> int:
+    """GET the URL, or POST to it when it takes only POST."""
+    status = client.get(url).status_code
+    return client.post(url).status_code if status == 405 else status
+
+
+def test_roles_are_all_covered_by_the_outsiders(outsiders):
+    assert set(outsiders) == {Role.HR, Role.CHILDCARE, Role.SITE_LEAD, Role.COORDINATOR}
