@@ -5,6 +5,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -217,6 +218,9 @@ class Family(models.Model):
 
     def __str__(self):
         return str(self.key)
+
+    def get_absolute_url(self):
+        return reverse("enrollment:family_detail", kwargs={"family": self.key})
 
 
 class Worker(models.Model):

@@ -13,13 +13,18 @@ from enrollment.models import (
     ACTIVE_ENROLLMENT_STATUSES,
     Adult,
     Child,
+    ClosedDay,
     Consent,
     Enrollment,
     EnrollmentStatus,
     Factory,
     Family,
+    OpeningHours,
     PickupPermission,
+    Room,
+    Site,
     Term,
+    Weekday,
     Worker,
 )
 from ffs_portal import audit
@@ -45,6 +50,14 @@ def _changed_fields(instance, fields: dict) -> list[str]:
 def family_create(*, factory: Factory, by, hr_notes: str = "") -> Family:
     family = Family.objects.create(factory=factory, hr_notes=hr_notes)
     audit.record(actor=by, action="family.created", family=family)
+    return family
+
+
+@transaction.atomic
+def family_register(*, factory: Factory, by, **worker_fields) -> Family:
+    """Register a family with its first worker, both or neither."""
+    family = family_create(factory=factory, by=by)
+    worker_save(family=family, by=by, **worker_fields)
     return family
 
 
@@ -89,6 +102,19 @@ def worker_save(*, family: Family, by, worker: Worker | None = None, **fields) -
     return worker
 
 
+def _photos_allowed(child: Child) -> bool:
+    consent = active_consent(child) if child.pk else None
+    return consent is not None and consent.covers_photos
+
+
+def _remove_photo(owner) -> None:
+    if owner.photo:
+        storage, name = owner.photo.storage, owner.photo.name
+        # The file goes only once the change is committed.
+        transaction.on_commit(lambda: storage.delete(name))
+    owner.photo = ""
+
+
 def check_date_of_birth(born: date, today: date | None = None) -> None:
     today = today or timezone.localdate()
     if born > today:
@@ -109,6 +135,13 @@ def child_save(*, family: Family, by, child: Child | None = None, **fields) -> C
     creating = child is None
     if creating:
         child = Child(family=family)
+    if "photo" in fields:
+        photo = fields.pop("photo")
+        if photo is False or (photo and not _photos_allowed(child)):
+            _remove_photo(child)
+        elif photo and photo != child.photo:
+            _remove_photo(child)
+            child.photo = photo
     changed = _changed_fields(child, fields)
     child.name_initials = names.initials(child.name)
     child.name_pinyin = names.full_pinyin(child.name)
@@ -132,6 +165,13 @@ def adult_save(*, family: Family, by, adult: Adult | None = None, **fields) -> A
     creating = adult is None
     if creating:
         adult = Adult(family=family)
+    if "photo" in fields:
+        photo = fields.pop("photo")
+        if photo is False:
+            _remove_photo(adult)
+        elif photo and photo != adult.photo:
+            _remove_photo(adult)
+            adult.photo = photo
     changed = _changed_fields(adult, fields)
     clash = Adult.objects.filter(family=family, name=adult.name).exclude(pk=adult.pk)
     if clash.exists():
@@ -147,6 +187,34 @@ def adult_save(*, family: Family, by, adult: Adult | None = None, **fields) -> A
         fields=changed,
     )
     _touch(family)
+    return adult
+
+
+@transaction.atomic
+def adult_register(
+    *, family: Family, by, adult: Adult | None = None, may_collect=(), must_not_collect=(), **fields
+) -> Adult:
+    """Save an adult and, for each child of the family, whether they may collect the child."""
+    adult = adult_save(family=family, by=by, adult=adult, **fields)
+    allowed_ids = {child.pk for child in may_collect}
+    refused_ids = {child.pk for child in must_not_collect}
+    if allowed_ids & refused_ids:
+        raise ValidationError(_("An adult cannot be on both lists for the same child."))
+    for child in family.children.all():
+        if child.pk in allowed_ids or child.pk in refused_ids:
+            existing = child.pickups.filter(adult=adult).first()
+            pickup_set(
+                child=child,
+                adult=adult,
+                allowed=child.pk in allowed_ids,
+                valid_from=existing.valid_from if existing else None,
+                valid_to=existing.valid_to if existing else None,
+                note=existing.note if existing else "",
+                by=by,
+            )
+        else:
+            for permission in child.pickups.filter(adult=adult):
+                pickup_remove(permission=permission, by=by)
     return adult
 
 
@@ -239,8 +307,7 @@ def consent_record(
         recorded_by=by,
     )
     if not covers_photos and child.photo:
-        child.photo.delete(save=False)
-        child.photo = ""
+        _remove_photo(child)
         child.save(update_fields=["photo"])
     audit.record(actor=by, action="consent.recorded", child=child, version=text_version)
     _touch(child.family)
@@ -259,8 +326,7 @@ def consent_withdraw(*, consent: Consent, by) -> list[Enrollment]:
     consent.save(update_fields=["withdrawn_at", "withdrawn_by"])
     child = consent.child
     if child.photo:
-        child.photo.delete(save=False)
-        child.photo = ""
+        _remove_photo(child)
         child.save(update_fields=["photo"])
     audit.record(actor=by, action="consent.withdrawn", child=child)
     withdrawn = []
@@ -382,3 +448,80 @@ def enrollment_promote(*, enrollment: Enrollment, by) -> Enrollment:
         )
     _set_status(enrollment, EnrollmentStatus.ENROLLED, by)
     return enrollment
+
+
+@transaction.atomic
+def factory_save(*, by, factory: Factory | None = None, **fields) -> Factory:
+    creating = factory is None
+    factory = factory or Factory()
+    changed = _changed_fields(factory, fields)
+    factory.full_clean()
+    factory.save()
+    audit.record(
+        actor=by,
+        action="factory.created" if creating else "factory.changed",
+        factory=factory,
+        fields=changed,
+    )
+    return factory
+
+
+@transaction.atomic
+def site_save(
+    *, factory: Factory, by, site: Site | None = None, hours: dict, rooms=(), **fields
+) -> Site:
+    """Save a site with its opening hours ({weekday: (opens, closes)}) and rooms
+    ([(room or None, name, min_age, max_age, delete)])."""
+    creating = site is None
+    site = site or Site(factory=factory)
+    changed = _changed_fields(site, fields)
+    site.full_clean()
+    site.save()
+    site.opening_hours.exclude(weekday__in=list(hours)).delete()
+    for weekday, (opens, closes) in hours.items():
+        if closes <= opens:
+            raise ValidationError(
+                _("On %(day)s the site closes before it opens.") % {"day": Weekday(weekday).label}
+            )
+        OpeningHours.objects.update_or_create(
+            site=site, weekday=weekday, defaults={"opens": opens, "closes": closes}
+        )
+    for room, name, min_age, max_age, delete in rooms:
+        if room is not None and delete:
+            room.delete()
+        elif room is not None:
+            room.name, room.min_age, room.max_age = name, min_age, max_age
+            room.full_clean(exclude=["site"])
+            room.save()
+        elif name and not delete:
+            room = Room(site=site, name=name, min_age=min_age, max_age=max_age)
+            room.full_clean(exclude=["site"])
+            room.save()
+    audit.record(
+        actor=by,
+        action="site.created" if creating else "site.changed",
+        factory=factory,
+        site=site.name,
+        fields=changed,
+    )
+    return site
+
+
+@transaction.atomic
+def term_save(*, site: Site, by, term: Term | None = None, closed_days=(), **fields) -> Term:
+    creating = term is None
+    term = term or Term(site=site)
+    changed = _changed_fields(term, fields)
+    term.full_clean(exclude=["site"])
+    term.save()
+    term.closed_days.exclude(date__in=closed_days).delete()
+    for day in closed_days:
+        ClosedDay.objects.get_or_create(term=term, date=day)
+    audit.record(
+        actor=by,
+        action="term.created" if creating else "term.changed",
+        factory=site.factory,
+        term=term.name,
+        fields=changed,
+    )
+    return term

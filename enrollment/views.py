@@ -1,11 +1,444 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST
 
-from enrollment.models import Family
-from ffs_portal import access
-from ffs_portal.access import VIEW_FAMILIES, requires
+from enrollment import selectors, services
+from enrollment.forms import (
+    AdultForm,
+    ChildForm,
+    ConsentForm,
+    EnrollForm,
+    FamilyFilterForm,
+    PickupForm,
+    WorkerForm,
+)
+from enrollment.models import (
+    CONSENT_TEXT_VERSION,
+    Adult,
+    Child,
+    Consent,
+    Enrollment,
+    EnrollmentStatus,
+    Family,
+    PickupPermission,
+    Term,
+)
+from ffs_portal import access, audit
+from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, requires
+from ffs_portal.models import Role
+
+
+def _redirect_back(request, default: str):
+    """To the page the action was taken from (the family page or a term's roster)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+def _apply_service_errors(form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: on its field when it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _factory_for_new_family(user):
+    if user.role == Role.HR:
+        return user.factory
+    return None
 
 
 @requires(VIEW_FAMILIES)
 def family_list(request):
-    families = access.scoped(request.user, Family)
-    return render(request, "enrollment/family_list.html", {"families": families})
+    terms = access.scoped(request.user, Term).select_related("site").order_by("-starts_on")
+    form = FamilyFilterForm(request.GET or None, terms=terms)
+    filters = form.cleaned_data if form.is_valid() else {}
+    families = selectors.family_search(
+        request.user,
+        query=filters.get("q", ""),
+        consent_missing=filters.get("consent_missing", False),
+        status=filters.get("status", ""),
+        term=filters.get("term"),
+    )
+    page = Paginator(families, selectors.FAMILY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "families": page.object_list}
+    if request.htmx and request.htmx.target == "family-results":
+        return render(request, "enrollment/_family_results.html", context)
+    return render(request, "enrollment/family_list.html", context)
+
+
+@requires(MANAGE_FAMILIES)
+def family_create(request):
+    factory = _factory_for_new_family(request.user)
+    if factory is None:
+        messages.info(request, _("Families are registered by the factory's HR staff."))
+        return redirect("enrollment:family_list")
+    form = WorkerForm(request.POST or None, submit=_("Register the family"))
+    if request.method == "POST" and form.is_valid():
+        try:
+            family = services.family_register(factory=factory, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Family registered. Now add the children."))
+            return redirect("enrollment:family_detail", family=family.key)
+    return render(request, "enrollment/family_form.html", {"form": form})
+
+
+@requires(VIEW_FAMILIES)
+def family_detail(request, family):
+    family = selectors.family_for_page(request.user, family)
+    children = list(family.children.all())
+    audit.record_views(actor=request.user, children=children)
+    return render(
+        request,
+        "enrollment/family_detail.html",
+        {
+            "family": family,
+            "children": children,
+            "history": selectors.family_history(family),
+            "viewers": selectors.family_viewers(family),
+            "can_manage": access.can(request.user, MANAGE_FAMILIES),
+        },
+    )
+
+
+def _family(request, key) -> Family:
+    return access.get_scoped_or_404(request.user, Family.objects.select_related("factory"), key=key)
+
+
+def _child(request, key) -> Child:
+    return access.get_scoped_or_404(
+        request.user, Child.objects.select_related("family__factory"), key=key
+    )
+
+
+@requires(MANAGE_FAMILIES)
+def worker_edit(request, family, worker=None):
+    family = _family(request, family)
+    instance = get_object_or_404(family.workers, pk=worker) if worker else None
+    form = WorkerForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.worker_save(
+                family=family, worker=instance, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Worker saved."))
+            return redirect("enrollment:family_detail", family=family.key)
+    return render(
+        request,
+        "enrollment/simple_form.html",
+        {
+            "form": form,
+            "family": family,
+            "title": _("Edit the worker") if instance else _("Add a worker"),
+        },
+    )
+
+
+@requires(MANAGE_FAMILIES)
+def child_create(request, family):
+    family = _family(request, family)
+    return _child_form(request, family, None)
+
+
+@requires(MANAGE_FAMILIES)
+def child_edit(request, child):
+    child = _child(request, child)
+    return _child_form(request, child.family, child)
+
+
+def _child_form(request, family, child):
+    consent = services.active_consent(child) if child else None
+    form = ChildForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=child,
+        photos_allowed=bool(consent and consent.covers_photos),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.child_save(
+                family=family, child=child, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            if child is None:
+                messages.success(
+                    request,
+                    _("%(name)s added. Record the guardian's consent next.") % {"name": saved.name},
+                )
+            else:
+                messages.success(request, _("Saved."))
+            return redirect("enrollment:family_detail", family=family.key)
+    return render(
+        request,
+        "enrollment/simple_form.html",
+        {
+            "form": form,
+            "family": family,
+            "title": _("Edit the child's record") if child else _("Add a child"),
+        },
+    )
+
+
+@requires(MANAGE_FAMILIES)
+def adult_edit(request, family, adult=None):
+    family = _family(request, family)
+    instance = get_object_or_404(family.adults, pk=adult) if adult else None
+    form = AdultForm(request.POST or None, request.FILES or None, instance=instance, family=family)
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        try:
+            services.adult_register(
+                family=family,
+                adult=instance,
+                by=request.user,
+                may_collect=fields.pop("may_collect"),
+                must_not_collect=fields.pop("must_not_collect"),
+                **fields,
+            )
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Adult saved."))
+            return redirect("enrollment:family_detail", family=family.key)
+    return render(
+        request,
+        "enrollment/simple_form.html",
+        {
+            "form": form,
+            "family": family,
+            "title": _("Edit the adult")
+            if instance
+            else _("Add an adult (grandparent, relative…)"),
+        },
+    )
+
+
+@requires(MANAGE_FAMILIES)
+def pickup_edit(request, child, adult):
+    child = _child(request, child)
+    adult = get_object_or_404(Adult, family=child.family, pk=adult)
+    permission = PickupPermission.objects.filter(child=child, adult=adult).first()
+    initial = (
+        {
+            "allowed": "1" if permission.allowed else "0",
+            "valid_from": permission.valid_from,
+            "valid_to": permission.valid_to,
+            "note": permission.note,
+        }
+        if permission
+        else {"allowed": "1"}
+    )
+    form = PickupForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pickup_set(child=child, adult=adult, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Pickup rule saved."))
+            return redirect("enrollment:family_detail", family=child.family.key)
+    title = _("Who may collect %(child)s: %(adult)s") % {"child": child.name, "adult": adult.name}
+    return render(
+        request,
+        "enrollment/simple_form.html",
+        {"form": form, "family": child.family, "title": title},
+    )
+
+
+@requires(MANAGE_FAMILIES)
+def consent_record(request, child):
+    child = _child(request, child)
+    workers = list(child.family.workers.all())
+    form = ConsentForm(
+        request.POST or None, initial={"given_by": workers[0].name} if workers else {}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_record(child=child, by=request.user, **form.service_arguments())
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Consent recorded for %(name)s.") % {"name": child.name})
+            return redirect("enrollment:family_detail", family=child.family.key)
+    return render(
+        request,
+        "enrollment/consent_form.html",
+        {"form": form, "family": child.family, "child": child, "version": CONSENT_TEXT_VERSION},
+    )
+
+
+@requires(MANAGE_FAMILIES)
+@require_POST
+def consent_withdraw(request, consent):
+    consent = access.get_scoped_or_404(
+        request.user, Consent.objects.select_related("child__family"), pk=consent
+    )
+    withdrawn = services.consent_withdraw(consent=consent, by=request.user)
+    messages.warning(
+        request,
+        _("Consent withdrawn for %(name)s. Enrolments withdrawn: %(count)s.")
+        % {"name": consent.child.name, "count": len(withdrawn)},
+    )
+    return redirect("enrollment:family_detail", family=consent.child.family.key)
+
+
+@requires(MANAGE_FAMILIES)
+def enroll(request, child):
+    child = _child(request, child)
+    terms = selectors.open_terms(request.user, child.family)
+    form = EnrollForm(request.POST or None, terms=terms)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrollment = services.enrollment_apply(
+                child=child, term=form.cleaned_data["term"], by=request.user
+            )
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            if enrollment.status == EnrollmentStatus.WAITLISTED:
+                messages.warning(
+                    request,
+                    _("%(site)s is full: %(name)s is on the waitlist, number %(position)s.")
+                    % {
+                        "site": enrollment.term.site.name,
+                        "name": child.name,
+                        "position": waitlist_position(enrollment),
+                    },
+                )
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s is enrolled in %(term)s.")
+                    % {"name": child.name, "term": enrollment.term.name},
+                )
+            return redirect("enrollment:family_detail", family=child.family.key)
+    return render(
+        request,
+        "enrollment/simple_form.html",
+        {
+            "form": form,
+            "family": child.family,
+            "title": _("Enrol %(name)s") % {"name": child.name},
+            "empty_message": None if terms else _("There is no open term at this factory yet."),
+        },
+    )
+
+
+def waitlist_position(enrollment: Enrollment) -> int:
+    return (
+        Enrollment.objects.filter(term=enrollment.term, status=EnrollmentStatus.WAITLISTED)
+        .filter(
+            Q(applied_at__lt=enrollment.applied_at)
+            | Q(applied_at=enrollment.applied_at, pk__lte=enrollment.pk)
+        )
+        .count()
+    )
+
+
+def _enrollment(request, key) -> Enrollment:
+    return access.get_scoped_or_404(
+        request.user, Enrollment.objects.select_related("child__family", "term__site"), key=key
+    )
+
+
+@requires(MANAGE_FAMILIES)
+@require_POST
+def enrollment_withdraw(request, enrollment):
+    enrollment = _enrollment(request, enrollment)
+    try:
+        promoted = services.enrollment_withdraw(enrollment=enrollment, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(name)s is withdrawn.") % {"name": enrollment.child.name})
+        if promoted:
+            messages.info(
+                request,
+                _("The freed place went to %(name)s, first on the waitlist.")
+                % {"name": promoted.child.name},
+            )
+    return _redirect_back(request, enrollment.child.family.get_absolute_url())
+
+
+@requires(MANAGE_FAMILIES)
+@require_POST
+def enrollment_promote(request, enrollment):
+    enrollment = _enrollment(request, enrollment)
+    try:
+        services.enrollment_promote(enrollment=enrollment, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(name)s has a place now.") % {"name": enrollment.child.name})
+    return _redirect_back(request, enrollment.child.family.get_absolute_url())
+
+
+@requires(VIEW_FAMILIES)
+def term_detail(request, term):
+    term = access.get_scoped_or_404(request.user, Term.objects.select_related("site"), pk=term)
+    roster = selectors.term_roster(term)
+    return render(
+        request,
+        "enrollment/term_detail.html",
+        {"term": term, **roster, "can_manage": access.can(request.user, MANAGE_FAMILIES)},
+    )
+
+
+@cache_control(private=True, max_age=3600)
+def child_photo(request, child):
+    """A child's photo, to those who may see the child (HR, coordinators, the child's site)."""
+    child = access.get_scoped_or_404(request.user, Child, key=child)
+    if not child.photo:
+        raise Http404
+    return FileResponse(child.photo.open("rb"), content_type="image/jpeg")
+
+
+@cache_control(private=True, max_age=3600)
+def adult_photo(request, child, adult):
+    """An adult's photo, shown at pickup for a child they are listed for."""
+    child = access.get_scoped_or_404(request.user, Child, key=child)
+    permission = get_object_or_404(
+        PickupPermission.objects.select_related("adult"), child=child, adult_id=adult
+    )
+    if not permission.adult.photo:
+        raise Http404
+    return FileResponse(permission.adult.photo.open("rb"), content_type="image/jpeg")
+
+
+@requires(MANAGE_FAMILIES)
+def family_cards(request, family):
+    family = selectors.family_for_page(request.user, family)
+    return _cards(request, list(family.children.all()), family=family)
+
+
+@requires(MANAGE_FAMILIES)
+def term_cards(request, term):
+    term = access.get_scoped_or_404(request.user, Term.objects.select_related("site"), pk=term)
+    return _cards(request, list(selectors.term_children(term)), term=term)
+
+
+def _cards(request, children, family=None, term=None):
+    cards = selectors.cards_for(children)
+    audit.record_views(actor=request.user, children=children, action="child.card_printed")
+    return render(
+        request,
+        "enrollment/cards.html",
+        {"cards": cards, "family": family, "term": term},
+    )

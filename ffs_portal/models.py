@@ -58,6 +58,8 @@ class User(AbstractUser):
 
     def get_full_name(self):
         # Chinese names are written family name first, without a space.
+        if (self.first_name + self.last_name).isascii():
+            return f"{self.first_name} {self.last_name}".strip()
         return f"{self.last_name}{self.first_name}".strip()
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("families/", include("enrollment.urls")),
+    path("program/", include("enrollment.program_urls")),
     path("", include("attendance.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -168,6 +168,17 @@ class EnrollmentFactory(fb.django.DjangoModelFactory):
     status = "enrolled"
 
 
+def tiny_jpeg(size=(8, 8), colour=(200, 80, 40)):
+    from io import BytesIO
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", size, colour).save(out, format="JPEG")
+    return ContentFile(out.getvalue(), name="photo.jpg")
+
+
 def enrolled_child(term: Term, **child_fields) -> Child:
     """A child of ``term``'s factory with a worker parent, consent and an enrolment."""
     family = FamilyFactory(factory=term.site.factory)

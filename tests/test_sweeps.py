@@ -44,23 +44,34 @@ def login_urls():
 
 def object_samples(world) -> dict:
     """URL argument name → a value naming an object of factory A."""
+    child = world["child"]
     return {
-        "family": world["child"].family.key,
-        "child": world["child"].key,
+        "family": child.family.key,
+        "child": child.key,
+        "factory": world["site"].factory_id,
         "site": world["site"].pk,
         "term": world["term"].pk,
         "enrollment": world["enrollment"].key,
-        "card_token": world["child"].card_token,
+        "worker": child.family.workers.get().pk,
+        "adult": world["adult"].pk,
+        "consent": child.consents.get().pk,
+        "card_token": child.card_token,
     }
 
 
 @pytest.fixture
 def world(term_a):
-    from tests.factories import enrolled_child
+    """A child of factory A with everything a URL can name: photo, grandmother, consent."""
+    from tests.factories import AdultFactory, PickupPermissionFactory, enrolled_child, tiny_jpeg
 
     child = enrolled_child(term_a)
+    child.photo.save("child.jpg", tiny_jpeg())
+    adult = AdultFactory(family=child.family)
+    adult.photo.save("adult.jpg", tiny_jpeg())
+    PickupPermissionFactory(child=child, adult=adult)
     return {
         "child": child,
+        "adult": adult,
         "site": term_a.site,
         "term": term_a,
         "enrollment": child.enrollments.get(),

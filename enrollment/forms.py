@@ -1,0 +1,464 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enrollment.models import (
+    CONSENT_TEXT_VERSION,
+    Adult,
+    Child,
+    EnrollmentStatus,
+    Factory,
+    Relation,
+    Room,
+    Site,
+    Term,
+    Weekday,
+    Worker,
+)
+from ffs_portal.photos import shrink_photo
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _helper(*layout, submit=None):
+    helper = FormHelper()
+    helper.layout = Layout(*layout)
+    helper.add_input(Submit("submit", submit or _("Save"), css_class="btn-lg"))
+    return helper
+
+
+def _row(*fields):
+    return Row(*[Column(field, css_class="col-md") for field in fields])
+
+
+class WorkerForm(forms.ModelForm):
+    class Meta:
+        model = Worker
+        fields = [
+            "employee_no",
+            "name",
+            "mobile",
+            "department",
+            "shift",
+            "hukou_province",
+            "hire_date",
+            "leave_date",
+        ]
+        widgets = {"hire_date": DateInput(), "leave_date": DateInput()}
+
+    def __init__(self, *args, submit=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mobile"].widget.attrs.update(inputmode="numeric", autocomplete="off")
+        self.helper = _helper(
+            _row("employee_no", "name", "mobile"),
+            _row("department", "shift", "hukou_province"),
+            _row("hire_date", "leave_date"),
+            submit=submit,
+        )
+
+
+class ChildForm(forms.ModelForm):
+    class Meta:
+        model = Child
+        fields = [
+            "name",
+            "sex",
+            "date_of_birth",
+            "hukou_province",
+            "lives_with",
+            "school",
+            "grade",
+            "arrival_date",
+            "departure_date",
+            "allergies",
+            "medical_notes",
+            "emergency_contact_name",
+            "emergency_contact_mobile",
+            "photo",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "arrival_date": DateInput(),
+            "departure_date": DateInput(),
+            "sex": forms.RadioSelect,
+            "medical_notes": forms.Textarea(attrs={"rows": 2}),
+            "photo": forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "user"}),
+        }
+        help_texts = {
+            "allergies": _("Shown in red on the tablet. Leave empty if none."),
+            "medical_notes": _("Seen by HR and the site lead, not printed on cards."),
+        }
+
+    def __init__(self, *args, photos_allowed=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.photos_allowed = photos_allowed
+        if not photos_allowed:
+            del self.fields["photo"]
+        self.helper = _helper(
+            _row("name", "sex", "date_of_birth"),
+            _row("hukou_province", "lives_with"),
+            _row("school", "grade"),
+            _row("arrival_date", "departure_date"),
+            "allergies",
+            "medical_notes",
+            _row("emergency_contact_name", "emergency_contact_mobile"),
+            *(["photo"] if photos_allowed else []),
+        )
+        self.helper.form_enctype = "multipart/form-data"
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Enter the child's name."))
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        arrival, departure = cleaned.get("arrival_date"), cleaned.get("departure_date")
+        if arrival and departure and departure < arrival:
+            self.add_error("departure_date", _("The child leaves before arriving."))
+        return cleaned
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and hasattr(photo, "content_type"):
+            return shrink_photo(photo)
+        return photo
+
+
+class AdultForm(forms.ModelForm):
+    may_collect = forms.ModelMultipleChoiceField(
+        label=_("May collect"),
+        queryset=Child.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    must_not_collect = forms.ModelMultipleChoiceField(
+        label=_("Must NOT collect"),
+        queryset=Child.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("For an adult the family asks us to refuse."),
+    )
+
+    class Meta:
+        model = Adult
+        fields = ["name", "relation", "mobile", "is_guardian", "photo"]
+        widgets = {"photo": forms.ClearableFileInput(attrs={"accept": "image/*"})}
+
+    def __init__(self, *args, family, **kwargs):
+        super().__init__(*args, **kwargs)
+        children = family.children.order_by("date_of_birth")
+        self.fields["may_collect"].queryset = children
+        self.fields["must_not_collect"].queryset = children
+        self.fields["mobile"].widget.attrs.update(inputmode="numeric", autocomplete="off")
+        if self.instance.pk:
+            rules = list(self.instance.pickups.all())
+            self.initial["may_collect"] = [r.child_id for r in rules if r.allowed]
+            self.initial["must_not_collect"] = [r.child_id for r in rules if not r.allowed]
+        self.helper = _helper(
+            _row("name", "relation", "mobile"),
+            "is_guardian",
+            _row("may_collect", "must_not_collect"),
+            "photo",
+        )
+        self.helper.form_enctype = "multipart/form-data"
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and hasattr(photo, "content_type"):
+            return shrink_photo(photo)
+        return photo
+
+    def clean(self):
+        cleaned = super().clean()
+        both = set(cleaned.get("may_collect") or []) & set(cleaned.get("must_not_collect") or [])
+        if both:
+            names = "、".join(child.name for child in both)
+            raise forms.ValidationError(
+                _("An adult cannot be on both lists for the same child: %(names)s.")
+                % {"names": names}
+            )
+        return cleaned
+
+
+class PickupForm(forms.Form):
+    allowed = forms.TypedChoiceField(
+        label=_("May this adult collect the child?"),
+        choices=[("1", _("Yes, may collect")), ("0", _("No, must not collect"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    valid_from = forms.DateField(label=_("Valid from"), required=False, widget=DateInput())
+    valid_to = forms.DateField(label=_("Valid until"), required=False, widget=DateInput())
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("allowed", _row("valid_from", "valid_to"), "note")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_to")
+        if start and end and end < start:
+            self.add_error("valid_to", _("The end date is before the start date."))
+        return cleaned
+
+
+class ConsentForm(forms.Form):
+    given_by = forms.CharField(label=_("Signed by"), max_length=50)
+    given_by_relation = forms.ChoiceField(
+        label=_("Relation to the child"), choices=Relation.choices
+    )
+    given_on = forms.DateField(label=_("Signed on"), widget=DateInput())
+    covers_care = forms.BooleanField(
+        label=_("Care in the space (required)"), required=False, initial=True
+    )
+    covers_photos = forms.BooleanField(label=_("Photos of the child"), required=False)
+    covers_reporting = forms.BooleanField(
+        label=_("Anonymous figures in reports to sponsors"), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("given_on", timezone.localdate())
+        self.helper = _helper(
+            _row("given_by", "given_by_relation", "given_on"),
+            "covers_care",
+            "covers_photos",
+            "covers_reporting",
+            submit=_("Record the consent"),
+        )
+
+    def clean_given_by(self):
+        value = self.cleaned_data["given_by"].strip()
+        if not value:
+            raise forms.ValidationError(_("Enter who signed the consent form."))
+        return value
+
+    def service_arguments(self) -> dict:
+        return {**self.cleaned_data, "text_version": CONSENT_TEXT_VERSION}
+
+
+class EnrollForm(forms.Form):
+    term = forms.ModelChoiceField(label=_("Term"), queryset=Term.objects.none(), empty_label=None)
+
+    def __init__(self, *args, terms, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["term"].queryset = terms
+        self.fields["term"].label_from_instance = lambda term: (
+            _("%(site)s · %(term)s (%(enrolled)s of %(capacity)s places taken)")
+            % {
+                "site": term.site.name,
+                "term": term.name,
+                "enrolled": term.enrolled,
+                "capacity": term.site.capacity,
+            }
+        )
+        self.helper = _helper("term", submit=_("Enrol"))
+
+
+class FamilyFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.SearchInput(
+            attrs={
+                "placeholder": _("Name, employee no., mobile or pinyin initials"),
+                "class": "form-control",
+                "autocomplete": "off",
+            }
+        ),
+    )
+    status = forms.ChoiceField(
+        label=_("Enrolment"),
+        required=False,
+        choices=[("", _("Any enrolment")), *EnrollmentStatus.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    term = forms.ModelChoiceField(
+        label=_("Term"),
+        required=False,
+        queryset=Term.objects.none(),
+        empty_label=_("Any term"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    consent_missing = forms.BooleanField(
+        label=_("Consent missing"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args, terms, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["term"].queryset = terms
+        self.fields["term"].label_from_instance = lambda t: f"{t.site.name} · {t.name}"
+
+
+class FactoryForm(forms.ModelForm):
+    class Meta:
+        model = Factory
+        fields = ["name", "code", "city", "province"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_row("name", "code"), _row("city", "province"))
+
+
+class SiteForm(forms.ModelForm):
+    class Meta:
+        model = Site
+        fields = ["name", "kind", "capacity", "min_age", "max_age", "address"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            _row("name", "kind"), _row("capacity", "min_age", "max_age"), "address"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_age"), cleaned.get("max_age")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_age", _("The oldest age is below the youngest."))
+        if cleaned.get("capacity") == 0:
+            self.add_error("capacity", _("A site needs at least one place."))
+        return cleaned
+
+
+class TermForm(forms.ModelForm):
+    closed_days = forms.CharField(
+        label=_("Closed days"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2026-07-20\n2026-08-01"}),
+        help_text=_("One date per line (YYYY-MM-DD), e.g. public holidays or factory shutdowns."),
+    )
+
+    class Meta:
+        model = Term
+        fields = ["name", "starts_on", "ends_on"]
+        widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["closed_days"] = "\n".join(
+                f"{day.date:%Y-%m-%d}" for day in self.instance.closed_days.all()
+            )
+        self.helper = _helper(_row("name", "starts_on", "ends_on"), "closed_days")
+
+    def clean_closed_days(self):
+        days = []
+        for line in self.cleaned_data["closed_days"].splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                days.append(forms.DateField().clean(line))
+            except forms.ValidationError as error:
+                raise forms.ValidationError(
+                    _("“%(line)s” is not a date. Write one date per line, like 2026-07-20.")
+                    % {"line": line}
+                ) from error
+        return sorted(set(days))
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts and ends:
+            if ends < starts:
+                self.add_error("ends_on", _("The term ends before it starts."))
+            outside = [d for d in cleaned.get("closed_days") or [] if not starts <= d <= ends]
+            if outside:
+                self.add_error(
+                    "closed_days",
+                    _("%(day)s is outside the term.") % {"day": outside[0].isoformat()},
+                )
+        return cleaned
+
+
+class OpeningHoursForm(forms.Form):
+    """Opening and closing time for each weekday; a weekday left closed has no hours."""
+
+    def __init__(self, *args, site=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        existing = {h.weekday: h for h in site.opening_hours.all()} if site and site.pk else {}
+        self.days = []
+        for weekday, label in Weekday.choices:
+            hours = existing.get(weekday)
+            self.fields[f"open_{weekday}"] = forms.BooleanField(
+                label=label, required=False, initial=hours is not None or weekday < 6
+            )
+            self.fields[f"opens_{weekday}"] = forms.TimeField(
+                label=_("Opens"),
+                required=False,
+                initial=hours.opens if hours else "07:30",
+                widget=forms.TimeInput(attrs={"type": "time", "class": "form-control"}),
+            )
+            self.fields[f"closes_{weekday}"] = forms.TimeField(
+                label=_("Closes"),
+                required=False,
+                initial=hours.closes if hours else "18:00",
+                widget=forms.TimeInput(attrs={"type": "time", "class": "form-control"}),
+            )
+            self.days.append(
+                (
+                    label,
+                    self[f"open_{weekday}"],
+                    self[f"opens_{weekday}"],
+                    self[f"closes_{weekday}"],
+                )
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.hours = {}
+        for weekday, label in Weekday.choices:
+            if not cleaned.get(f"open_{weekday}"):
+                continue
+            opens, closes = cleaned.get(f"opens_{weekday}"), cleaned.get(f"closes_{weekday}")
+            if opens is None or closes is None:
+                self.add_error(
+                    f"opens_{weekday}", _("Give both times for %(day)s.") % {"day": label}
+                )
+            elif closes <= opens:
+                self.add_error(
+                    f"closes_{weekday}",
+                    _("On %(day)s the site closes before it opens.") % {"day": label},
+                )
+            else:
+                self.hours[weekday] = (opens, closes)
+        return cleaned
+
+
+class RoomForm(forms.ModelForm):
+    class Meta:
+        model = Room
+        fields = ["name", "min_age", "max_age"]
+        widgets = {
+            "name": forms.TextInput(attrs={"class": "form-control"}),
+            "min_age": forms.NumberInput(attrs={"class": "form-control", "min": 0, "max": 18}),
+            "max_age": forms.NumberInput(attrs={"class": "form-control", "min": 0, "max": 18}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_age"), cleaned.get("max_age")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_age", _("The oldest age is below the youngest."))
+        return cleaned
+
+
+RoomFormSet = forms.inlineformset_factory(
+    Site, Room, form=RoomForm, extra=2, can_delete=True, max_num=12
+)

@@ -1,0 +1,199 @@
+"""Reads of families, children and enrolments, always through the access scope."""
+
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from enrollment.models import (
+    ACTIVE_ENROLLMENT_STATUSES,
+    Adult,
+    Child,
+    Consent,
+    Enrollment,
+    EnrollmentStatus,
+    Family,
+    PickupPermission,
+    Term,
+    Worker,
+)
+from ffs_portal import access
+from ffs_portal.models import AuditEntry
+
+FAMILY_PAGE_SIZE = 50
+
+
+def _children_with_status():
+    return Child.objects.order_by("date_of_birth").prefetch_related(
+        Prefetch(
+            "consents",
+            queryset=Consent.objects.filter(withdrawn_at__isnull=True),
+            to_attr="active_consents",
+        ),
+        Prefetch(
+            "enrollments",
+            queryset=Enrollment.objects.select_related("term__site").order_by("-term__starts_on"),
+        ),
+    )
+
+
+def family_search(
+    user,
+    *,
+    query: str = "",
+    consent_missing: bool = False,
+    status: str = "",
+    term: Term | None = None,
+) -> QuerySet[Family]:
+    """The user's families, newest change first, each with workers, children, their active
+    consent and enrolments prefetched (a constant number of queries per page)."""
+    families = access.scoped(user, Family)
+    query = query.strip()
+    if query:
+        q_lower = query.lower()
+        children = Child.objects.filter(family=OuterRef("pk")).filter(
+            Q(name__icontains=query)
+            | Q(name_initials__startswith=q_lower)
+            | Q(name_pinyin__startswith=q_lower)
+        )
+        workers = Worker.objects.filter(family=OuterRef("pk")).filter(
+            Q(name__icontains=query) | Q(employee_no__icontains=query) | Q(mobile__contains=query)
+        )
+        adults = Adult.objects.filter(family=OuterRef("pk")).filter(
+            Q(name__icontains=query) | Q(mobile__contains=query)
+        )
+        families = families.filter(Exists(children) | Exists(workers) | Exists(adults))
+    if consent_missing:
+        without_consent = Child.objects.filter(family=OuterRef("pk")).exclude(
+            Exists(Consent.objects.filter(child=OuterRef("pk"), withdrawn_at__isnull=True))
+        )
+        families = families.filter(Exists(without_consent))
+    if status or term:
+        enrollments = Enrollment.objects.filter(child__family=OuterRef("pk"))
+        if status:
+            enrollments = enrollments.filter(status=status)
+        if term:
+            enrollments = enrollments.filter(term=term)
+        families = families.filter(Exists(enrollments))
+    return (
+        families.select_related("factory")
+        .prefetch_related(
+            Prefetch("workers", queryset=Worker.objects.order_by("name")),
+            Prefetch("children", queryset=_children_with_status()),
+        )
+        .order_by("-updated_at", "-pk")
+    )
+
+
+def family_for_page(user, key) -> Family:
+    """One family with everything its page shows, or a 404 outside the user's scope."""
+    queryset = (
+        access.scoped(user, Family)
+        .select_related("factory")
+        .prefetch_related(
+            Prefetch("workers", queryset=Worker.objects.order_by("name")),
+            Prefetch("adults", queryset=Adult.objects.order_by("name")),
+            Prefetch(
+                "children",
+                queryset=_children_with_status().prefetch_related(
+                    Prefetch(
+                        "pickups",
+                        queryset=PickupPermission.objects.select_related("adult").order_by(
+                            "-allowed", "adult__name"
+                        ),
+                    ),
+                    Prefetch(
+                        "consents",
+                        queryset=Consent.objects.order_by("-recorded_at"),
+                        to_attr="all_consents",
+                    ),
+                ),
+            ),
+        )
+    )
+    return access.get_scoped_or_404(user, queryset, key=key)
+
+
+VIEW_ACTIONS = ["child.viewed", "child.card_printed"]
+
+
+def family_history(family: Family, limit: int = 50):
+    """Changes to the family's records, newest first (views are summarised apart)."""
+    return (
+        AuditEntry.objects.filter(family=family)
+        .exclude(action__in=VIEW_ACTIONS)
+        .select_related("actor", "child")
+        .order_by("-at", "-pk")[:limit]
+    )
+
+
+def family_viewers(family: Family):
+    """Who has looked at the children's records: per person, how often and when last."""
+    return (
+        AuditEntry.objects.filter(family=family, action__in=VIEW_ACTIONS)
+        .values("actor__username", "actor__last_name", "actor__first_name")
+        .annotate(times=Count("id"), last=Max("at"))
+        .order_by("-last")
+    )
+
+
+def open_terms(user, family: Family) -> QuerySet[Term]:
+    """Terms of the family's factory that have not ended, to enrol a child in."""
+    return (
+        access.scoped(user, Term)
+        .filter(site__factory=family.factory, ends_on__gte=timezone.localdate())
+        .select_related("site")
+        .annotate(
+            enrolled=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.ENROLLED)),
+            waiting=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.WAITLISTED)),
+        )
+        .order_by("starts_on", "site__name")
+    )
+
+
+def term_roster(term: Term) -> dict:
+    """Enrolled children and the waitlist, in order, of one term."""
+    enrollments = (
+        term.enrollments.filter(status__in=ACTIVE_ENROLLMENT_STATUSES)
+        .select_related("child__family", "room")
+        .order_by("applied_at", "id")
+    )
+    enrolled = [e for e in enrollments if e.status == EnrollmentStatus.ENROLLED]
+    waiting = [e for e in enrollments if e.status != EnrollmentStatus.ENROLLED]
+    return {
+        "enrolled": enrolled,
+        "waiting": waiting,
+        "free": max(term.site.capacity - len(enrolled), 0),
+    }
+
+
+def term_children(term: Term) -> QuerySet[Child]:
+    """Children with a place in the term, youngest last, with their enrolments."""
+    return (
+        _children_with_status()
+        .filter(enrollments__term=term, enrollments__status=EnrollmentStatus.ENROLLED)
+        .select_related("family")
+        .order_by("name")
+    )
+
+
+def cards_for(children) -> list[dict]:
+    """What each child's card shows: name, the site of the current enrolment, photo, QR."""
+    from enrollment.cards import qr_svg
+
+    today = timezone.localdate()
+    cards = []
+    for child in children:
+        enrollments = [
+            e
+            for e in child.enrollments.all()
+            if e.status in ACTIVE_ENROLLMENT_STATUSES and e.term.ends_on >= today
+        ]
+        current = min(enrollments, key=lambda e: e.term.starts_on, default=None)
+        cards.append(
+            {
+                "child": child,
+                "site": current.term.site if current else None,
+                "term": current.term if current else None,
+                "qr": qr_svg(child.card_token),
+            }
+        )
+    return cards
