@@ -115,6 +115,7 @@ def _by_site(path):
 
 def _rules():
     from enrollment import models as enrollment
+    from enrollment.training import models as training
 
     return {
         enrollment.Factory: lambda user: Q(pk__in=factory_ids(user)),
@@ -127,6 +128,10 @@ def _rules():
         enrollment.Consent: _by_factory("child__family__factory"),
         enrollment.PickupPermission: _by_factory("child__family__factory"),
         enrollment.Child: _child_rule,
+        training.Course: lambda user: Q(pk__in=[]) if _is_site_bound(user) else Q(),
+        training.TrainingSession: _by_factory("factory"),
+        training.Invitation: _by_factory("session__factory"),
+        training.SessionAttendance: _by_factory("session__factory"),
         enrollment.Enrollment: lambda user: (
             Q(term__site__in=site_ids(user))
             if _is_site_bound(user)

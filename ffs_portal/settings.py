@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "axes",
     "ffs_portal",
     "enrollment",
+    "enrollment.training",
     "attendance",
     "staff",
 ]

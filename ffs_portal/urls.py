@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("families/", include("enrollment.urls")),
     path("program/", include("enrollment.program_urls")),
+    path("training/", include("enrollment.training.urls")),
     path("", include("attendance.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -22,6 +22,7 @@ from enrollment.models import (
     Term,
     Worker,
 )
+from enrollment.training.models import Course, TrainingSession
 from ffs_portal.models import Role, User
 
 SURNAMES = "王李张刘陈杨黄赵吴周"
@@ -212,3 +213,31 @@ class UserFactory(fb.django.DjangoModelFactory):
     def factories(self, create, extracted, **kwargs):
         if create and extracted:
             self.factories.set(extracted)
+
+
+class CourseFactory(fb.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+        django_get_or_create = ["name"]
+
+    name = fb.Sequence(lambda n: f"远程亲子沟通{n}")
+
+
+class TrainingSessionFactory(fb.django.DjangoModelFactory):
+    """A session a week from now, 19:00–20:30, with 30 places."""
+
+    class Meta:
+        model = TrainingSession
+
+    factory = fb.SubFactory(FactoryFactory)
+    course = fb.SubFactory(CourseFactory)
+    starts_at = fb.LazyFunction(
+        lambda: (
+            timezone.localtime().replace(hour=19, minute=0, second=0, microsecond=0)
+            + timedelta(days=7)
+        )
+    )
+    ends_at = fb.LazyAttribute(lambda s: s.starts_at + timedelta(minutes=90))
+    place = "二楼培训室"
+    trainer = "刘老师"
+    capacity = 30

@@ -24,6 +24,7 @@ PUBLIC = {
     "password_reset_complete",
     "admin:login",
     "admin:logout",
+    "training:feedback",  # the kiosk questionnaire: its token is the attendee's own
 }
 
 # Sample values for URL arguments that do not name a factory's object (sweep a only).
@@ -56,20 +57,31 @@ def object_samples(world) -> dict:
         "adult": world["adult"].pk,
         "consent": child.consents.get().pk,
         "card_token": child.card_token,
+        "session": world["session"].key,
+        "course": world["course"].pk,
     }
 
 
 @pytest.fixture
 def world(term_a):
     """A child of factory A with everything a URL can name: photo, grandmother, consent."""
-    from tests.factories import AdultFactory, PickupPermissionFactory, enrolled_child, tiny_jpeg
+    from tests.factories import (
+        AdultFactory,
+        PickupPermissionFactory,
+        TrainingSessionFactory,
+        enrolled_child,
+        tiny_jpeg,
+    )
 
     child = enrolled_child(term_a)
     child.photo.save("child.jpg", tiny_jpeg())
     adult = AdultFactory(family=child.family)
     adult.photo.save("adult.jpg", tiny_jpeg())
     PickupPermissionFactory(child=child, adult=adult)
+    session = TrainingSessionFactory(factory=term_a.site.factory)
     return {
+        "session": session,
+        "course": session.course,
         "child": child,
         "adult": adult,
         "site": term_a.site,
@@ -102,6 +114,8 @@ def test_every_url_needs_a_login_except_the_public_ones(client, world):
 
 # Administrators see every factory by design; the admin site is theirs alone.
 OBJECT_SWEEP_EXCLUDED_NAMESPACES = ("admin:",)
+# Objects that belong to the whole program, not to one factory.
+SHARED_ACROSS_FACTORIES = {"training:course_edit"}
 
 
 def object_routes():
@@ -110,6 +124,7 @@ def object_routes():
         for route in all_routes()
         if route.kwarg_names
         and route.name not in PUBLIC
+        and route.name not in SHARED_ACROSS_FACTORIES
         and not route.name.startswith(OBJECT_SWEEP_EXCLUDED_NAMESPACES)
     ]
 

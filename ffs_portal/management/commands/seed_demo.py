@@ -21,6 +21,8 @@ from enrollment.models import (
     Term,
     Worker,
 )
+from enrollment.training import services as training_services
+from enrollment.training.models import Course, TrainingSession
 from ffs_portal.models import Role, User
 
 DEMO_PASSWORD = "ffs-demo-2026"  # noqa: S105 - printed for the demo, listed in README
@@ -116,6 +118,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             sites = [self.factory_with_site(spec, today) for spec in FACTORIES]
             users = self.users(sites)
+            self.training(sites[0].factory)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
@@ -217,6 +220,46 @@ class Command(BaseCommand):
                     by=None,
                 )
                 services.enrollment_apply(child=child, term=term, by=None)
+
+    def training(self, factory):
+        """A parent training session last week (with sign-ins and feedback) and one next week."""
+        if TrainingSession.objects.filter(factory=factory).exists():
+            return
+        hr = User.objects.get(username="hr.dongguan")
+        courses = list(Course.objects.order_by("pk"))
+        now = timezone.localtime().replace(hour=19, minute=0, second=0, microsecond=0)
+        past = TrainingSession.objects.create(
+            factory=factory,
+            course=courses[0],
+            starts_at=now - timedelta(days=7),
+            ends_at=now - timedelta(days=7) + timedelta(minutes=90),
+            place="二楼培训室",
+            trainer="刘老师",
+            capacity=30,
+        )
+        workers = list(Worker.objects.filter(factory=factory).order_by("employee_no"))
+        for number, worker in enumerate(workers[:8]):
+            attendance = training_services.sign_in(
+                session=past, worker=worker, by=hr, method="list"
+            )
+            if number % 2 == 0:
+                training_services.feedback_submit(
+                    token=attendance.feedback_token,
+                    usefulness=5,
+                    clarity=4 + number % 2,
+                    will_apply=5,
+                    comment="",
+                )
+        coming = TrainingSession.objects.create(
+            factory=factory,
+            course=courses[1],
+            starts_at=now + timedelta(days=7),
+            ends_at=now + timedelta(days=7) + timedelta(minutes=90),
+            place="二楼培训室",
+            trainer="刘老师",
+            capacity=30,
+        )
+        training_services.invite(session=coming, workers=workers[8:20], by=hr)
 
     def users(self, sites):
         dongguan, shenzhen = sites

@@ -1,0 +1,193 @@
+"""Reads for parent training: sessions, who to invite, and the program's reach."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from enrollment.models import Child, Enrollment, EnrollmentStatus, Factory, LivesWith, Worker
+from enrollment.training.models import SessionAttendance, SessionFeedback, TrainingSession
+from ffs_portal import access
+
+# A child who usually lives away from the parents, in the home village or at a boarding school.
+AWAY_FROM_PARENTS = [
+    LivesWith.GRANDPARENTS_VILLAGE,
+    LivesWith.RELATIVES_VILLAGE,
+    LivesWith.ALONE_OR_BOARDING,
+]
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.combine(date(year, 1, 1), time.min, tzinfo=tz),
+        datetime.combine(date(year + 1, 1, 1), time.min, tzinfo=tz),
+    )
+
+
+def left_behind_children(year: int) -> QuerySet[Child]:
+    """Children who live away from their parents, or who have no place in a space this year."""
+    with_place = Enrollment.objects.filter(
+        child=OuterRef("pk"),
+        status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED],
+        term__starts_on__lte=date(year, 12, 31),
+        term__ends_on__gte=date(year, 1, 1),
+    )
+    return Child.objects.filter(Q(lives_with__in=AWAY_FROM_PARENTS) | ~Exists(with_place))
+
+
+def left_behind_parents(year: int) -> QuerySet[Worker]:
+    children = left_behind_children(year).filter(family=OuterRef("family"))
+    return Worker.objects.filter(family__isnull=False).filter(Exists(children))
+
+
+def sessions(user) -> QuerySet[TrainingSession]:
+    return (
+        access.scoped(user, TrainingSession)
+        .select_related("course", "factory")
+        .annotate(
+            invited=Count("invitations", distinct=True),
+            attended=Count("attendances", distinct=True),
+        )
+        .order_by("-starts_at")
+    )
+
+
+def invite_candidates(session: TrainingSession, *, left_behind_only: bool, query: str = ""):
+    """Workers of the session's factory still at work, parents of left-behind children first."""
+    year = timezone.localtime(session.starts_at).year
+    workers = (
+        Worker.objects.filter(factory=session.factory)
+        .filter(Q(leave_date__isnull=True) | Q(leave_date__gte=timezone.localdate()))
+        .annotate(
+            parent_of_left_behind=Exists(
+                left_behind_children(year).filter(family=OuterRef("family"))
+            ),
+            invited=Exists(session.invitations.filter(worker=OuterRef("pk"))),
+        )
+        .order_by("-parent_of_left_behind", "department", "name")
+    )
+    if left_behind_only:
+        workers = workers.filter(parent_of_left_behind=True)
+    query = query.strip()
+    if query:
+        workers = workers.filter(Q(name__icontains=query) | Q(employee_no__icontains=query))
+    return workers
+
+
+def sign_in_matches(session: TrainingSession, query: str, limit: int = 12):
+    """Workers matching a name, employee number or badge (the badge shows the employee no.)."""
+    query = query.strip()
+    if not query:
+        return Worker.objects.none()
+    return (
+        Worker.objects.filter(factory=session.factory)
+        .filter(
+            Q(name__icontains=query)
+            | Q(employee_no__iexact=query)
+            | Q(employee_no__icontains=query)
+        )
+        .annotate(
+            signed_in=Exists(session.attendances.filter(worker=OuterRef("pk"))),
+            invited=Exists(session.invitations.filter(worker=OuterRef("pk"))),
+        )
+        .order_by("name")[:limit]
+    )
+
+
+@dataclass
+class Reach:
+    factory: Factory
+    sessions_held: int = 0
+    attendances: int = 0
+    workers_trained: int = 0
+    repeat_workers: int = 0
+    left_behind_parents: int = 0
+    left_behind_reached: int = 0
+    feedback_responses: int = 0
+    feedback_average: float | None = None
+
+    @property
+    def left_behind_share(self) -> float | None:
+        if not self.left_behind_parents:
+            return None
+        return self.left_behind_reached / self.left_behind_parents
+
+    @property
+    def repeat_share(self) -> float | None:
+        return self.repeat_workers / self.workers_trained if self.workers_trained else None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.feedback_responses / self.attendances if self.attendances else None
+
+
+def reach(factories: QuerySet[Factory], year: int) -> list[Reach]:
+    """Per factory and year: sessions held, workers trained, share of parents of left-behind
+    children reached, repeat attendance and feedback. A handful of queries, whatever the size."""
+    start, end = year_bounds(year)
+    # A session is held when someone came to it.
+    held = TrainingSession.objects.filter(
+        factory__in=factories, starts_at__gte=start, starts_at__lt=end
+    ).filter(Exists(SessionAttendance.objects.filter(session=OuterRef("pk"))))
+    rows = {f.pk: Reach(factory=f) for f in factories}
+    for row in held.values("factory").annotate(n=Count("id")):
+        rows[row["factory"]].sessions_held = row["n"]
+    per_worker = (
+        SessionAttendance.objects.filter(session__in=held)
+        .values("worker", "session__factory")
+        .annotate(n=Count("id"))
+    )
+    for row in per_worker:
+        reach_row = rows[row["session__factory"]]
+        reach_row.attendances += row["n"]
+        reach_row.workers_trained += 1
+        reach_row.repeat_workers += row["n"] >= 2
+    attended = SessionAttendance.objects.filter(session__in=held, worker=OuterRef("pk"))
+    parents = (
+        left_behind_parents(year)
+        .filter(factory__in=factories)
+        .filter(Q(leave_date__isnull=True) | Q(leave_date__gte=start.date()))
+        .annotate(attended=Exists(attended))
+        .values("factory")
+        .annotate(total=Count("id"), reached=Count("id", filter=Q(attended=True)))
+    )
+    for row in parents:
+        rows[row["factory"]].left_behind_parents = row["total"]
+        rows[row["factory"]].left_behind_reached = row["reached"]
+    feedback = (
+        SessionFeedback.objects.filter(attendance__session__in=held)
+        .values("attendance__session__factory")
+        .annotate(
+            n=Count("id"),
+            average=Avg((F("usefulness") + F("clarity") + F("will_apply")) / 3.0),
+        )
+    )
+    for row in feedback:
+        reach_row = rows[row["attendance__session__factory"]]
+        reach_row.feedback_responses = row["n"]
+        reach_row.feedback_average = row["average"]
+    return sorted(rows.values(), key=lambda r: r.factory.name)
+
+
+def total(rows: list[Reach]) -> Reach:
+    """The program-wide line under the per-factory table (shares recomputed, not averaged)."""
+    summed = Reach(factory=None)
+    weighted = 0.0
+    for row in rows:
+        for field in (
+            "sessions_held",
+            "attendances",
+            "workers_trained",
+            "repeat_workers",
+            "left_behind_parents",
+            "left_behind_reached",
+            "feedback_responses",
+        ):
+            setattr(summed, field, getattr(summed, field) + getattr(row, field))
+        if row.feedback_average is not None:
+            weighted += row.feedback_average * row.feedback_responses
+    if summed.feedback_responses:
+        summed.feedback_average = weighted / summed.feedback_responses
+    return summed
