@@ -113,9 +113,20 @@ def _by_site(path):
     return lambda user: Q(**{f"{path}__in": site_ids(user)})
 
 
+def _staff_rule(user):
+    """Staff are seen by those who work at or oversee the same sites (HR sees none)."""
+    from ffs_portal.models import User
+
+    if user.role == Role.HR:
+        return Q(pk__in=[])
+    return Q(pk__in=User.objects.filter(sites__in=site_ids(user)).values("pk"))
+
+
 def _rules():
     from enrollment import models as enrollment
     from enrollment.training import models as training
+    from ffs_portal.models import User
+    from staff import models as staff
 
     return {
         enrollment.Factory: lambda user: Q(pk__in=factory_ids(user)),
@@ -128,6 +139,11 @@ def _rules():
         enrollment.Consent: _by_factory("child__family__factory"),
         enrollment.PickupPermission: _by_factory("child__family__factory"),
         enrollment.Child: _child_rule,
+        User: _staff_rule,
+        staff.Shift: _by_site("site"),
+        staff.DutyPeriod: _by_site("site"),
+        staff.RatioRule: _by_site("site"),
+        staff.RatioDay: _by_site("site"),
         training.Course: lambda user: Q(pk__in=[]) if _is_site_bound(user) else Q(),
         training.TrainingSession: _by_factory("factory"),
         training.Invitation: _by_factory("session__factory"),

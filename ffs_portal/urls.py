@@ -12,6 +12,7 @@ urlpatterns = [
     path("families/", include("enrollment.urls")),
     path("program/", include("enrollment.program_urls")),
     path("training/", include("enrollment.training.urls")),
+    path("staff/", include("staff.urls")),
     path("", include("attendance.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,10 +4,13 @@
 (b) every URL that names an object, requested by users of another factory, is a 404.
 """
 
+from datetime import time
+
 import pytest
 from django.urls import reverse
 
 from ffs_portal.models import Role
+from staff.models import Shift
 from tests.urlsweep import all_routes, build_url
 
 METHODS = ["get", "post", "put", "patch", "delete", "head", "options"]
@@ -58,6 +61,8 @@ def object_samples(world) -> dict:
         "consent": child.consents.get().pk,
         "card_token": child.card_token,
         "session": world["session"].key,
+        "person": world["person"].pk,
+        "shift": world["shift"].pk,
         "course": world["course"].pk,
     }
 
@@ -69,6 +74,7 @@ def world(term_a):
         AdultFactory,
         PickupPermissionFactory,
         TrainingSessionFactory,
+        UserFactory,
         enrolled_child,
         tiny_jpeg,
     )
@@ -79,7 +85,13 @@ def world(term_a):
     adult.photo.save("adult.jpg", tiny_jpeg())
     PickupPermissionFactory(child=child, adult=adult)
     session = TrainingSessionFactory(factory=term_a.site.factory)
+    person = UserFactory(role="childcare", sites=[term_a.site])
+    shift = Shift.objects.create(
+        site=term_a.site, user=person, day=term_a.starts_on, starts=time(8), ends=time(12)
+    )
     return {
+        "person": person,
+        "shift": shift,
         "session": session,
         "course": session.course,
         "child": child,

@@ -24,6 +24,10 @@ from enrollment.models import (
 from enrollment.training import services as training_services
 from enrollment.training.models import Course, TrainingSession
 from ffs_portal.models import Role, User
+from staff import services as staff_services
+
+# The duty-clock PIN of every demo staff member.
+DEMO_PIN = "1234"
 
 DEMO_PASSWORD = "ffs-demo-2026"  # noqa: S105 - printed for the demo, listed in README
 
@@ -119,9 +123,12 @@ class Command(BaseCommand):
             sites = [self.factory_with_site(spec, today) for spec in FACTORIES]
             users = self.users(sites)
             self.training(sites[0].factory)
+            self.staff(sites, today)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("")
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        self.stdout.write(
+            f"Demo logins (password for all: {DEMO_PASSWORD}; duty-clock PIN of staff: {DEMO_PIN}):"
+        )
         for username, description in users:
             self.stdout.write(f"  {username:<18} {description}")
 
@@ -260,6 +267,59 @@ class Command(BaseCommand):
             capacity=30,
         )
         training_services.invite(session=coming, workers=workers[8:20], by=hr)
+
+    def staff(self, sites, today):
+        """PINs, qualifications and this week's rota; two more carers at the ASC."""
+        shenzhen = sites[1]
+        for username, last, first in (
+            ("carer2.shenzhen", "何", "老师"),
+            ("carer3.shenzhen", "孙", "老师"),
+        ):
+            if not User.objects.filter(username=username).exists():
+                staff_services.staff_member_add(
+                    site=shenzhen,
+                    by=None,
+                    username=username,
+                    last_name=last,
+                    first_name=first,
+                    mobile="13800138000",
+                    password=DEMO_PASSWORD,
+                )
+        monday = today - timedelta(days=today.weekday())
+        for site in sites:
+            people = User.objects.filter(sites=site).order_by("username")
+            for number, person in enumerate(people):
+                profile = staff_services.profile_for(person)
+                if profile.pin:
+                    continue
+                staff_services.pin_set(profile=profile, pin=DEMO_PIN, by=None)
+                staff_services.qualification_save(
+                    profile=profile,
+                    kind="child_protection",
+                    obtained_on=today - timedelta(days=200),
+                    expires_on=today + timedelta(days=500),
+                    by=None,
+                )
+                staff_services.qualification_save(
+                    profile=profile,
+                    kind="first_aid",
+                    obtained_on=today - timedelta(days=700),
+                    # One first-aid certificate runs out soon: the warning shows.
+                    expires_on=today + timedelta(days=20 if number == 0 else 400),
+                    by=None,
+                )
+                for offset in range(6):
+                    day = monday + timedelta(days=offset)
+                    hours = site.opening_hours.filter(weekday=day.weekday()).first()
+                    if hours:
+                        staff_services.shift_add(
+                            site=site,
+                            user=person,
+                            day=day,
+                            starts=hours.opens,
+                            ends=hours.closes,
+                            by=None,
+                        )
 
     def users(self, sites):
         dongguan, shenzhen = sites

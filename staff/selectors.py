@@ -1,0 +1,98 @@
+"""Reads about staff: who works at a site, who is on duty, the rota, the ratio."""
+
+from datetime import date, datetime, timedelta
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from enrollment.models import Site
+from ffs_portal import access
+from ffs_portal.models import Role, User
+from staff.models import DutyPeriod, Qualification, QualificationKind, RatioRule, Shift
+from staff.ratio import DEFAULT_BANDS, Band
+
+EXPIRY_WARNING_DAYS = 30
+
+
+def site_staff(site: Site) -> QuerySet[User]:
+    """The people who work at a site, each with profile, qualifications and duty state."""
+    return (
+        User.objects.filter(sites=site, role__in=[Role.CHILDCARE, Role.SITE_LEAD], is_active=True)
+        .select_related("staff_profile")
+        .prefetch_related(
+            Prefetch(
+                "staff_profile__qualifications", queryset=Qualification.objects.order_by("kind")
+            )
+        )
+        .annotate(
+            on_duty=Exists(
+                DutyPeriod.objects.filter(user=OuterRef("pk"), clock_out_at__isnull=True)
+            )
+        )
+        .order_by("-role", "last_name", "first_name")
+    )
+
+
+def bands_for(site: Site) -> list[Band]:
+    rules = list(site.ratio_rules.all())
+    if not rules:
+        return list(DEFAULT_BANDS)
+    return [Band(r.min_age, r.max_age, r.children_per_adult) for r in rules]
+
+
+def on_duty(site: Site) -> QuerySet[DutyPeriod]:
+    return DutyPeriod.objects.filter(site=site, clock_out_at__isnull=True).select_related("user")
+
+
+def planned_absent(site: Site, at: datetime) -> list[Shift]:
+    """Staff planned on the rota now but not clocked in: who to call when the ratio is red."""
+    local = timezone.localtime(at)
+    return list(
+        Shift.objects.filter(
+            site=site, day=local.date(), starts__lte=local.time(), ends__gt=local.time()
+        )
+        .exclude(
+            Exists(DutyPeriod.objects.filter(user=OuterRef("user"), clock_out_at__isnull=True))
+        )
+        .select_related("user", "user__staff_profile")
+        .order_by("starts")
+    )
+
+
+def week_rota(site: Site, monday: date) -> dict:
+    days = [monday + timedelta(days=n) for n in range(7)]
+    shifts = (
+        Shift.objects.filter(site=site, day__in=days)
+        .select_related("user")
+        .order_by("day", "starts")
+    )
+    by_day = {day: [] for day in days}
+    for shift in shifts:
+        by_day[shift.day].append(shift)
+    return by_day
+
+
+def qualification_warnings(user, today: date | None = None) -> list[Qualification]:
+    """Qualifications of the staff the user oversees that have lapsed or lapse within 30 days."""
+    today = today or timezone.localdate()
+    staff = User.objects.filter(sites__in=access.site_ids(user)).values("pk")
+    return list(
+        Qualification.objects.filter(profile__user__in=staff, expires_on__isnull=False)
+        .filter(expires_on__lte=today + timedelta(days=EXPIRY_WARNING_DAYS))
+        .select_related("profile__user")
+        .order_by("expires_on")
+    )
+
+
+def missing_child_protection(site: Site, today: date | None = None) -> QuerySet[User]:
+    today = today or timezone.localdate()
+    valid = Qualification.objects.filter(
+        profile__user=OuterRef("pk"),
+        kind=QualificationKind.CHILD_PROTECTION,
+        obtained_on__lte=today,
+    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    return site_staff(site).exclude(Exists(valid))
+
+
+def ratio_rules(site: Site) -> list[RatioRule]:
+    return list(site.ratio_rules.all())
