@@ -51,11 +51,14 @@ def object_samples(world) -> dict:
         "term": world["term"].pk,
         "enrollment": world["enrollment"].key,
         "card_token": world["child"].card_token,
+        "upload": world["upload"].token,
     }
 
 
 @pytest.fixture
-def world(term_a):
+def world(term_a, hr):
+    from enrollment.roster import uploads
+    from tests import rosters
     from tests.factories import enrolled_child
 
     child = enrolled_child(term_a)
@@ -64,6 +67,13 @@ def world(term_a):
         "site": term_a.site,
         "term": term_a,
         "enrollment": child.enrollments.get(),
+        # A roster file factory A's HR uploaded and has not confirmed yet.
+        "upload": uploads.save_upload(
+            data=rosters.xlsx([rosters.row()]),
+            name="roster.xlsx",
+            user=hr,
+            factory=term_a.site.factory,
+        ),
     }
 
 

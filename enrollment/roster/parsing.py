@@ -327,6 +327,8 @@ def _merged_problems(sheet: RawSheet, rows: list[Row]) -> None:
         for key in COLUMNS_BY_KEY:
             cells = sheet.merged.get((row.number, key))
             if cells:
+                # "Fill in…" under a merged cell would send people looking in the wrong place.
+                row.problems = [p for p in row.problems if p.column != key]
                 row.problem(
                     key,
                     _(
