@@ -31,17 +31,21 @@ class RosterUploadForm(forms.Form):
         self.fields["factory"].queryset = factories
         self.sheet: RawSheet | None = None
         self.content = b""
+        # HR works for one factory: nothing to choose, and nothing to tamper with.
         self.only_factory = factories[0] if len(factories) == 1 else None
         if self.only_factory:
-            self.fields["factory"].initial = self.only_factory.code
-            self.fields["factory"].required = False
-            self.fields["factory"].widget = forms.HiddenInput()
+            del self.fields["factory"]
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout("factory", Field("file", css_class="form-control-lg"))
+        self.helper.disable_csrf = True  # the page's own form tag has the token
+        fields = [Field("file", css_class="form-control-lg")]
+        self.helper.layout = Layout(*(["factory"] if "factory" in self.fields else []), *fields)
 
-    def clean_factory(self):
-        return self.cleaned_data.get("factory") or self.only_factory
+    def clean(self):
+        cleaned = super().clean()
+        if self.only_factory:
+            cleaned["factory"] = self.only_factory
+        return cleaned
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -148,10 +148,11 @@ def _write_table(sheet, header, rows) -> None:
                     cell.quotePrefix = True
     for position, key in enumerate(keys, start=1):
         if key in TEXT_COLUMNS:
-            # Keep employee numbers and mobiles as text: Excel would show 1.38E+10.
-            for (cell,) in sheet.iter_rows(
-                min_row=2, max_row=max(len(rows) + 1, 200), min_col=position, max_col=position
-            ):
+            # Keep employee numbers and mobiles as text, also in rows typed in later: Excel
+            # would show 13812345678 as 1.38E+10 and drop an employee no.'s leading zeros.
+            letter = get_column_letter(position)
+            sheet.column_dimensions[letter].number_format = "@"
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
                 cell.number_format = "@"
 
 

@@ -37,8 +37,11 @@ def _factories(user):
 @require_http_methods(["GET", "POST"])
 def roster_import(request):
     factories = _factories(request.user)
-    form = RosterUploadForm(request.POST or None, request.FILES or None, factories=factories)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        form = RosterUploadForm(request.POST, request.FILES, factories=factories)
+    else:
+        form = RosterUploadForm(factories=factories)
+    if form.is_bound and form.is_valid():
         upload = uploads.save_upload(
             data=form.content,
             name=form.cleaned_data["file"].name,
