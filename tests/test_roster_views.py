@@ -93,7 +93,7 @@ def test_the_preview_highlights_each_problem_in_its_cell_and_offers_no_confirmat
     token = token_of(upload(client, rosters.xlsx(rows)))
     html = text(client.get(preview_url(token)))
     assert re.search(
-        r'<tr id="row-3" data-row="3">.*?class="cell-problem" data-column="mobile"', html
+        r'<tr id="problems-row-3" data-row="3">.*?class="cell-problem" data-column="mobile"', html
     )
     assert "（单元格 D3）" in html
     assert "“1380000”不是大陆手机号。请填写以 1 开头的 11 位数字" in html
