@@ -91,8 +91,14 @@ def display(value) -> str:
 def text(value) -> str:
     """A cell as text: trimmed, inner runs of spaces made one, control characters dropped."""
     text = display(value)
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch == " ")
-    text = re.sub(r"\s+", " ", text.replace("\u3000", " ")).strip()
+    if not text.isprintable():  # the slow path, for the few cells that need it
+        text = "".join(
+            ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch == " "
+        )
+        text = re.sub(r"\s+", " ", text)
+    elif "  " in text:
+        text = re.sub(" +", " ", text)
+    text = text.strip()
     # An export guards cells that start like a formula with a quote; take it off again.
     if text.startswith("'") and text[1:2] in FORMULA_STARTS and len(text) > 1:
         text = text[1:]
