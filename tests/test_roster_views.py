@@ -414,3 +414,26 @@ def test_uploads_nobody_confirmed_are_removed_after_a_while(client, hr, factory_
     assert uploads.find_upload(token=old.token, user=hr) is None
     assert uploads.find_upload(token=new.token, user=hr) is not None
     assert default_storage.path(uploads.FOLDER).startswith(str(settings.MEDIA_ROOT))
+
+
+def test_a_familys_second_worker_is_exported_on_a_row_of_their_own(client, hr, factory_a):
+    (child,) = registered_families(factory_a, 1)
+    WorkerFactory(family=child.family, employee_no="W9999", name="李0强")
+    client.force_login(hr)
+    exported = client.get(EXPORT + "?format=xlsx").content
+    rows = [[c.value for c in row][:6] for row in load_workbook(io.BytesIO(exported)).active]
+    assert [row[0] for row in rows[1:]] == ["W0000", "W0000", "W9999"]
+    assert rows[3][5] is None, "the children are listed once, under the first worker"
+    token = token_of(upload(client, exported))
+    assert "此文件中的所有内容系统中都已有" in text(client.get(preview_url(token)))
+
+
+def test_an_export_in_english_imports_again_unchanged(client, hr, factory_a):
+    list(registered_families(factory_a, 2))
+    hr.language = "en"
+    hr.save()
+    client.force_login(hr)
+    exported = client.get(EXPORT + "?format=csv").content
+    assert "Boy" in exported.decode("utf-8-sig") and "Henan" in exported.decode("utf-8-sig")
+    token = token_of(upload(client, exported, name="roster.csv"))
+    assert "importing it changes nothing" in text(client.get(preview_url(token)))

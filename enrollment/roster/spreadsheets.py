@@ -36,11 +36,15 @@ def is_risky(value) -> bool:
 
 def export_rows(children, lone_workers) -> list[list]:
     """One row per child and adult who may collect them (one row for a child nobody else
-    may collect yet), then one row for each worker without a child."""
+    may collect yet), in the name of the family's first worker; then a row of its own for
+    a family's second worker and for each worker without a child."""
     rows = []
+    second_workers = {}
     for child in children:
         workers = list(child.family.workers.all())
         worker = workers[0] if workers else None
+        for other in workers[1:]:
+            second_workers[other.pk] = other
         enrollment = child.latest_enrollments[0] if child.latest_enrollments else None
         base = [
             *_worker_cells(worker),
@@ -49,31 +53,28 @@ def export_rows(children, lone_workers) -> list[list]:
             child.date_of_birth,
             child.allergies,
         ]
+        if child.active_consents:
+            consent = pgettext("consent on file", "Yes")
+        else:
+            consent = pgettext("consent on file", "No")
         status = [
-            pgettext("consent on file", "Yes")
-            if child.active_consents
-            else pgettext("consent on file", "No"),
+            consent,
             enrollment.term.site.name if enrollment else "",
             enrollment.term.name if enrollment else "",
             enrollment.get_status_display() if enrollment else "",
         ]
-        pickups = child.allowed_pickups or [None]
-        for permission in pickups:
+        for permission in child.allowed_pickups or [None]:
             adult = permission.adult if permission else None
             pickup = (
                 [adult.name, adult.get_relation_display(), adult.mobile] if adult else ["", "", ""]
             )
-            rows.append(
-                (
-                    worker.employee_no if worker else "",
-                    child.date_of_birth,
-                    [*base, *pickup, *status],
-                )
-            )
-    rows.sort(key=lambda row: (row[0] == "", row[0], row[1]))
-    result = [row[2] for row in rows]
+            sort_key = (worker is None, worker.employee_no if worker else "", child.date_of_birth)
+            rows.append((sort_key, [*base, *pickup, *status]))
+    rows.sort(key=lambda row: row[0])
+    result = [row for _key, row in rows]
     blank = [""] * (len(COLUMNS) - 5 + len(EXPORT_ONLY_COLUMNS))
-    for worker in lone_workers:
+    others = sorted(second_workers.values(), key=lambda worker: worker.employee_no)
+    for worker in [*others, *lone_workers]:
         result.append([*_worker_cells(worker), *blank])
     return result
 
