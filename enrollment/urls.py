@@ -1,6 +1,7 @@
 from django.urls import path
 
 from enrollment import views
+from enrollment.roster import views as roster
 
 app_name = "enrollment"
 
@@ -37,4 +38,11 @@ urlpatterns = [
     ),
     path("terms/<int:term>/", views.term_detail, name="term_detail"),
     path("terms/<int:term>/cards/", views.term_cards, name="term_cards"),
+    path("import/", roster.roster_import, name="roster_import"),
+    path("import/template/", roster.roster_template, name="roster_template"),
+    path("import/<str:upload>/", roster.roster_import_preview, name="roster_import_preview"),
+    path(
+        "import/<str:upload>/confirm/", roster.roster_import_confirm, name="roster_import_confirm"
+    ),
+    path("export/", roster.roster_export, name="roster_export"),
 ]

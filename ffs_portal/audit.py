@@ -34,3 +34,24 @@ def record_views(*, actor, children, action="child.viewed") -> None:
         )
         for child in children
     )
+
+
+def entry(*, actor, action: str, factory=None, family=None, child=None, **details) -> AuditEntry:
+    """An unsaved entry, for services that write many rows at once with ``record_many``."""
+    if child is not None and family is None:
+        family = child.family
+    if family is not None and factory is None:
+        factory = family.factory
+    return AuditEntry(
+        actor=actor if actor and actor.is_authenticated else None,
+        action=action,
+        factory=factory,
+        family=family,
+        child=child,
+        details=details,
+    )
+
+
+def record_many(entries) -> None:
+    """Write entries made with ``entry``; call inside the transaction of the change."""
+    AuditEntry.objects.bulk_create(entries, batch_size=500)

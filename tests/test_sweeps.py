@@ -64,12 +64,15 @@ def object_samples(world) -> dict:
         "person": world["person"].pk,
         "shift": world["shift"].pk,
         "course": world["course"].pk,
+        "upload": world["upload"].token,
     }
 
 
 @pytest.fixture
-def world(term_a):
+def world(term_a, hr):
     """A child of factory A with everything a URL can name: photo, grandmother, consent."""
+    from enrollment.roster import uploads
+    from tests import rosters
     from tests.factories import (
         AdultFactory,
         PickupPermissionFactory,
@@ -99,6 +102,13 @@ def world(term_a):
         "site": term_a.site,
         "term": term_a,
         "enrollment": child.enrollments.get(),
+        # A roster file factory A's HR uploaded and has not confirmed yet.
+        "upload": uploads.save_upload(
+            data=rosters.xlsx([rosters.row()]),
+            name="roster.xlsx",
+            user=hr,
+            factory=term_a.site.factory,
+        ),
     }
 
 

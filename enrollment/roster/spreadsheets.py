@@ -1,0 +1,235 @@
+"""Write the roster as .xlsx or CSV (an export, or the empty template), in the columns an
+import reads, so an export can be imported again and change nothing."""
+
+import csv
+import io
+from datetime import date
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, pgettext
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from enrollment.models import Relation
+from enrollment.roster.columns import (
+    COLUMNS,
+    EXAMPLE_ROW,
+    EXPORT_ONLY_COLUMNS,
+    PROVINCE_ZH,
+    province_name,
+)
+
+# A cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_COLUMNS = {"employee_no", "mobile", "pickup_mobile"}
+WIDTHS = {"allergies": 24, "date_of_birth": 14, "department": 14}
+HEADER_FILL = PatternFill("solid", fgColor="DCE8F5")
+REQUIRED_FILL = PatternFill("solid", fgColor="FDE9D9")
+
+
+def is_risky(value) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def export_rows(children, lone_workers) -> list[list]:
+    """One row per child and adult who may collect them (one row for a child nobody else
+    may collect yet), in the name of the family's first worker; then a row of its own for
+    a family's second worker and for each worker without a child."""
+    rows = []
+    second_workers = {}
+    for child in children:
+        workers = list(child.family.workers.all())
+        worker = workers[0] if workers else None
+        for other in workers[1:]:
+            second_workers[other.pk] = other
+        enrollment = child.latest_enrollments[0] if child.latest_enrollments else None
+        base = [
+            *_worker_cells(worker),
+            child.name,
+            child.get_sex_display(),
+            child.date_of_birth,
+            child.allergies,
+        ]
+        if child.active_consents:
+            consent = pgettext("consent on file", "Yes")
+        else:
+            consent = pgettext("consent on file", "No")
+        status = [
+            consent,
+            enrollment.term.site.name if enrollment else "",
+            enrollment.term.name if enrollment else "",
+            enrollment.get_status_display() if enrollment else "",
+        ]
+        for permission in child.allowed_pickups or [None]:
+            adult = permission.adult if permission else None
+            pickup = (
+                [adult.name, adult.get_relation_display(), adult.mobile] if adult else ["", "", ""]
+            )
+            sort_key = (worker is None, worker.employee_no if worker else "", child.date_of_birth)
+            rows.append((sort_key, [*base, *pickup, *status]))
+    rows.sort(key=lambda row: row[0])
+    result = [row for _key, row in rows]
+    blank = [""] * (len(COLUMNS) - 5 + len(EXPORT_ONLY_COLUMNS))
+    others = sorted(second_workers.values(), key=lambda worker: worker.employee_no)
+    for worker in [*others, *lone_workers]:
+        result.append([*_worker_cells(worker), *blank])
+    return result
+
+
+def _worker_cells(worker) -> list:
+    if worker is None:
+        return ["", "", "", "", ""]
+    return [
+        worker.employee_no,
+        worker.name,
+        worker.department,
+        worker.mobile,
+        province_name(worker.hukou_province),
+    ]
+
+
+def export_header() -> list[str]:
+    return [column.header for column in (*COLUMNS, *EXPORT_ONLY_COLUMNS)]
+
+
+def to_csv(header: list[str], rows: list[list]) -> bytes:
+    """UTF-8 with a BOM, so that Excel opens Chinese names correctly; cells that would run as
+    formulas start with a quote (an import takes it off again)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    value = str(value)
+    return "'" + value if is_risky(value) else value
+
+
+def to_xlsx(header: list[str], rows: list[list], *, sheet_title: str) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_title
+    _write_table(sheet, header, rows)
+    return _save(workbook)
+
+
+def _write_table(sheet, header, rows) -> None:
+    keys = [column.key for column in (*COLUMNS, *EXPORT_ONLY_COLUMNS)][: len(header)]
+    sheet.append(header)
+    for position, key in enumerate(keys, start=1):
+        cell = sheet.cell(row=1, column=position)
+        cell.font = Font(bold=True)
+        required = any(c.key == key and c.required for c in COLUMNS)
+        cell.fill = REQUIRED_FILL if required else HEADER_FILL
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        sheet.column_dimensions[get_column_letter(position)].width = WIDTHS.get(key, 16)
+    sheet.row_dimensions[1].height = 32
+    sheet.freeze_panes = "A2"
+    for number, row in enumerate(rows, start=2):
+        for position, value in enumerate(row, start=1):
+            if value in (None, ""):
+                continue
+            cell = sheet.cell(row=number, column=position, value=value)
+            if isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            elif isinstance(value, str):
+                # Text, never a formula, even when it starts with "=".
+                cell.data_type = "s"
+                if is_risky(value):
+                    cell.quotePrefix = True
+    for position, key in enumerate(keys, start=1):
+        if key in TEXT_COLUMNS:
+            # Keep employee numbers and mobiles as text, also in rows typed in later: Excel
+            # would show 13812345678 as 1.38E+10 and drop an employee no.'s leading zeros.
+            letter = get_column_letter(position)
+            sheet.column_dimensions[letter].number_format = "@"
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+                cell.number_format = "@"
+
+
+def _save(workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def template_xlsx() -> bytes:
+    """The empty roster to fill in: the headers, an example row, drop-down lists for sex,
+    relation and province, and a sheet of instructions."""
+    with translation.override("zh-hans"):
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "名单 Roster"
+        header = [column.header for column in COLUMNS]
+        example = [
+            date.fromisoformat(value) if key == "date_of_birth" else value
+            for key, value in EXAMPLE_ROW.items()
+        ]
+        _write_table(sheet, header, [example])
+        letters = {c.key: get_column_letter(i) for i, c in enumerate(COLUMNS, start=1)}
+        _drop_down(sheet, letters["sex"], ["男", "女"])
+        _drop_down(sheet, letters["pickup_relation"], _relation_words())
+        _drop_down(sheet, letters["province"], [names[0] for names in PROVINCE_ZH.values()])
+        _instructions(workbook.create_sheet("说明 Instructions"))
+    return _save(workbook)
+
+
+def _relation_words() -> list[str]:
+    common = ["母亲", "父亲", "奶奶", "外婆", "爷爷", "外公", "姑姑", "阿姨", "叔叔", "舅舅"]
+    others = [Relation.SIBLING, Relation.RELATIVE, Relation.NEIGHBOUR, Relation.OTHER]
+    return common + [str(relation.label) for relation in others]
+
+
+def _drop_down(sheet, letter: str, words: list[str]) -> None:
+    # A suggestion, not a rule: other words (Guangdong, 姥姥…) are accepted too.
+    formula = '"' + ",".join(words) + '"'
+    assert len(formula) <= 255, "Excel limits a list typed into a rule to 255 characters"
+    rule = DataValidation(type="list", allow_blank=True, formula1=formula, showErrorMessage=False)
+    sheet.add_data_validation(rule)
+    rule.add(f"{letter}2:{letter}2000")
+
+
+INSTRUCTIONS = [
+    gettext_noop("How to fill in the roster"),
+    gettext_noop("One row per child. A worker with several children has one row for each child."),
+    gettext_noop("Columns with an orange header must be filled in; the others may stay empty."),
+    gettext_noop("Mobile numbers: 11 digits starting with 1, e.g. 13812345678."),
+    gettext_noop("Dates of birth: 2019-07-15, 2019/7/15 or 2019年7月15日."),
+    gettext_noop("Sex: 男 or 女 (M or F). Home province: e.g. 四川 or Sichuan."),
+    gettext_noop(
+        "Pickup adult: someone other than the worker who may collect the child, with the "
+        "relation (e.g. 奶奶, 外公) and a mobile."
+    ),
+    gettext_noop(
+        "To give a child two pickup adults, write the child in two rows, one for each adult."
+    ),
+    gettext_noop(
+        "Do not merge cells. Delete the example row (row 2) or leave it: the portal skips it."
+    ),
+    gettext_noop("Save as .xlsx, or as CSV UTF-8. Importing the same file twice changes nothing."),
+]
+
+
+def _instructions(sheet) -> None:
+    """In Chinese, with the English beside it."""
+    sheet.column_dimensions["A"].width = 80
+    sheet.column_dimensions["B"].width = 80
+    for line in INSTRUCTIONS:
+        with translation.override("zh-hans"):
+            chinese = _(line)
+        sheet.append([chinese, line])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, size=14)
+    for row in sheet.iter_rows():
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")

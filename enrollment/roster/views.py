@@ -1,0 +1,234 @@
+"""Roster pages: upload → preview (every problem shown by row and cell) → confirm; the
+template; the export."""
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from enrollment import services
+from enrollment.models import Factory
+from enrollment.roster import selectors, spreadsheets, uploads
+from enrollment.roster.columns import COLUMNS_BY_KEY
+from enrollment.roster.forms import RosterExportForm, RosterUploadForm
+from enrollment.roster.planning import build_plan
+from enrollment.roster.reading import RosterFileError, read_roster
+from ffs_portal import access
+from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, requires
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ROWS_PER_PAGE = 100
+# A preview lists at most this many rows with problems; the rest are counted.
+PROBLEM_ROWS_SHOWN = 200
+
+
+def _factories(user):
+    return access.scoped(user, Factory).order_by("name")
+
+
+@requires(MANAGE_FAMILIES)
+@require_http_methods(["GET", "POST"])
+def roster_import(request):
+    factories = _factories(request.user)
+    if request.method == "POST":
+        form = RosterUploadForm(request.POST, request.FILES, factories=factories)
+    else:
+        form = RosterUploadForm(factories=factories)
+    if form.is_bound and form.is_valid():
+        upload = uploads.save_upload(
+            data=form.content,
+            name=form.cleaned_data["file"].name,
+            user=request.user,
+            factory=form.cleaned_data["factory"],
+        )
+        return redirect("enrollment:roster_import_preview", upload=upload.token)
+    return render(request, "enrollment/roster_import.html", {"form": form})
+
+
+def _pending(request, token):
+    """The upload named by ``token``, if this user made it for a factory they still have."""
+    pending = uploads.find_upload(token=token, user=request.user)
+    if pending is None:
+        raise Http404
+    factory = access.get_scoped_or_404(request.user, Factory, pk=pending.factory_id)
+    return pending, factory
+
+
+@requires(MANAGE_FAMILIES)
+@require_GET
+def roster_import_preview(request, upload):
+    pending, factory = _pending(request, upload)
+    try:
+        sheet = read_roster(pending.read())
+    except RosterFileError as error:
+        return _unreadable(request, pending, factory, error)
+    plan = build_plan(factory=factory, sheet=sheet)
+    return _preview(request, pending, plan)
+
+
+@requires(MANAGE_FAMILIES)
+@require_POST
+def roster_import_confirm(request, upload):
+    pending, factory = _pending(request, upload)
+    action = request.POST.get("action")
+    if action == "discard":
+        uploads.delete_upload(pending.token)
+        messages.info(request, _("The uploaded file was discarded. Nothing was imported."))
+        return redirect("enrollment:roster_import")
+    if action != "confirm":
+        return redirect("enrollment:roster_import_preview", upload=pending.token)
+    try:
+        sheet = read_roster(pending.read())
+        plan = services.roster_import(factory=factory, sheet=sheet, by=request.user)
+    except RosterFileError as error:
+        return _unreadable(request, pending, factory, error)
+    except services.RosterHasProblems as error:
+        messages.error(
+            request,
+            _(
+                "The portal's records changed since the preview and the roster now has "
+                "problems. Nothing was imported; see them below."
+            ),
+        )
+        return _preview(request, pending, error.plan)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("enrollment:roster_import_preview", upload=pending.token)
+    uploads.delete_upload(pending.token)
+    messages.success(request, _summary(plan.counts()))
+    return redirect("enrollment:family_list")
+
+
+def _summary(counts) -> str:
+    return _(
+        "Roster imported. Families: %(families_new)s new, %(families_changed)s changed, "
+        "%(families_same)s unchanged. Children: %(children_new)s new, %(children_changed)s "
+        "changed. Pickup adults: %(adults_new)s new, %(adults_changed)s changed."
+    ) % {
+        "families_new": counts["families"]["create"],
+        "families_changed": counts["families"]["update"],
+        "families_same": counts["families"]["unchanged"],
+        "children_new": counts["children"]["create"],
+        "children_changed": counts["children"]["update"],
+        "adults_new": counts["adults"]["create"],
+        "adults_changed": counts["adults"]["update"],
+    }
+
+
+def _unreadable(request, pending, factory, error):
+    form = RosterUploadForm(factories=_factories(request.user), initial={"factory": factory.code})
+    context = {"pending": pending, "factory": factory, "file_errors": error.messages, "form": form}
+    return render(request, "enrollment/roster_preview.html", context)
+
+
+def _table(rows, sheet, actions):
+    """Rows as the preview table shows them: each cell with its problems."""
+    keys = sorted(sheet.columns, key=sheet.columns.get)
+    table = []
+    for row in rows:
+        problems = defaultdict(list)
+        for problem in row.problems:
+            problems[problem.column].append(problem.message)
+        table.append(
+            {
+                "number": row.number,
+                "action": actions.get(row.number, "problem") if not row.problems else "problem",
+                "cells": [
+                    {"key": key, "value": row.display.get(key, ""), "problems": problems.get(key)}
+                    for key in keys
+                ],
+                "problems": [
+                    {
+                        "column": COLUMNS_BY_KEY[key] if key else None,
+                        "letter": sheet.letter(key) if key else "",
+                        "messages": messages_,
+                    }
+                    for key, messages_ in problems.items()
+                ],
+                "notes": row.notes,
+            }
+        )
+    return table
+
+
+def _preview(request, pending, plan):
+    sheet = plan.sheet
+    keys = sorted(sheet.columns, key=sheet.columns.get)
+    columns = [{"column": COLUMNS_BY_KEY[key], "letter": sheet.letter(key)} for key in keys]
+    problem_rows = plan.problem_rows
+    page = Paginator(plan.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    form = RosterUploadForm(
+        factories=_factories(request.user), initial={"factory": plan.factory.code}
+    )
+    context = {
+        "pending": pending,
+        "factory": plan.factory,
+        "plan": plan,
+        "counts": plan.counts(),
+        "columns": columns,
+        "problem_count": len(plan.problems),
+        "problem_rows": _table(problem_rows[:PROBLEM_ROWS_SHOWN], sheet, plan.row_actions),
+        "problem_rows_hidden": max(len(problem_rows) - PROBLEM_ROWS_SHOWN, 0),
+        "problem_row_count": len(problem_rows),
+        "notes": [(row.number, note) for row in plan.rows for note in row.notes],
+        "page": page,
+        "page_rows": _table(page.object_list, sheet, plan.row_actions),
+        "form": form,
+    }
+    return render(request, "enrollment/roster_preview.html", context)
+
+
+@requires(MANAGE_FAMILIES)
+@require_GET
+def roster_template(request):
+    response = HttpResponse(spreadsheets.template_xlsx(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename="儿童名单模板 roster-template.xlsx"
+    )
+    return response
+
+
+@requires(VIEW_FAMILIES)
+@require_GET
+def roster_export(request):
+    factories = selectors.export_factories(request.user)
+    code = request.GET.get("factory")
+    file_format = request.GET.get("format")
+    if code:
+        factory = access.get_scoped_or_404(request.user, Factory, code=code)
+    else:
+        only = list(factories[:2])
+        factory = only[0] if len(only) == 1 else None
+    if factory is None or file_format not in ("xlsx", "csv"):
+        initial = {"factory": factory.code if factory else None, "format": "xlsx"}
+        form = RosterExportForm(factories=factories, initial=initial)
+        if file_format is not None or request.GET.get("export"):
+            form = RosterExportForm(request.GET, factories=factories)
+            form.is_valid()
+        return render(request, "enrollment/roster_export.html", {"form": form})
+    children = selectors.roster_children(user=request.user, factory=factory)
+    lone = selectors.roster_workers_without_children(user=request.user, factory=factory)
+    rows = spreadsheets.export_rows(children, lone)
+    header = spreadsheets.export_header()
+    if file_format == "csv":
+        content, content_type = spreadsheets.to_csv(header, rows), "text/csv; charset=utf-8"
+    else:
+        content = spreadsheets.to_xlsx(header, rows, sheet_title=_("Roster")[:31])
+        content_type = XLSX_TYPE
+    services.roster_exported(
+        factory=factory, by=request.user, file_format=file_format, rows=len(rows)
+    )
+    response = HttpResponse(content, content_type=content_type)
+    filename = f"roster-{factory.code}-{timezone.localdate():%Y%m%d}.{file_format}"
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=filename
+    )
+    return response
