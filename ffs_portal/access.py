@@ -19,13 +19,14 @@ VIEW_FAMILIES = "view_families"  # read family pages and their history
 USE_BOARD = "use_board"  # tablet: today's children, check-in and check-out
 LEAD_SITE = "lead_site"  # review incidents, manage the site's staff and rota
 VIEW_DASHBOARD = "view_dashboard"  # figures for the factories or sites one oversees
-MANAGE_PROGRAM = "manage_program"  # factories, sites, terms, ratio rules
+MANAGE_PROGRAM = "manage_program"  # factories, sites, terms, ratio rules, sponsors
+VIEW_SPONSOR_REPORTS = "view_sponsor_reports"  # a sponsor's aggregated yearly report
 
 ROLE_CAPABILITIES = {
     Role.HR: {MANAGE_FAMILIES, VIEW_FAMILIES, VIEW_DASHBOARD},
     Role.CHILDCARE: {USE_BOARD},
     Role.SITE_LEAD: {USE_BOARD, LEAD_SITE, VIEW_DASHBOARD},
-    Role.COORDINATOR: {VIEW_FAMILIES, VIEW_DASHBOARD, MANAGE_PROGRAM},
+    Role.COORDINATOR: {VIEW_FAMILIES, VIEW_DASHBOARD, MANAGE_PROGRAM, VIEW_SPONSOR_REPORTS},
     Role.ADMIN: {
         MANAGE_FAMILIES,
         VIEW_FAMILIES,
@@ -33,7 +34,10 @@ ROLE_CAPABILITIES = {
         LEAD_SITE,
         VIEW_DASHBOARD,
         MANAGE_PROGRAM,
+        VIEW_SPONSOR_REPORTS,
     },
+    # Sponsors read their own reports: aggregated figures only, never a child or a family.
+    Role.SPONSOR: {VIEW_SPONSOR_REPORTS},
 }
 
 
@@ -62,13 +66,17 @@ def _is_site_bound(user) -> bool:
     return user.role in (Role.CHILDCARE, Role.SITE_LEAD)
 
 
+def _sees_every_factory(user) -> bool:
+    return user.role == Role.ADMIN or (user.role == Role.COORDINATOR and user.all_factories)
+
+
 def factory_ids(user):
     """The ids of the factories whose data the user may see, as a queryset."""
     from enrollment.models import Factory, Site
 
     if not user.is_authenticated:
         return Factory.objects.none().values("pk")
-    if user.role == Role.ADMIN or (user.role == Role.COORDINATOR and user.all_factories):
+    if _sees_every_factory(user):
         return Factory.objects.values("pk")
     if user.role == Role.COORDINATOR:
         return user.factories.values("pk")
@@ -122,10 +130,42 @@ def _staff_rule(user):
     return Q(pk__in=User.objects.filter(sites__in=site_ids(user)).values("pk"))
 
 
+def _sponsor_rule(user):
+    """A sponsor's own staff see their sponsor; coordinators see the sponsors of the factories
+    they oversee, and sponsors without any sponsorship yet (just added)."""
+    from outcomes.models import Sponsorship
+
+    if user.role == Role.SPONSOR:
+        return Q(pk=user.sponsor_id)
+    if _sees_every_factory(user):
+        return Q()
+    if user.role == Role.COORDINATOR:
+        theirs = Sponsorship.objects.filter(factory__in=factory_ids(user)).values("sponsor")
+        return Q(pk__in=theirs) | ~Q(pk__in=Sponsorship.objects.values("sponsor"))
+    return Q(pk__in=[])
+
+
+def _sponsorship_rule(user):
+    if user.role == Role.SPONSOR:
+        return Q(sponsor=user.sponsor_id)
+    return Q(factory__in=factory_ids(user))
+
+
+def sponsor_report_factories(user, sponsor, year: int):
+    """The factories whose aggregated figures ``user`` may read in ``sponsor``'s report for
+    ``year``: all the sponsored ones for the sponsor's own staff, those among them the user
+    oversees for everyone else. Sponsors reach no factory through ``scoped``."""
+    from enrollment.models import Factory
+
+    sponsorships = scoped(user, sponsor.sponsorships.filter(year=year))
+    return Factory.objects.filter(pk__in=sponsorships.values("factory"))
+
+
 def _rules():
     from enrollment import models as enrollment
     from enrollment.training import models as training
     from ffs_portal.models import User
+    from outcomes import models as outcomes
     from staff import models as staff
 
     return {
@@ -144,7 +184,9 @@ def _rules():
         staff.DutyPeriod: _by_site("site"),
         staff.RatioRule: _by_site("site"),
         staff.RatioDay: _by_site("site"),
-        training.Course: lambda user: Q(pk__in=[]) if _is_site_bound(user) else Q(),
+        training.Course: lambda user: (
+            Q(pk__in=[]) if _is_site_bound(user) or user.role == Role.SPONSOR else Q()
+        ),
         training.TrainingSession: _by_factory("factory"),
         training.Invitation: _by_factory("session__factory"),
         training.SessionAttendance: _by_factory("session__factory"),
@@ -153,6 +195,11 @@ def _rules():
             if _is_site_bound(user)
             else Q(child__family__factory__in=factory_ids(user))
         ),
+        outcomes.Sponsor: _sponsor_rule,
+        outcomes.Sponsorship: _sponsorship_rule,
+        outcomes.ProgramYear: lambda user: Q(factory__in=factory_ids(user)),
+        outcomes.ParentSurvey: _by_site("term__site"),
+        outcomes.SiteDay: _by_site("site"),
     }
 
 

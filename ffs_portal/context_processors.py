@@ -16,6 +16,7 @@ def portal(request):
                 access.LEAD_SITE,
                 access.VIEW_DASHBOARD,
                 access.MANAGE_PROGRAM,
+                access.VIEW_SPONSOR_REPORTS,
             )
         }
         if user is not None

@@ -12,6 +12,7 @@ class Role(models.TextChoices):
     SITE_LEAD = "site_lead", _("Site lead")
     COORDINATOR = "coordinator", _("Program coordinator")
     ADMIN = "admin", _("Administrator")
+    SPONSOR = "sponsor", _("Sponsor")
 
 
 class User(AbstractUser):
@@ -39,6 +40,15 @@ class User(AbstractUser):
         blank=True,
         related_name="coordinators",
     )
+    # A sponsor's staff read their own sponsor's reports, nothing else.
+    sponsor = models.ForeignKey(
+        "outcomes.Sponsor",
+        verbose_name=_("sponsor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
@@ -50,6 +60,10 @@ class User(AbstractUser):
             models.CheckConstraint(
                 name="hr_user_has_factory",
                 condition=~Q(role=Role.HR) | Q(factory__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="sponsor_user_has_sponsor",
+                condition=~Q(role=Role.SPONSOR) | Q(sponsor__isnull=False),
             ),
         ]
 

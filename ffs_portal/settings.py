@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "enrollment.training",
     "attendance",
     "staff",
+    "outcomes",
 ]
 
 MIDDLEWARE = [

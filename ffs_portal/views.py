@@ -20,6 +20,7 @@ LANDING_PAGES = {
     Role.SITE_LEAD: "attendance:board",
     Role.COORDINATOR: "attendance:dashboard",
     Role.ADMIN: "attendance:dashboard",
+    Role.SPONSOR: "outcomes:reports",
 }
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from ffs_portal.models import Role
 from tests.factories import (
@@ -142,8 +143,36 @@ def administrator(db):
 
 
 @pytest.fixture
-def outsiders(factory_b, site_b):
-    """A user of each role who works for the other factory."""
+def sponsor_a(factory_a):
+    """A sponsor of factory A's summer space this year and last year."""
+    from outcomes.models import Sponsor, Sponsorship
+
+    sponsor = Sponsor.objects.create(name="乐高基金会 LEGO Foundation")
+    year = timezone.localdate().year
+    for y in (year, year - 1):
+        Sponsorship.objects.create(sponsor=sponsor, factory=factory_a, program="ffs", year=y)
+    return sponsor
+
+
+@pytest.fixture
+def sponsor_b(factory_b):
+    from outcomes.models import Sponsor, Sponsorship
+
+    sponsor = Sponsor.objects.create(name="Target")
+    Sponsorship.objects.create(
+        sponsor=sponsor, factory=factory_b, program="asc", year=timezone.localdate().year
+    )
+    return sponsor
+
+
+@pytest.fixture
+def sponsor_user(sponsor_a):
+    return UserFactory(username="sponsor", role=Role.SPONSOR, sponsor=sponsor_a, language="en")
+
+
+@pytest.fixture
+def outsiders(factory_b, site_b, sponsor_b):
+    """A user of each role who works for the other factory (or sponsors it)."""
     return {
         Role.HR: UserFactory(username="hr-other", role=Role.HR, factory=factory_b),
         Role.CHILDCARE: UserFactory(username="carer-other", role=Role.CHILDCARE, sites=[site_b]),
@@ -151,14 +180,16 @@ def outsiders(factory_b, site_b):
         Role.COORDINATOR: UserFactory(
             username="coordinator-other", role=Role.COORDINATOR, factories=[factory_b]
         ),
+        Role.SPONSOR: UserFactory(username="sponsor-other", role=Role.SPONSOR, sponsor=sponsor_b),
     }
 
 
 @pytest.fixture
-def insiders(hr, carer, site_lead, coordinator):
+def insiders(hr, carer, site_lead, coordinator, sponsor_user):
     return {
         Role.HR: hr,
         Role.CHILDCARE: carer,
         Role.SITE_LEAD: site_lead,
         Role.COORDINATOR: coordinator,
+        Role.SPONSOR: sponsor_user,
     }
