@@ -14,6 +14,7 @@ urlpatterns = [
     path("training/", include("enrollment.training.urls")),
     path("staff/", include("staff.urls")),
     path("", include("attendance.urls")),
+    path("", include("outcomes.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,68 @@
+"""What a site's page adds to the dashboard's figures: the last two weeks day by day, who
+was collected late, what happened, and whether the staff on duty are enough."""
+
+from datetime import timedelta
+
+from django.utils.translation import gettext as _
+
+from enrollment.models import Site
+from outcomes.dashboard import Scope
+from outcomes.figures import Figures
+from outcomes.models import SiteDay
+from outcomes.tables import DAY, INT, SHARE, Column, Table
+from staff import selectors as staff_selectors
+
+RECENT_DAYS = 14
+
+
+def days_table(site: Site, scope: Scope) -> Table:
+    """The last two weeks, one row per day the site was open, from the day table (one query)."""
+    start = scope.today - timedelta(days=RECENT_DAYS)
+    columns = [
+        Column(_("Day"), DAY),
+        Column(_("Child-days expected"), INT),
+        Column(_("Attended"), INT),
+        Column(_("Attendance"), SHARE),
+        Column(_("Absent: ill"), INT),
+        Column(_("Absent: with family"), INT),
+        Column(_("Absent: reason unknown"), INT),
+        Column(_("Not recorded"), INT),
+        Column(_("Late pickups"), INT),
+        Column(_("Not checked out"), INT),
+        Column(_("Incidents"), INT),
+        Column(_("Refused pickups"), INT),
+        Column(_("Minutes over ratio"), INT),
+    ]
+    table = Table("days", _("The last two weeks, day by day"), columns)
+    days = SiteDay.objects.filter(site=site, day__gte=start, day__lte=scope.yesterday).order_by(
+        "-day"
+    )
+    for day in days:
+        figures = Figures.from_row(day.__dict__, prefix="")
+        table.rows.append(
+            [
+                day.day,
+                figures.expected,
+                figures.attended,
+                figures.rate,
+                figures.absent_ill,
+                figures.absent_family,
+                figures.absent_unknown,
+                figures.unrecorded,
+                figures.late_pickups,
+                figures.not_checked_out,
+                figures.incidents,
+                figures.refused_pickups,
+                figures.minutes_over_ratio,
+            ]
+        )
+    return table
+
+
+def details(user, site: Site, scope: Scope) -> dict:
+    days = days_table(site, scope)
+    return {
+        "days_table": days,
+        "site_tables": {"days": days},
+        "on_duty": list(staff_selectors.on_duty(site)),
+    }

@@ -1,0 +1,213 @@
+"""Tables as the dashboards show them and as they export: one list of values per row, so the
+page, the Excel file and the CSV file can never disagree."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils.formats import date_format
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from enrollment.roster.spreadsheets import is_risky
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEADER_FILL = PatternFill("solid", fgColor="DCE8F5")
+
+# How a column's values are shown and exported.
+TEXT, INT, SHARE, DECIMAL, POINTS, DAY, FLAGS = (
+    "text",
+    "int",
+    "share",
+    "decimal",
+    "points",
+    "day",
+    "flags",
+)
+
+
+@dataclass
+class Column:
+    label: str
+    kind: str = INT
+    help: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in (INT, SHARE, DECIMAL, POINTS)
+
+
+@dataclass
+class Link:
+    """A cell that links to a page (its text alone in exports)."""
+
+    text: str
+    url: str
+
+    def __str__(self):
+        return self.text
+
+
+@dataclass
+class Flag:
+    """A reason a site needs attention: a word with an icon, red or amber, never colour alone."""
+
+    code: str
+    label: str
+    icon: str
+    severity: str  # "red" or "amber"
+    detail: str = ""
+
+    def __str__(self):
+        return f"{self.label} ({self.detail})" if self.detail else self.label
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[list] = field(default_factory=list)
+    footer: list | None = None
+    note: str = ""
+    # Rows picked out on the page (e.g. the three lowest), by index.
+    highlight: set = field(default_factory=set)
+
+    def rendered(self) -> list[list["Cell"]]:
+        """Rows ready for the template, formatted once in Python (a page shows thousands)."""
+        return [
+            [cell(value, column) for value, column in zip(row, self.columns, strict=True)]
+            for row in self.rows
+        ]
+
+    def rendered_footer(self) -> list["Cell"] | None:
+        if not self.footer:
+            return None
+        return [
+            cell(value, column) for value, column in zip(self.footer, self.columns, strict=True)
+        ]
+
+
+@dataclass
+class Cell:
+    text: str
+    numeric: bool = False
+    url: str = ""
+    flags: list | None = None
+
+
+def cell(value, column: Column) -> Cell:
+    if isinstance(value, Link):
+        return Cell(value.text, url=value.url)
+    if column.kind == FLAGS:
+        return Cell("", flags=value or None)
+    if column.kind == DAY and isinstance(value, date):
+        return Cell(date_format(value, "SHORT_DATE_FORMAT"))
+    return Cell(shown(value, column), numeric=column.numeric)
+
+
+def plain(value, column: Column):
+    """The value written to a spreadsheet cell."""
+    if value is None:
+        return ""
+    if isinstance(value, Link):
+        return value.text
+    if column.kind == FLAGS:
+        return "; ".join(str(flag) for flag in value)
+    if isinstance(value, str | date | int | float):
+        return value
+    return str(value)
+
+
+def shown(value, column: Column) -> str:
+    """The value as the page shows it (both languages group thousands with a comma)."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value  # also a suppressed figure such as "<5"
+    if column.kind == SHARE:
+        return f"{value * 100:.0f}%"
+    if column.kind == POINTS:
+        sign = "+" if value > 0.0005 else ("−" if value < -0.0005 else "±")
+        return f"{sign}{abs(value) * 100:.1f}"
+    if column.kind == DECIMAL:
+        return f"{value:,.1f}"
+    if column.kind == INT and isinstance(value, int | float):
+        return f"{value:,.0f}"
+    return str(value)
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 with a BOM (Excel opens Chinese correctly); shares as fractions (0.875)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([column.label for column in table.columns])
+    for row in [*table.rows, *([table.footer] if table.footer else [])]:
+        values = []
+        for value, column in zip(row, table.columns, strict=True):
+            value = plain(value, column)
+            if isinstance(value, float):
+                value = round(value, 4)
+            elif isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, str) and is_risky(value):
+                value = "'" + value
+            values.append(value)
+        writer.writerow(values)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(*tables: Table) -> bytes:
+    """One sheet per table; shares formatted as percentages, text never run as a formula."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    used = set()
+    for table in tables:
+        title = _sheet_title(table.title, used)
+        sheet = workbook.create_sheet(title)
+        sheet.append([column.label for column in table.columns])
+        for position, column in enumerate(table.columns, start=1):
+            cell = sheet.cell(row=1, column=position)
+            cell.font = Font(bold=True)
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+            width = 28 if column.kind in (TEXT, FLAGS) else 12
+            sheet.column_dimensions[get_column_letter(position)].width = width
+        sheet.row_dimensions[1].height = 36
+        sheet.freeze_panes = "B2"
+        rows = [*table.rows, *([table.footer] if table.footer else [])]
+        for number, row in enumerate(rows, start=2):
+            for position, (value, column) in enumerate(zip(row, table.columns, strict=True), 1):
+                value = plain(value, column)
+                if value == "":
+                    continue
+                cell = sheet.cell(row=number, column=position, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                    if is_risky(value):
+                        cell.quotePrefix = True
+                elif column.kind == SHARE:
+                    cell.number_format = "0.0%"
+                elif column.kind == POINTS:
+                    cell.number_format = "+0.0%;-0.0%;0.0%"
+                elif column.kind == DECIMAL:
+                    cell.number_format = "0.0"
+                elif isinstance(value, date):
+                    cell.number_format = "yyyy-mm-dd"
+        if table.note:
+            sheet.cell(row=len(rows) + 3, column=1, value=table.note).data_type = "s"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_title(title: str, used: set) -> str:
+    # Excel: at most 31 characters, none of []:*?/\ and unique in the workbook.
+    clean = "".join("-" if ch in "[]:*?/\\" else ch for ch in title)[:28] or "Sheet"
+    candidate, number = clean, 2
+    while candidate in used:
+        candidate, number = f"{clean[:26]} {number}", number + 1
+    used.add(candidate)
+    return candidate
