@@ -64,7 +64,17 @@ class WorkerForm(forms.ModelForm):
         )
 
 
-class ChildForm(forms.ModelForm):
+class PhotoMixin:
+    """A photo upload is checked and shrunk before it reaches the service."""
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and hasattr(photo, "content_type"):
+            return shrink_photo(photo)
+        return photo
+
+
+class ChildForm(PhotoMixin, forms.ModelForm):
     class Meta:
         model = Child
         fields = [
@@ -126,14 +136,8 @@ class ChildForm(forms.ModelForm):
             self.add_error("departure_date", _("The child leaves before arriving."))
         return cleaned
 
-    def clean_photo(self):
-        photo = self.cleaned_data.get("photo")
-        if photo and hasattr(photo, "content_type"):
-            return shrink_photo(photo)
-        return photo
 
-
-class AdultForm(forms.ModelForm):
+class AdultForm(PhotoMixin, forms.ModelForm):
     may_collect = forms.ModelMultipleChoiceField(
         label=_("May collect"),
         queryset=Child.objects.none(),
@@ -170,12 +174,6 @@ class AdultForm(forms.ModelForm):
             "photo",
         )
         self.helper.form_enctype = "multipart/form-data"
-
-    def clean_photo(self):
-        photo = self.cleaned_data.get("photo")
-        if photo and hasattr(photo, "content_type"):
-            return shrink_photo(photo)
-        return photo
 
     def clean(self):
         cleaned = super().clean()

@@ -115,6 +115,16 @@ def _remove_photo(owner) -> None:
     owner.photo = ""
 
 
+def _set_photo(owner, photo, allowed: bool = True) -> None:
+    """A new photo replaces the old one; False (the form's "clear") or a photo without
+    consent to photos removes it; None leaves it as it is."""
+    if photo is False or (photo and not allowed):
+        _remove_photo(owner)
+    elif photo and photo != owner.photo:
+        _remove_photo(owner)
+        owner.photo = photo
+
+
 def check_date_of_birth(born: date, today: date | None = None) -> None:
     today = today or timezone.localdate()
     if born > today:
@@ -136,12 +146,7 @@ def child_save(*, family: Family, by, child: Child | None = None, **fields) -> C
     if creating:
         child = Child(family=family)
     if "photo" in fields:
-        photo = fields.pop("photo")
-        if photo is False or (photo and not _photos_allowed(child)):
-            _remove_photo(child)
-        elif photo and photo != child.photo:
-            _remove_photo(child)
-            child.photo = photo
+        _set_photo(child, fields.pop("photo"), allowed=_photos_allowed(child))
     changed = _changed_fields(child, fields)
     child.name_initials = names.initials(child.name)
     child.name_pinyin = names.full_pinyin(child.name)
@@ -166,12 +171,7 @@ def adult_save(*, family: Family, by, adult: Adult | None = None, **fields) -> A
     if creating:
         adult = Adult(family=family)
     if "photo" in fields:
-        photo = fields.pop("photo")
-        if photo is False:
-            _remove_photo(adult)
-        elif photo and photo != adult.photo:
-            _remove_photo(adult)
-            adult.photo = photo
+        _set_photo(adult, fields.pop("photo"))
     changed = _changed_fields(adult, fields)
     clash = Adult.objects.filter(family=family, name=adult.name).exclude(pk=adult.pk)
     if clash.exists():

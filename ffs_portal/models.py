@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -52,6 +53,12 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
+    # The daily attendance e-mail (coordinators and site leads).
+    digest_enabled = models.BooleanField(_("daily e-mail"), default=True)
+    digest_hour = models.PositiveSmallIntegerField(
+        _("hour of the daily e-mail"), default=19, validators=[MaxValueValidator(23)]
+    )
+    time_zone = models.CharField(_("time zone"), max_length=50, default=settings.TIME_ZONE)
 
     class Meta:
         verbose_name = _("user")
@@ -65,6 +72,7 @@ class User(AbstractUser):
                 name="sponsor_user_has_sponsor",
                 condition=~Q(role=Role.SPONSOR) | Q(sponsor__isnull=False),
             ),
+            models.CheckConstraint(name="digest_hour_of_the_day", condition=Q(digest_hour__lte=23)),
         ]
 
     def __str__(self):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("language/", views.set_language, name="set_language"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/settings/", views.account_settings, name="account_settings"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("families/", include("enrollment.urls")),
     path("program/", include("enrollment.program_urls")),

@@ -1,15 +1,19 @@
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from ffs_portal.forms import AccountSettingsForm
 from ffs_portal.models import Role
 
 logger = logging.getLogger(__name__)
@@ -41,6 +45,26 @@ class LoginView(auth_views.LoginView):
             user.language = chosen
             user.save(update_fields=["language"])
         return response
+
+
+def account_settings(request):
+    """Each user's own settings: language, the daily e-mail and its hour."""
+    form = AccountSettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        response = redirect("account_settings")
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            request.user.language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+        translation.activate(request.user.language)
+        messages.success(request, _("Settings saved."))
+        return response
+    return render(request, "account_settings.html", {"form": form})
 
 
 @login_not_required

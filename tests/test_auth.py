@@ -131,3 +131,32 @@ def test_a_role_without_the_capability_gets_a_403_in_its_language(client, carer)
     response = client.get(reverse("enrollment:family_list"))
     assert response.status_code == 403
     assert "这个页面不属于您的角色" in response.content.decode()
+
+
+def test_each_user_sets_language_and_the_daily_email_hour(client, coordinator):
+    client.force_login(coordinator)
+    url = reverse("account_settings")
+    response = client.post(
+        url,
+        {
+            "language": "en",
+            "email": "c@example.com",
+            "digest_enabled": "on",
+            "digest_hour": "7",
+            "time_zone": "Europe/London",
+        },
+    )
+    assert response.status_code == 302
+    coordinator.refresh_from_db()
+    assert (coordinator.language, coordinator.digest_hour, coordinator.time_zone) == (
+        "en",
+        7,
+        "Europe/London",
+    )
+    bad = client.post(
+        url,
+        {"language": "en", "email": "c@example.com", "digest_hour": "25", "time_zone": "Mars/Base"},
+    )
+    assert bad.status_code == 200
+    coordinator.refresh_from_db()
+    assert coordinator.digest_hour == 7

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
         ('enrollment', '0002_initial'),
-        ('ffs_portal', '0001_initial'),
+        ('ffs_portal', '0002_digest_preferences'),
         ('outcomes', '0001_initial'),
     ]
 
