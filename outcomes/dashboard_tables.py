@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from enrollment.models import Factory
 from outcomes.dashboard import SiteRow, TrendPoint
@@ -166,7 +167,7 @@ def term_table(rows: list[SiteRow]) -> Table:
 
 def trend_table(points: list[TrendPoint], weekly: bool) -> Table:
     columns = [
-        Column(_("Week of") if weekly else _("Day"), DAY),
+        Column(_("Week of") if weekly else pgettext("calendar date", "Day"), DAY),
         Column(_("Sites open"), INT),
         Column(_("Child-days expected"), INT),
         Column(_("Child-days attended"), INT),

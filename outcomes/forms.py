@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Province, SiteKind
 from outcomes.models import (
+    DUPLICATE_SPONSOR,
     FIRST_PROGRAM_YEAR,
     LAST_PROGRAM_YEAR,
     SURVEY_QUESTIONS,
@@ -35,8 +36,15 @@ class SponsorForm(forms.ModelForm):
         self.helper = _helper("name", Row(Column("contact_name"), Column("contact_email")), "note")
 
     def validate_unique(self):
-        # The service explains a duplicate name in its own words.
+        # clean_name explains a duplicate name in the portal's own words.
         pass
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        others = Sponsor.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(DUPLICATE_SPONSOR)
+        return name
 
 
 class SponsorLoginForm(forms.Form):

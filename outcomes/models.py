@@ -13,6 +13,7 @@ from enrollment.models import Factory, Family, Site, SiteKind, Term
 
 FIRST_PROGRAM_YEAR = 2000
 LAST_PROGRAM_YEAR = 2100
+DUPLICATE_SPONSOR = _("A sponsor with this name exists already: open it from the list.")
 
 
 class Sponsor(models.Model):

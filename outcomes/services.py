@@ -13,6 +13,7 @@ from enrollment.models import Factory, Family, Term
 from ffs_portal import audit
 from ffs_portal.models import Role, User
 from outcomes.models import (
+    DUPLICATE_SPONSOR,
     FIRST_PROGRAM_YEAR,
     LAST_PROGRAM_YEAR,
     SURVEY_QUESTIONS,
@@ -48,9 +49,7 @@ def sponsor_save(*, by, sponsor: Sponsor | None = None, **fields) -> Sponsor:
     for field, value in fields.items():
         setattr(sponsor, field, value)
     if Sponsor.objects.filter(name__iexact=sponsor.name).exclude(pk=sponsor.pk).exists():
-        raise ValidationError(
-            {"name": _("A sponsor with this name exists already: open it from the list.")}
-        )
+        raise ValidationError({"name": DUPLICATE_SPONSOR})
     sponsor.full_clean()
     sponsor.save()
     audit.record(

@@ -4,6 +4,7 @@ was collected late, what happened, and whether the staff on duty are enough."""
 from datetime import timedelta
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from enrollment.models import Site
 from outcomes.dashboard import Scope
@@ -19,7 +20,7 @@ def days_table(site: Site, scope: Scope) -> Table:
     """The last two weeks, one row per day the site was open, from the day table (one query)."""
     start = scope.today - timedelta(days=RECENT_DAYS)
     columns = [
-        Column(_("Day"), DAY),
+        Column(pgettext("calendar date", "Day"), DAY),
         Column(_("Child-days expected"), INT),
         Column(_("Attended"), INT),
         Column(_("Attendance"), SHARE),

@@ -1,7 +1,6 @@
 """Numbers on the dashboards: shares as percentages, differences in percentage points."""
 
 from django import template
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -16,7 +15,7 @@ def pct(value, digits=0):
         return NONE
     if isinstance(value, str):
         return value  # a suppressed figure, e.g. "<5"
-    return f"{number_format(value * 100, int(digits))}%"
+    return f"{value * 100:.{int(digits)}f}%"
 
 
 @register.filter
@@ -25,7 +24,7 @@ def points(value):
     if value is None:
         return NONE
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
-    return _("%(sign)s%(points)s pp") % {"sign": sign, "points": number_format(abs(value) * 100, 1)}
+    return _("%(sign)s%(points)s pp") % {"sign": sign, "points": f"{abs(value) * 100:.1f}"}
 
 
 @register.filter
@@ -34,4 +33,4 @@ def num(value, digits=0):
         return NONE
     if isinstance(value, str):
         return value
-    return number_format(value, int(digits), force_grouping=True)
+    return f"{value:,.{int(digits)}f}"
