@@ -24,6 +24,7 @@ from enrollment.models import (
 from enrollment.training import services as training_services
 from enrollment.training.models import Course, TrainingSession
 from ffs_portal.models import Role, User
+from outcomes.models import ProgramYear, Sponsor, Sponsorship
 from staff import services as staff_services
 
 # The duty-clock PIN of every demo staff member.
@@ -121,7 +122,8 @@ class Command(BaseCommand):
         today = timezone.localdate()
         with transaction.atomic():
             sites = [self.factory_with_site(spec, today) for spec in FACTORIES]
-            users = self.users(sites)
+            sponsor = self.sponsors(sites, today)
+            users = self.users(sites, sponsor)
             self.training(sites[0].factory)
             self.staff(sites, today)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
@@ -321,7 +323,26 @@ class Command(BaseCommand):
                             by=None,
                         )
 
-    def users(self, sites):
+    def sponsors(self, sites, today):
+        """A sponsor of both spaces this year and last, and how each factory runs its space."""
+        sponsor, _ = Sponsor.objects.get_or_create(
+            name="LEGO Foundation",
+            defaults={"contact_name": "Anna Lee", "contact_email": "anna.lee@example.com"},
+        )
+        for site in sites:
+            for year in (today.year - 1, today.year):
+                Sponsorship.objects.get_or_create(
+                    sponsor=sponsor, factory=site.factory, program=site.kind, year=year
+                )
+                ProgramYear.objects.get_or_create(
+                    factory=site.factory,
+                    program=site.kind,
+                    year=year,
+                    defaults={"support": "ietp" if site.kind == SiteKind.ASC else "self_run"},
+                )
+        return sponsor
+
+    def users(self, sites, sponsor):
         dongguan, shenzhen = sites
         specs = [
             ("hr.dongguan", "人事", "陈", Role.HR, {"factory": dongguan.factory}, [], "zh-hans"),
@@ -336,6 +357,15 @@ class Command(BaseCommand):
                 "Coordinator",
                 Role.COORDINATOR,
                 {"all_factories": True},
+                [],
+                "en",
+            ),
+            (
+                "sponsor.lego",
+                "Anna",
+                "Lee",
+                Role.SPONSOR,
+                {"sponsor": sponsor},
                 [],
                 "en",
             ),
@@ -367,7 +397,11 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
                 user.sites.set(user_sites)
             where = ", ".join(s.name for s in user_sites) or (
-                extra["factory"].name if "factory" in extra else "all factories"
+                extra["factory"].name
+                if "factory" in extra
+                else extra["sponsor"].name
+                if "sponsor" in extra
+                else "all factories"
             )
             described.append((username, f"{role.label} — {where}"))
         return described
