@@ -114,6 +114,7 @@ def _by_site(path):
 
 
 def _rules():
+    from attendance import models as attendance
     from enrollment import models as enrollment
 
     return {
@@ -132,6 +133,10 @@ def _rules():
             if _is_site_bound(user)
             else Q(child__family__factory__in=factory_ids(user))
         ),
+        # Attendance belongs to the site where it happened.
+        attendance.AttendanceRecord: _by_site("site"),
+        attendance.RefusedPickup: _by_site("site"),
+        attendance.Incident: _by_site("site"),
     }
 
 
