@@ -204,7 +204,9 @@ def _group_for(enrollment: Enrollment, age: int, rooms: list[Room]) -> Room | No
     return next((room for room in rooms if room.min_age <= age <= room.max_age), None)
 
 
-def board_version(site: Site, day: date, moment: datetime) -> str:
+def board_version(
+    site: Site, day: date, moment: datetime, hours: OpeningHours | None | bool = False
+) -> str:
     """A short fingerprint of everything the board shows, in one query: a tablet polling the
     board receives nothing when it has not changed."""
     records = (
@@ -226,20 +228,22 @@ def board_version(site: Site, day: date, moment: datetime) -> str:
         .first()
     )
     stamps = [v.timestamp() if isinstance(v, datetime) else v for v in row or ()]
-    hours = opening_hours(site.pk, day)
+    if hours is False:
+        hours = opening_hours(site.pk, day)
     moment_flags = (is_overdue_time(hours, moment), is_afternoon(hours, moment))
     return "-".join(str(v) for v in (*stamps, *moment_flags, day.isoformat()))
 
 
 def board(
-    *, user, site: Site, at: datetime | None = None, query: str = "", with_staff: bool = False
+    *, user, site: Site, at: datetime | None = None, query: str = "", records_query=None
 ) -> Board:
     """Today's board for a site: tiles grouped by room (or by the rooms' age ranges), sorted
     for the time of day, with counters."""
     at = at or clock.now()
     day = timezone.localdate(at)
-    version = board_version(site, day, at)
     hours = opening_hours(site.pk, day)
+    # The day sheet passes its own records and needs no version.
+    version = board_version(site, day, at, hours) if records_query is None else ""
     rooms = list(access.scoped(user, Room).filter(site=site))
     enrollments = (
         expected_enrollments(site, day)
@@ -256,9 +260,8 @@ def board(
         )
         .order_by("child__name_pinyin", "child_id")
     )
-    records_query = access.scoped(user, AttendanceRecord).filter(site=site, day=day)
-    if with_staff:
-        records_query = records_query.select_related("checked_in_by", "checked_out_by")
+    if records_query is None:
+        records_query = access.scoped(user, AttendanceRecord).filter(site=site, day=day)
     records = {record.child_id: record for record in records_query}
     with_incident = set(
         access.scoped(user, Incident)
@@ -498,17 +501,20 @@ def day_sheet(*, user, site: Site, day: date) -> DaySheet:
     at = timezone.make_aware(datetime.combine(day, time(23, 59)))
     if day == clock.today():
         at = clock.now()
-    sheet_board = board(user=user, site=site, at=at, with_staff=True)
+    records = list(
+        access.scoped(user, AttendanceRecord)
+        .filter(site=site, day=day)
+        .select_related("child", "checked_in_by", "checked_out_by")
+    )
+    sheet_board = board(user=user, site=site, at=at, records_query=records)
     rows = [tile for group in sheet_board.groups for tile in group.tiles]
     known = {tile.child.pk for tile in rows}
     # Children with a record that day who are no longer on the list (withdrawn since).
-    extra = (
-        access.scoped(user, AttendanceRecord)
-        .filter(site=site, day=day)
-        .exclude(child_id__in=known)
-        .select_related("child", "checked_in_by", "checked_out_by")
-    )
-    rows += [Tile(child=r.child, record=r, age=r.child.age_on(day)) for r in extra]
+    rows += [
+        Tile(child=r.child, record=r, age=r.child.age_on(day))
+        for r in records
+        if r.child_id not in known
+    ]
     rows.sort(key=lambda t: (t.room.name if t.room else "", t.child.name_pinyin, t.child.pk))
     refusals = list(
         access.scoped(user, RefusedPickup)

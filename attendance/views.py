@@ -34,7 +34,9 @@ REFRESH_SECONDS = 5
 
 
 def _site(request, site_id: int) -> Site:
-    return access.get_scoped_or_404(request.user, Site, pk=site_id)
+    return access.get_scoped_or_404(
+        request.user, Site.objects.select_related("factory"), pk=site_id
+    )
 
 
 def _action_key(request) -> uuid.UUID | None:
@@ -146,7 +148,6 @@ def _board_page(request, site):
             "placeholder": PLACEHOLDER,
             "refresh_seconds": REFRESH_SECONDS,
             "undo_seconds": services.UNDO_SECONDS,
-            "several_sites": selectors.board_sites(request.user)[1:2].exists(),
         },
     )
 

@@ -51,19 +51,38 @@ def object_samples(world) -> dict:
         "term": world["term"].pk,
         "enrollment": world["enrollment"].key,
         "card_token": world["child"].card_token,
+        "adult": world["adult"].pk,
+        "incident": world["incident"].key,
     }
 
 
 @pytest.fixture
 def world(term_a):
-    from tests.factories import enrolled_child
+    from django.utils import timezone
+
+    from attendance.models import AttendanceRecord, Incident
+    from tests.factories import PickupPermissionFactory, enrolled_child
 
     child = enrolled_child(term_a)
+    now = timezone.now()
+    AttendanceRecord.objects.create(
+        site=term_a.site, child=child, day=timezone.localdate(), status="present", checked_in_at=now
+    )
+    incident = Incident.objects.create(
+        site=term_a.site,
+        child=child,
+        kind="injury",
+        occurred_at=now,
+        description="擦伤",
+        action_taken="贴创可贴",
+    )
     return {
         "child": child,
         "site": term_a.site,
         "term": term_a,
         "enrollment": child.enrollments.get(),
+        "adult": PickupPermissionFactory(child=child).adult,
+        "incident": incident,
     }
 
 
