@@ -288,7 +288,7 @@ def _sheet_context(request, site, child, **extra) -> dict:
         "child": child,
         "record": record,
         "status": status,
-        "age": child.age_on(day),
+        "age_label": _("%(age)s yrs") % {"age": child.age_on(day)},
         "incidents": incidents,
         "has_pending": any(i.acknowledged_at is None for i in incidents),
         "absence_form": AbsenceForm(),
