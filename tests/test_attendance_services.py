@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from attendance import services
 from attendance.models import (
@@ -38,8 +38,11 @@ def at(hour, minute=0, days=0):
 
 @pytest.fixture(autouse=True)
 def evening(monkeypatch):
-    """The board's clock reads 20:00 today, after every act these tests make."""
+    """The board's clock reads 20:00 today, after every act these tests make; messages are
+    matched in English."""
     monkeypatch.setattr("attendance.clock.now", lambda: at(20))
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
