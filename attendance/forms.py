@@ -19,7 +19,9 @@ class TimeInput(forms.TimeInput):
     input_type = "time"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%H:%M")
+        super().__init__(
+            attrs={"class": "form-control form-control-lg", **(attrs or {})}, format="%H:%M"
+        )
 
 
 class AbsenceForm(forms.Form):

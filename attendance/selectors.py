@@ -515,7 +515,7 @@ def day_sheet(*, user, site: Site, day: date) -> DaySheet:
         for r in records
         if r.child_id not in known
     ]
-    rows.sort(key=lambda t: (t.room.name if t.room else "", t.child.name_pinyin, t.child.pk))
+    rows.sort(key=lambda t: (t.room.min_age if t.room else 99, t.child.name_pinyin, t.child.pk))
     refusals = list(
         access.scoped(user, RefusedPickup)
         .filter(site=site, day=day)

@@ -26,9 +26,9 @@ def broker_down(monkeypatch):
     url = f"redis://127.0.0.1:{closed_port()}/0"
     monkeypatch.setattr(app.conf, "broker_url", url)
     monkeypatch.setattr(app.conf, "result_backend", url)
-    with pytest.raises(Exception):  # noqa: B017 - any connection error proves it is down
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=1)
+    # Any connection error proves it is down.
+    with pytest.raises(Exception), app.connection_for_write() as conn:  # noqa: B017
+        conn.ensure_connection(max_retries=1, timeout=1)
     sent = []
     monkeypatch.setattr(app, "send_task", lambda *a, **k: sent.append(a) or 1 / 0)
     return sent

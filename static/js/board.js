@@ -123,6 +123,14 @@
     }
   });
 
+  // The confirm button names the adult chosen, so the worker reads who gets the child.
+  sheetEl.addEventListener("change", function (event) {
+    var radio = event.target.closest("input[name=collector]");
+    if (!radio) return;
+    var chosen = sheetEl.querySelector("[data-chosen]");
+    if (chosen) chosen.textContent = " · " + radio.dataset.name;
+  });
+
   selectButton.addEventListener("click", function () { setSelecting(!selecting); });
   selectBar.querySelector("[data-select-cancel]").addEventListener("click", function () { setSelecting(false); });
   selectForm.addEventListener("htmx:afterRequest", function (event) {
