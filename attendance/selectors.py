@@ -324,40 +324,43 @@ def _term_running(site: Site, day: date) -> bool:
 
 
 def counts(*, site: Site, day: date) -> dict:
-    """How many children are expected, present, collected and absent, in one query."""
-    status = Subquery(
-        AttendanceRecord.objects.filter(site=site, day=day, child=OuterRef("child")).values(
-            "status"
-        )[:1]
-    )
-    rows = (
-        expected_enrollments(site, day)
+    """How many children are expected, present, collected and absent (two small queries)."""
+    on_list = expected_enrollments(site, day).values("child")
+    total = on_list.order_by().values("child").distinct().count()
+    by_status = dict(
+        AttendanceRecord.objects.filter(site=site, day=day, child__in=on_list)
         .order_by()
-        .annotate(st=status)
-        .aggregate(
-            total=Count("child", distinct=True),
-            present=Count("child", distinct=True, filter=Q(st=AttendanceStatus.PRESENT)),
-            collected=Count("child", distinct=True, filter=Q(st=AttendanceStatus.COLLECTED)),
-            absent=Count("child", distinct=True, filter=Q(st=AttendanceStatus.ABSENT)),
-        )
+        .values_list("status")
+        .annotate(n=Count("pk"))
     )
-    done = rows["present"] + rows["collected"] + rows["absent"]
-    return {
-        AttendanceStatus.EXPECTED: rows["total"] - done,
-        AttendanceStatus.PRESENT: rows["present"],
-        AttendanceStatus.COLLECTED: rows["collected"],
-        AttendanceStatus.ABSENT: rows["absent"],
-    }
+    result = {status: by_status.get(status, 0) for status in AttendanceStatus.values}
+    result[AttendanceStatus.EXPECTED] = total - sum(
+        result[s]
+        for s in (AttendanceStatus.PRESENT, AttendanceStatus.COLLECTED, AttendanceStatus.ABSENT)
+    )
+    return result
 
 
-def tile(*, site: Site, child: Child, record: AttendanceRecord | None, at: datetime) -> Tile:
-    """One tile after an act on it (two queries: the incident flag and the opening hours)."""
+def incident_flag(site, day: date, child=None):
+    """Whether a child has an incident to show on the tile: one today, or one the family has
+    not acknowledged yet. ``child`` may be an OuterRef."""
+    return Incident.objects.filter(site=site, child=child).filter(
+        Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True)
+    )
+
+
+def tile(
+    *,
+    site: Site,
+    child: Child,
+    record: AttendanceRecord | None,
+    at: datetime,
+    incident: bool | None = None,
+) -> Tile:
+    """One tile after an act on it (a query for the incident flag unless it is known)."""
     day = timezone.localdate(at)
-    incident = (
-        Incident.objects.filter(site=site, child=child)
-        .filter(Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True))
-        .exists()
-    )
+    if incident is None:
+        incident = incident_flag(site, day, child).exists()
     result = Tile(child=child, record=record, age=child.age_on(day), incident=incident)
     if result.status == AttendanceStatus.EXPECTED:
         result.overdue = is_overdue_time(opening_hours(site.pk, day), at)
@@ -368,9 +371,9 @@ def board_child(user, site: Site, key) -> Child:
     """A child of the site's board by key, or 404 (another factory's child, or not here)."""
     return access.get_scoped_or_404(
         user,
-        Child.objects.select_related("family__factory")
-        .filter(enrollments__term__site=site)
-        .distinct(),
+        Child.objects.select_related("family__factory").filter(
+            Exists(Enrollment.objects.filter(child=OuterRef("pk"), term__site=site))
+        ),
         key=key,
     )
 

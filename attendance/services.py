@@ -29,7 +29,14 @@ from attendance.models import (
     RefusalReason,
     RefusedPickup,
 )
-from enrollment.models import Adult, Child, PickupPermission, Site, Worker
+from enrollment.models import (
+    Adult,
+    Child,
+    EnrollmentStatus,
+    PickupPermission,
+    Site,
+    Worker,
+)
 from ffs_portal import access, audit
 
 # How long after a check-in the worker may take it back with one tap.
@@ -57,6 +64,8 @@ class Outcome:
     changed: bool
     problems: list[str] = field(default_factory=list)
     child: Child | None = None
+    # Whether the child's tile shows an incident, when the act found out (else None).
+    incident: bool | None = None
 
 
 def _local_time(moment: datetime) -> str:
@@ -64,14 +73,96 @@ def _local_time(moment: datetime) -> str:
 
 
 def _lock_children(children) -> list[Child]:
-    """Lock the children's rows, in id order so that two tablets never deadlock."""
-    ids = sorted({child.pk for child in children})
-    return list(
-        Child.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("family__factory")
-        .filter(pk__in=ids)
+    """Lock the children's rows, in id order so that two tablets never deadlock. Returns the
+    children given (with their family and factory loaded), in that order."""
+    by_pk = {child.pk: child for child in children}
+    locked = list(
+        Child.objects.select_for_update(no_key=True)
+        .filter(pk__in=by_pk)
         .order_by("pk")
+        .values_list("pk", flat=True)
     )
+    _ensure_family(*(by_pk[pk] for pk in locked))
+    return [by_pk[pk] for pk in locked]
+
+
+def _ensure_family(*children: Child) -> None:
+    """Load the family of children that lack it (for the audit entry)."""
+    missing = [child for child in children if not _has_family(child)]
+    if missing:
+        families = {
+            c.pk: c.family
+            for c in Child.objects.select_related("family").filter(pk__in=[c.pk for c in missing])
+        }
+        for child in missing:
+            child.family = families[child.pk]
+
+
+# The check-in's hot path: lock the child, and learn whether the child is on the site's list
+# that day and has an incident to show, in one statement. Written out because building it
+# with the ORM cost more than everything else in a check-in; it says exactly what
+# selectors.expected_enrollments and selectors.incident_flag say (the tests hold both to it).
+EXPECTED_AND_LOCKED = """
+SELECT
+  EXISTS (
+    SELECT 1 FROM enrollment_enrollment e
+    JOIN enrollment_term t ON t.id = e.term_id
+    WHERE e.child_id = c.id AND e.status = %(enrolled)s AND t.site_id = %(site)s
+      AND t.starts_on <= %(day)s AND t.ends_on >= %(day)s
+      AND NOT EXISTS (
+        SELECT 1 FROM enrollment_closedday d WHERE d.term_id = t.id AND d.date = %(day)s)
+      AND EXISTS (
+        SELECT 1 FROM enrollment_openinghours h
+        WHERE h.site_id = %(site)s AND h.weekday = %(weekday)s)
+  ),
+  EXISTS (
+    SELECT 1 FROM attendance_incident i
+    WHERE i.child_id = c.id AND i.site_id = %(site)s
+      AND (i.acknowledged_at IS NULL OR (i.occurred_at >= %(start)s AND i.occurred_at < %(end)s))
+  )
+FROM enrollment_child c
+WHERE c.id = %(child)s
+"""
+# Read after the lock is held: a statement's snapshot is taken before it waits for a lock, so
+# the lock statement itself could miss a record another tablet has just committed.
+ANY_RECORD = """
+SELECT 1 FROM attendance_attendancerecord r
+WHERE r.child_id = %(child)s
+  AND (r.status = %(present)s OR (r.site_id = %(site)s AND r.day = %(day)s))
+LIMIT 1
+"""
+
+
+def _lock_expected_child(child: Child, site: Site, day: date) -> tuple[bool, bool, bool]:
+    """Lock one child's row and say whether the child is on the site's list that day, has an
+    incident to show on the tile, and has any record that matters (today's here, or one
+    open anywhere: read once the lock is held)."""
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    sql = EXPECTED_AND_LOCKED
+    if connection.features.has_select_for_update:
+        sql += " FOR NO KEY UPDATE OF c" if connection.vendor == "postgresql" else " FOR UPDATE"
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        params = {
+            "enrolled": EnrollmentStatus.ENROLLED,
+            "present": AttendanceStatus.PRESENT,
+            "site": site.pk,
+            "child": child.pk,
+            "day": ops.adapt_datefield_value(day),
+            "weekday": day.weekday(),
+            "start": ops.adapt_datetimefield_value(start),
+            "end": ops.adapt_datetimefield_value(start + timedelta(days=1)),
+        }
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return False, False, False
+        cursor.execute(ANY_RECORD, params)
+        return bool(row[0]), bool(row[1]), cursor.fetchone() is not None
+
+
+def _has_family(child: Child) -> bool:
+    return Child.family.is_cached(child)
 
 
 def _claim(key: uuid.UUID | None, action: str, by) -> bool:
@@ -159,8 +250,9 @@ def _check_in_locked(
     day: date,
     dropped_off_by: Worker | Adult | None = None,
     expected: bool | None = None,
+    records: tuple | None = None,
 ) -> Outcome:
-    record, others = _records(child, site, day)
+    record, others = records if records is not None else _records(child, site, day)
     if record is not None and record.status == AttendanceStatus.PRESENT:
         return Outcome(record, changed=False)
     if record is not None and record.status == AttendanceStatus.COLLECTED:
@@ -206,7 +298,7 @@ def _check_in_locked(
     audit.record(
         actor=by,
         action="attendance.checked_in",
-        factory=child.family.factory,
+        factory=site.factory,
         family=child.family,
         child=child,
         site=site.pk,
@@ -227,17 +319,25 @@ def check_in(
 ) -> Outcome:
     """Check a child in at a site: expected (or absent) → present. Done already → unchanged."""
     at = at or clock.now()
-    (child,) = _lock_children([child])
+    day = timezone.localdate(at)
+    _ensure_family(child)
+    expected, incident, has_records = _lock_expected_child(child, site, day)
     if not _claim(key, "check_in", by):
-        return Outcome(_records(child, site, timezone.localdate(at))[0], changed=False)
-    return _check_in_locked(
-        site=site,
-        child=child,
-        by=by,
-        at=at,
-        day=timezone.localdate(at),
-        dropped_off_by=dropped_off_by,
-    )
+        outcome = Outcome(_records(child, site, day)[0], changed=False)
+    else:
+        outcome = _check_in_locked(
+            site=site,
+            child=child,
+            by=by,
+            at=at,
+            day=day,
+            dropped_off_by=dropped_off_by,
+            expected=expected,
+            records=None if has_records else (None, []),
+        )
+    outcome.child = child
+    outcome.incident = incident
+    return outcome
 
 
 @transaction.atomic
@@ -309,7 +409,7 @@ def undo_check_in(*, site: Site, children, by, at: datetime | None = None) -> li
         audit.record(
             actor=by,
             action="attendance.check_in_undone",
-            factory=child.family.factory,
+            factory=site.factory,
             family=child.family,
             child=child,
             site=site.pk,
@@ -426,7 +526,7 @@ def check_out(
     audit.record(
         actor=by,
         action="attendance.checked_out",
-        factory=child.family.factory,
+        factory=site.factory,
         family=child.family,
         child=child,
         site=site.pk,
@@ -482,7 +582,7 @@ def refuse_pickup(
     audit.record(
         actor=by,
         action="attendance.pickup_refused",
-        factory=child.family.factory,
+        factory=site.factory,
         family=child.family,
         child=child,
         site=site.pk,
@@ -537,7 +637,7 @@ def mark_absent(
     audit.record(
         actor=by,
         action="attendance.absent",
-        factory=child.family.factory,
+        factory=site.factory,
         family=child.family,
         child=child,
         site=site.pk,
@@ -568,7 +668,7 @@ def clear_absence(*, site: Site, child: Child, by, at: datetime | None = None) -
     audit.record(
         actor=by,
         action="attendance.absence_cleared",
-        factory=child.family.factory,
+        factory=site.factory,
         family=child.family,
         child=child,
         site=site.pk,
@@ -651,7 +751,7 @@ def report_incident(
     audit.record(
         actor=by,
         action="incident.reported",
-        factory=child.family.factory,
+        factory=site.factory,
         family=child.family,
         child=child,
         site=site.pk,

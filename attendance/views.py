@@ -66,8 +66,10 @@ def _ages(tiles, labels) -> None:
         tile.age_label = labels["years"] % {"age": tile.age}
 
 
-def _fragments(request, site, *, tiles=(), counts=True, toast=None, sheet=None) -> HttpResponse:
-    """An htmx answer made of out-of-band pieces: changed tiles, counters, a toast, the sheet."""
+def _fragments(request, site, *, tiles=(), counts=False, toast=None, sheet=None) -> HttpResponse:
+    """An htmx answer made of out-of-band pieces: changed tiles, a toast, the sheet. The board
+    moves its counters itself as tiles change status (and the next refresh brings the
+    server's figures), so acts do not pay for counting."""
     labels = _labels()
     _ages(tiles, labels)
     context = {"site": site, "labels": labels, "oob": True}
@@ -92,7 +94,11 @@ def _fragments(request, site, *, tiles=(), counts=True, toast=None, sheet=None) 
 
 def _tile_for(site, outcome, at=None):
     return selectors.tile(
-        site=site, child=outcome.child, record=outcome.record, at=at or clock.now()
+        site=site,
+        child=outcome.child,
+        record=outcome.record,
+        at=at or clock.now(),
+        incident=outcome.incident,
     )
 
 
@@ -179,7 +185,10 @@ def board_live(request, site):
 @requires(USE_BOARD)
 def check_in(request, site, child):
     site = _site(request, site)
-    child = selectors.board_child(request.user, site, child)
+    # Any child the user may see; the service refuses one not on this site's list today.
+    child = access.get_scoped_or_404(
+        request.user, Child.objects.select_related("family"), key=child
+    )
     try:
         outcome = services.check_in(
             site=site, child=child, by=request.user, key=_action_key(request)
@@ -223,7 +232,6 @@ def check_in_many(request, site):
         return _fragments(
             request,
             site,
-            counts=False,
             toast={"level": "warning", "message": _("Tap the children to check in first.")},
         )
     outcomes = services.check_in_many(
@@ -266,7 +274,7 @@ def undo_check_in(request, site):
     try:
         outcomes = services.undo_check_in(site=site, children=children, by=request.user)
     except ValidationError as error:
-        return _fragments(request, site, counts=False, toast=_error_toast(error))
+        return _fragments(request, site, toast=_error_toast(error))
     by_pk = {child.pk: child for child in children}
     tiles = []
     for outcome in outcomes:
@@ -355,7 +363,6 @@ def check_out(request, site, child):
         return _fragments(
             request,
             site,
-            counts=False,
             sheet=_sheet(request, site, child, error=_("Choose who is collecting the child.")),
         )
     try:
@@ -380,14 +387,12 @@ def check_out(request, site, child):
         return _fragments(
             request,
             site,
-            counts=False,
             sheet=_refusal_sheet(request, site, child, refusal, refused.messages[0]),
         )
     except ValidationError as error:
         return _fragments(
             request,
             site,
-            counts=False,
             sheet=_sheet(request, site, child, error=" ".join(error.messages)),
         )
     outcome.child = child
@@ -423,7 +428,6 @@ def refuse_pickup(request, site, child):
         return _fragments(
             request,
             site,
-            counts=False,
             sheet=_sheet(request, site, child, error=_("Check the form and try again.")),
         )
     adult = None
@@ -451,7 +455,6 @@ def refuse_pickup(request, site, child):
     return _fragments(
         request,
         site,
-        counts=False,
         sheet=_refusal_sheet(request, site, child, refusal, message),
     )
 
@@ -466,7 +469,6 @@ def mark_absent(request, site, child):
         return _fragments(
             request,
             site,
-            counts=False,
             sheet=_sheet(
                 request, site, child, error=_("Choose a reason: ill, with family or unknown.")
             ),
@@ -484,7 +486,6 @@ def mark_absent(request, site, child):
         return _fragments(
             request,
             site,
-            counts=False,
             sheet=_sheet(request, site, child, error=" ".join(error.messages)),
         )
     outcome.child = child
@@ -540,7 +541,6 @@ def scan(request, site):
         return _fragments(
             request,
             site,
-            counts=False,
             toast={
                 "level": "danger",
                 "message": _(
@@ -568,7 +568,7 @@ def scan(request, site):
             site=site, child=child, by=request.user, key=_action_key(request)
         )
     except ValidationError as error:
-        return _fragments(request, site, counts=False, toast=_error_toast(error))
+        return _fragments(request, site, toast=_error_toast(error))
     outcome.child = child
     response = _fragments(
         request,
@@ -630,7 +630,6 @@ def incident_new(request, site, child):
                     request,
                     site,
                     tiles=[_tile_for(site, outcome)],
-                    counts=False,
                     toast={
                         "level": "success",
                         "message": _("Incident recorded for %(child)s") % {"child": child.name},
@@ -640,7 +639,6 @@ def incident_new(request, site, child):
         return _fragments(
             request,
             site,
-            counts=False,
             sheet=render_to_string(
                 "attendance/_incident_form.html",
                 {"site": site, "child": child, "form": form, "oob": True},

@@ -137,6 +137,22 @@
     if (event.detail.successful) setSelecting(false);
   });
 
+  // Counters follow the tiles: an act answers with the changed tiles only, and each change of
+  // status moves one child from one counter to another (the next refresh brings the
+  // server's own figures).
+  function bump(status, delta) {
+    var number = document.querySelector("#board-counters .c-" + status + " .n");
+    if (number) number.textContent = Math.max(0, (parseInt(number.textContent, 10) || 0) + delta);
+  }
+  document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var old = event.detail.target;
+    if (!old.classList || !old.classList.contains("tile")) return;
+    var fresh = event.detail.fragment.querySelector(".tile");
+    if (!fresh || fresh.dataset.s === old.dataset.s) return;
+    bump(old.dataset.s, -1);
+    bump(fresh.dataset.s, 1);
+  });
+
   // Toasts go away by themselves; the undo in a check-in toast lasts as long as it may.
   document.body.addEventListener("htmx:load", function (event) {
     var toast = event.detail.elt;
