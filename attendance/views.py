@@ -46,33 +46,11 @@ def _action_key(request) -> uuid.UUID | None:
         return None
 
 
-def _labels() -> dict:
-    return {
-        "status": {
-            AttendanceStatus.EXPECTED: _("Expected"),
-            AttendanceStatus.PRESENT: _("Present"),
-            AttendanceStatus.COLLECTED: _("Collected"),
-            AttendanceStatus.ABSENT: _("Absent"),
-        },
-        "years": _("%(age)s yrs"),
-        "overdue": _("Not here yet"),
-        "incident": _("Incident"),
-        "more": _("More"),
-    }
-
-
-def _ages(tiles, labels) -> None:
-    for tile in tiles:
-        tile.age_label = labels["years"] % {"age": tile.age}
-
-
 def _fragments(request, site, *, tiles=(), counts=False, toast=None, sheet=None) -> HttpResponse:
     """An htmx answer made of out-of-band pieces: changed tiles, a toast, the sheet. The board
     moves its counters itself as tiles change status (and the next refresh brings the
     server's figures), so acts do not pay for counting."""
-    labels = _labels()
-    _ages(tiles, labels)
-    context = {"site": site, "labels": labels, "oob": True}
+    context = {"site": site, "oob": True}
     parts = [
         render_to_string("attendance/_tile.html", {**context, "t": tile}, request=request)
         for tile in tiles
@@ -140,8 +118,6 @@ def _urls(site) -> dict:
 
 def _board_page(request, site):
     data = selectors.board(user=request.user, site=site, query=request.GET.get("q", ""))
-    labels = _labels()
-    _ages([t for g in data.groups for t in g.tiles], labels)
     audit.record(actor=request.user, action="board.viewed", factory=site.factory, site=site.pk)
     return render(
         request,
@@ -149,7 +125,6 @@ def _board_page(request, site):
         {
             "board": data,
             "site": site,
-            "labels": labels,
             "urls": _urls(site),
             "placeholder": PLACEHOLDER,
             "refresh_seconds": REFRESH_SECONDS,
@@ -172,12 +147,10 @@ def board_live(request, site):
     ):
         return HttpResponse(status=204)
     data = selectors.board(user=request.user, site=site, query=query)
-    labels = _labels()
-    _ages([t for g in data.groups for t in g.tiles], labels)
     return render(
         request,
         "attendance/_board_live.html",
-        {"board": data, "site": site, "labels": labels, "live": True},
+        {"board": data, "site": site, "live": True},
     )
 
 
@@ -758,7 +731,6 @@ def child_calendar(request, site, child):
                 "absent": sum(1 for r in records if r.status == AttendanceStatus.ABSENT),
                 "late": sum(1 for r in records if r.late),
             },
-            "labels": _labels(),
         },
     )
 
@@ -792,7 +764,6 @@ def day_sheet(request, site):
             "sheet": sheet,
             "previous": day - timezone.timedelta(days=1),
             "following": day + timezone.timedelta(days=1),
-            "labels": _labels(),
         },
     )
 
