@@ -123,20 +123,11 @@ SELECT
 FROM enrollment_child c
 WHERE c.id = %(child)s
 """
-# Read after the lock is held: a statement's snapshot is taken before it waits for a lock, so
-# the lock statement itself could miss a record another tablet has just committed.
-ANY_RECORD = """
-SELECT 1 FROM attendance_attendancerecord r
-WHERE r.child_id = %(child)s
-  AND (r.status = %(present)s OR (r.site_id = %(site)s AND r.day = %(day)s))
-LIMIT 1
-"""
 
 
-def _lock_expected_child(child: Child, site: Site, day: date) -> tuple[bool, bool, bool]:
-    """Lock one child's row and say whether the child is on the site's list that day, has an
-    incident to show on the tile, and has any record that matters (today's here, or one
-    open anywhere: read once the lock is held)."""
+def _lock_expected_child(child: Child, site: Site, day: date) -> tuple[bool, bool]:
+    """Lock one child's row and say whether the child is on the site's list that day and has
+    an incident to show on the tile."""
     start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
     sql = EXPECTED_AND_LOCKED
     if connection.features.has_select_for_update:
@@ -145,7 +136,6 @@ def _lock_expected_child(child: Child, site: Site, day: date) -> tuple[bool, boo
     with connection.cursor() as cursor:
         params = {
             "enrolled": EnrollmentStatus.ENROLLED,
-            "present": AttendanceStatus.PRESENT,
             "site": site.pk,
             "child": child.pk,
             "day": ops.adapt_datefield_value(day),
@@ -155,10 +145,31 @@ def _lock_expected_child(child: Child, site: Site, day: date) -> tuple[bool, boo
         }
         cursor.execute(sql, params)
         row = cursor.fetchone()
-        if row is None:
-            return False, False, False
-        cursor.execute(ANY_RECORD, params)
-        return bool(row[0]), bool(row[1]), cursor.fetchone() is not None
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
+
+
+def _insert_unless_taken(record: AttendanceRecord) -> bool:
+    """Insert a new record unless another holds its place (today's at this site, or one still
+    open for the child): one statement, nothing to recover from when it is taken. False
+    then, and the caller looks at what is there."""
+    fields = [f for f in AttendanceRecord._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(AttendanceRecord._meta.db_table)} "  # noqa: S608 - names only
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(AttendanceRecord._meta.pk.column)}"
+    )
+    values = [f.get_db_prep_save(f.pre_save(record, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    record.pk = row[0]
+    record._state.adding = False
+    record._state.db = connection.alias
+    return True
 
 
 def _has_family(child: Child) -> bool:
@@ -250,9 +261,28 @@ def _check_in_locked(
     day: date,
     dropped_off_by: Worker | Adult | None = None,
     expected: bool | None = None,
-    records: tuple | None = None,
+    first_of_the_day: bool = False,
 ) -> Outcome:
-    record, others = records if records is not None else _records(child, site, day)
+    if expected is None:
+        expected = selectors.is_expected(site=site, child=child, day=day)
+    fields = {
+        "status": AttendanceStatus.PRESENT,
+        "checked_in_at": at,
+        "checked_in_by": by,
+        "absence_reason": "",
+        "absence_note": "",
+        "marked_absent_at": None,
+        "marked_absent_by": None,
+        "updated_at": at,
+        **_person_fields("dropped_off_by", dropped_off_by, child),
+    }
+    # Most check-ins are a child's first act of the day: try the insert straight away.
+    if first_of_the_day and expected:
+        record = AttendanceRecord(site=site, child=child, day=day, **fields)
+        if _insert_unless_taken(record):
+            _audit_check_in(site, child, by, at)
+            return Outcome(record, changed=True)
+    record, others = _records(child, site, day)
     if record is not None and record.status == AttendanceStatus.PRESENT:
         return Outcome(record, changed=False)
     if record is not None and record.status == AttendanceStatus.COLLECTED:
@@ -263,8 +293,6 @@ def _check_in_locked(
             )
             % {"child": child.name, "time": _local_time(record.checked_out_at)}
         )
-    if expected is None:
-        expected = selectors.is_expected(site=site, child=child, day=day)
     if not expected:
         raise _not_expected(child, site, day)
     for other in others:
@@ -278,23 +306,17 @@ def _check_in_locked(
                 )
                 % {"child": child.name, "time": _local_time(other.checked_in_at)}
             )
-    fields = {
-        "status": AttendanceStatus.PRESENT,
-        "checked_in_at": at,
-        "checked_in_by": by,
-        "absence_reason": "",
-        "absence_note": "",
-        "marked_absent_at": None,
-        "marked_absent_by": None,
-        "updated_at": at,
-        **_person_fields("dropped_off_by", dropped_off_by, child),
-    }
     if record is None:
         record = AttendanceRecord.objects.create(site=site, child=child, day=day, **fields)
     else:
         for name, value in fields.items():
             setattr(record, name, value)
         record.save(update_fields=list(fields))
+    _audit_check_in(site, child, by, at)
+    return Outcome(record, changed=True)
+
+
+def _audit_check_in(site: Site, child: Child, by, at: datetime) -> None:
     audit.record(
         actor=by,
         action="attendance.checked_in",
@@ -304,7 +326,6 @@ def _check_in_locked(
         site=site.pk,
         at=at.isoformat(),
     )
-    return Outcome(record, changed=True)
 
 
 @transaction.atomic
@@ -321,7 +342,7 @@ def check_in(
     at = at or clock.now()
     day = timezone.localdate(at)
     _ensure_family(child)
-    expected, incident, has_records = _lock_expected_child(child, site, day)
+    expected, incident = _lock_expected_child(child, site, day)
     if not _claim(key, "check_in", by):
         outcome = Outcome(_records(child, site, day)[0], changed=False)
     else:
@@ -333,7 +354,7 @@ def check_in(
             day=day,
             dropped_off_by=dropped_off_by,
             expected=expected,
-            records=None if has_records else (None, []),
+            first_of_the_day=True,
         )
     outcome.child = child
     outcome.incident = incident
