@@ -123,6 +123,7 @@ def _staff_rule(user):
 
 
 def _rules():
+    from attendance import models as attendance
     from enrollment import models as enrollment
     from enrollment.training import models as training
     from ffs_portal.models import User
@@ -153,6 +154,10 @@ def _rules():
             if _is_site_bound(user)
             else Q(child__family__factory__in=factory_ids(user))
         ),
+        # Attendance belongs to the site where it happened.
+        attendance.AttendanceRecord: _by_site("site"),
+        attendance.RefusedPickup: _by_site("site"),
+        attendance.Incident: _by_site("site"),
     }
 
 
