@@ -323,6 +323,7 @@ class Command(BaseCommand):
                             ends=hours.closes,
                             by=None,
                         )
+
     def board_today(self, site):
         """A realistic afternoon on the after-school board: some children present, some
         collected, one absent, one incident. Nothing is added when today already has records
