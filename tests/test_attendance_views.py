@@ -421,3 +421,28 @@ def test_the_board_costs_the_same_queries_for_more_children(
         client.get(url("board_live", site_a))
     with django_assert_max_num_queries(12):
         client.get(url("day_sheet", site_a))
+
+
+def test_a_check_in_shows_an_incident_the_family_has_not_acknowledged(client, carer, site_a, child):
+    from datetime import timedelta
+
+    yesterday = at(10) - timedelta(days=1)
+    AttendanceRecord.objects.create(
+        site=site_a,
+        child=child,
+        day=timezone.localdate(yesterday),
+        status=AttendanceStatus.COLLECTED,
+        checked_in_at=yesterday,
+        checked_out_at=yesterday + timedelta(hours=7),
+    )
+    Incident.objects.create(
+        site=site_a,
+        child=child,
+        kind="illness",
+        occurred_at=yesterday,
+        description="发烧",
+        action_taken="通知家长",
+    )
+    client.force_login(carer)
+    html = post(client, "check_in", site_a, child).content.decode()
+    assert "st-present" in html and 'class="ic"' in html
