@@ -446,3 +446,12 @@ def test_a_check_in_shows_an_incident_the_family_has_not_acknowledged(client, ca
     client.force_login(carer)
     html = post(client, "check_in", site_a, child).content.decode()
     assert "st-present" in html and 'class="ic"' in html
+
+
+def test_the_sheet_checks_a_child_in_with_who_brought_them(client, carer, site_a, child, grandma):
+    client.force_login(carer)
+    html = client.get(url("child_sheet", site_a, child)).content.decode()
+    assert f'name="dropped_off_by" value="adult:{grandma.pk}"' in html
+    post(client, "check_in", site_a, child, dropped_off_by=f"adult:{grandma.pk}")
+    record = AttendanceRecord.objects.get()
+    assert (record.dropped_off_by_adult, record.dropped_off_by_name) == (grandma, "李秀英")
