@@ -165,7 +165,11 @@ def check_in(request, site, child):
     )
     try:
         outcome = services.check_in(
-            site=site, child=child, by=request.user, key=_action_key(request)
+            site=site,
+            child=child,
+            by=request.user,
+            key=_action_key(request),
+            dropped_off_by=_collector(child, request.POST.get("dropped_off_by", "")),
         )
     except ValidationError as error:
         record = selectors.record_today(child, site, clock.today())

@@ -399,7 +399,7 @@ def make_children(term, count, rooms):
             enrollment.save(update_fields=["room"])
 
 
-@pytest.mark.parametrize("count", [10, 30])
+@pytest.mark.parametrize("count", [20, 200])
 def test_the_board_costs_the_same_queries_for_more_children(
     client, carer, site_a, term_a, count, django_assert_max_num_queries
 ):
@@ -409,10 +409,10 @@ def test_the_board_costs_the_same_queries_for_more_children(
     ]
     make_children(term_a, count, rooms)
     children = list(term_a.enrollments.values_list("child", flat=True))
-    for pk in children[::3]:
-        from enrollment.models import Child
+    from enrollment.models import Child
 
-        services.check_in(site=site_a, child=Child.objects.get(pk=pk), by=carer)
+    for child in Child.objects.filter(pk__in=children[::3]):
+        services.check_in(site=site_a, child=child, by=carer)
     client.force_login(carer)
     with django_assert_max_num_queries(12):
         response = client.get(url("site_board", site_a))
@@ -421,3 +421,37 @@ def test_the_board_costs_the_same_queries_for_more_children(
         client.get(url("board_live", site_a))
     with django_assert_max_num_queries(12):
         client.get(url("day_sheet", site_a))
+
+
+def test_a_check_in_shows_an_incident_the_family_has_not_acknowledged(client, carer, site_a, child):
+    from datetime import timedelta
+
+    yesterday = at(10) - timedelta(days=1)
+    AttendanceRecord.objects.create(
+        site=site_a,
+        child=child,
+        day=timezone.localdate(yesterday),
+        status=AttendanceStatus.COLLECTED,
+        checked_in_at=yesterday,
+        checked_out_at=yesterday + timedelta(hours=7),
+    )
+    Incident.objects.create(
+        site=site_a,
+        child=child,
+        kind="illness",
+        occurred_at=yesterday,
+        description="发烧",
+        action_taken="通知家长",
+    )
+    client.force_login(carer)
+    html = post(client, "check_in", site_a, child).content.decode()
+    assert "st-present" in html and 'class="ic"' in html
+
+
+def test_the_sheet_checks_a_child_in_with_who_brought_them(client, carer, site_a, child, grandma):
+    client.force_login(carer)
+    html = client.get(url("child_sheet", site_a, child)).content.decode()
+    assert f'name="dropped_off_by" value="adult:{grandma.pk}"' in html
+    post(client, "check_in", site_a, child, dropped_off_by=f"adult:{grandma.pk}")
+    record = AttendanceRecord.objects.get()
+    assert (record.dropped_off_by_adult, record.dropped_off_by_name) == (grandma, "李秀英")
