@@ -30,6 +30,7 @@ from enrollment.models import (
 )
 from ffs_portal import access
 from ffs_portal.models import Role
+from staff.models import DutyPeriod
 
 # A child still expected this long after opening is highlighted on the board.
 OVERDUE_AFTER = timedelta(hours=1)
@@ -176,6 +177,8 @@ class Board:
     afternoon: bool
     version: str
     query: str = ""
+    # Ages of the children present now, for the child-to-staff ratio.
+    present_ages: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -231,6 +234,7 @@ def board_version(
     enrollments = (
         Enrollment.objects.filter(term__site=OuterRef("pk")).order_by().values("term__site")
     )
+    duty = DutyPeriod.objects.filter(site=OuterRef("pk")).order_by().values("site")
     row = (
         Site.objects.filter(pk=site.pk)
         .annotate(
@@ -239,8 +243,11 @@ def board_version(
             e_max=Subquery(enrollments.annotate(x=Max("status_changed_at")).values("x")),
             e_count=Subquery(enrollments.annotate(x=Count("pk")).values("x")),
             c_max=Subquery(enrollments.annotate(x=Max("child__updated_at")).values("x")),
+            # Staff clocking in or out changes the ratio the board shows.
+            d_in=Subquery(duty.annotate(x=Max("clock_in_at")).values("x")),
+            d_out=Subquery(duty.annotate(x=Max("clock_out_at")).values("x")),
         )
-        .values_list("r_max", "r_count", "e_max", "e_count", "c_max")
+        .values_list("r_max", "r_count", "e_max", "e_count", "c_max", "d_in", "d_out")
         .first()
     )
     stamps = [v.timestamp() if isinstance(v, datetime) else v for v in row or ()]
@@ -280,6 +287,7 @@ def board(
     overdue_time = day == clock.today() and is_overdue_time(hours, at)
     afternoon = is_afternoon(hours, at)
     counts = dict.fromkeys(AttendanceStatus.values, 0)
+    present_ages = []
     by_group: dict[int | None, Group] = {}
     seen = set()
     rooms_by_id = {room.pk: room for room in rooms}
@@ -298,6 +306,8 @@ def board(
         )
         tile.overdue = overdue_time and tile.status == AttendanceStatus.EXPECTED
         counts[tile.status] += 1
+        if tile.status == AttendanceStatus.PRESENT:
+            present_ages.append(age)
         if not matches(child, query):
             continue
         key = tile.room.pk if tile.room else None
@@ -315,9 +325,11 @@ def board(
         site=site,
         day=day,
         hours=hours,
-        is_open=hours is not None and _term_running(site, day),
+        # Children on the list mean a term is running; only an empty list needs asking.
+        is_open=hours is not None and (bool(seen) or _term_running(site, day)),
         groups=groups,
         counts=counts,
+        present_ages=present_ages,
         afternoon=afternoon,
         version=version,
         query=query,

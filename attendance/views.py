@@ -28,6 +28,7 @@ from enrollment.models import Adult, Child, Factory, Site, Worker
 from enrollment.training import selectors as training_selectors
 from ffs_portal import access, audit
 from ffs_portal.access import LEAD_SITE, USE_BOARD, VIEW_DASHBOARD, requires
+from staff import selectors as staff_selectors
 
 PLACEHOLDER = uuid.UUID(int=0)
 # Every request from the tablet polls at most this often.
@@ -47,7 +48,9 @@ def _action_key(request) -> uuid.UUID | None:
         return None
 
 
-def _fragments(request, site, *, tiles=(), counts=False, toast=None, sheet=None) -> HttpResponse:
+def _fragments(
+    request, site, *, tiles=(), counts=False, ratio=False, toast=None, sheet=None
+) -> HttpResponse:
     """An htmx answer made of out-of-band pieces: changed tiles, a toast, the sheet. The board
     moves its counters itself as tiles change status (and the next refresh brings the
     server's figures), so acts do not pay for counting."""
@@ -64,6 +67,10 @@ def _fragments(request, site, *, tiles=(), counts=False, toast=None, sheet=None)
                 request=request,
             )
         )
+    if ratio:
+        live = staff_selectors.live_ratio(site)
+        for template in ("staff/_ratio.html", "staff/_ratio_detail.html"):
+            parts.append(render_to_string(template, {"ratio": live, "oob": True}, request=request))
     if toast:
         parts.append(render_to_string("attendance/_toast.html", toast, request=request))
     if sheet:
@@ -125,6 +132,7 @@ def _board_page(request, site):
         "attendance/board.html",
         {
             "board": data,
+            "ratio": staff_selectors.live_ratio(site, ages=data.present_ages),
             "site": site,
             "urls": _urls(site),
             "placeholder": PLACEHOLDER,
@@ -151,7 +159,12 @@ def board_live(request, site):
     return render(
         request,
         "attendance/_board_live.html",
-        {"board": data, "site": site, "live": True},
+        {
+            "board": data,
+            "site": site,
+            "live": True,
+            "ratio": staff_selectors.live_ratio(site, ages=data.present_ages),
+        },
     )
 
 
@@ -231,7 +244,8 @@ def check_in_many(request, site):
         if outcome.record is None:
             outcome.record = selectors.record_today(outcome.child, site, at.date())
         tiles.append(_tile_for(site, outcome, at))
-    return _fragments(request, site, tiles=tiles, toast=toast)
+    # A group arriving may tip the ratio: the board shows it at once.
+    return _fragments(request, site, tiles=tiles, ratio=True, toast=toast)
 
 
 @require_POST

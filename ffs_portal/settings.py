@@ -227,6 +227,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attendance.tasks.close_forgotten_check_outs",
         "schedule": crontab(hour=3, minute=10),
     },
+    "staff-minutes-over-ratio-today": {
+        "task": "staff.tasks.record_minutes_over_ratio",
+        "schedule": crontab(minute="*/15"),
+    },
+    "staff-minutes-over-ratio-yesterday": {
+        "task": "staff.tasks.record_yesterdays_minutes_over_ratio",
+        "schedule": crontab(hour=2, minute=40),
+    },
     "attendance-forget-action-keys": {
         "task": "attendance.tasks.forget_action_keys",
         "schedule": crontab(hour=3, minute=20),

@@ -127,6 +127,7 @@ class Command(BaseCommand):
             for site in sites:
                 if site.kind == SiteKind.ASC:
                     self.board_today(site)
+                    self.on_duty_now(site)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("")
         self.stdout.write(
@@ -323,6 +324,24 @@ class Command(BaseCommand):
                             ends=hours.closes,
                             by=None,
                         )
+
+    def on_duty_now(self, site):
+        """Two carers on duty while the centre is open today, so the board shows a ratio."""
+        from staff.models import DutyPeriod
+
+        now = timezone.localtime()
+        hours = site.opening_hours.filter(weekday=now.weekday()).first()
+        if (
+            hours is None
+            or DutyPeriod.objects.filter(site=site, clock_out_at__isnull=True).exists()
+        ):
+            return
+        opens = timezone.make_aware(datetime.combine(now.date(), hours.opens))
+        start = min(opens, now - timedelta(minutes=30))
+        for username in ("carer.shenzhen", "carer2.shenzhen"):
+            DutyPeriod.objects.create(
+                site=site, user=User.objects.get(username=username), clock_in_at=start
+            )
 
     def board_today(self, site):
         """A realistic afternoon on the after-school board: some children present, some
