@@ -1,0 +1,243 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enrollment.models import Adult, Child, Site, Worker
+
+
+class AttendanceStatus(models.TextChoices):
+    EXPECTED = "expected", _("Expected")
+    PRESENT = "present", _("Present")
+    COLLECTED = "collected", _("Collected")
+    ABSENT = "absent", _("Absent")
+
+
+class AbsenceReason(models.TextChoices):
+    ILL = "ill", _("Ill")
+    WITH_FAMILY = "with_family", _("With family")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class AttendanceRecord(models.Model):
+    """One child's day at one site: expected → present → collected, or absent.
+
+    A child without a record today is simply expected; the record is created by the first
+    act of the day (a check-in or an absence)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="attendance")
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="attendance")
+    day = models.DateField(_("day"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=AttendanceStatus.choices,
+        default=AttendanceStatus.EXPECTED,
+    )
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who brought the child and who collected: a worker of the family or an allowed adult,
+    # by reference, and by name so the record survives the family being edited.
+    dropped_off_by_worker = models.ForeignKey(
+        Worker, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dropped_off_by_adult = models.ForeignKey(
+        Adult, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dropped_off_by_name = models.CharField(_("dropped off by"), max_length=50, blank=True)
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    checked_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    collected_by_worker = models.ForeignKey(
+        Worker, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    collected_by_adult = models.ForeignKey(
+        Adult, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    collected_by_name = models.CharField(_("collected by"), max_length=50, blank=True)
+    collected_by_relation = models.CharField(_("relation"), max_length=30, blank=True)
+    late = models.BooleanField(_("late pickup"), default=False)
+    # Set when a child was never checked out and the day was closed the next time the child
+    # was checked in (or by the nightly job): nobody recorded who collected them.
+    closed_without_check_out = models.BooleanField(default=False)
+    absence_reason = models.CharField(
+        _("reason"), max_length=12, choices=AbsenceReason.choices, blank=True
+    )
+    absence_note = models.CharField(_("note"), max_length=200, blank=True)
+    marked_absent_at = models.DateTimeField(null=True, blank=True)
+    marked_absent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attendance record")
+        verbose_name_plural = _("attendance records")
+        ordering = ["day", "child__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "day", "site"], name="one_attendance_per_child_per_day_per_site"
+            ),
+            # A child is in one place at a time: at most one record is open (present).
+            models.UniqueConstraint(
+                fields=["child"],
+                condition=Q(status="present"),
+                name="one_open_attendance_per_child",
+            ),
+            models.CheckConstraint(
+                name="attendance_present_has_check_in",
+                condition=~Q(status__in=["present", "collected"]) | Q(checked_in_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="attendance_collected_has_check_out",
+                condition=~Q(status="collected") | Q(checked_out_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="attendance_absent_has_reason",
+                condition=~Q(status="absent") | ~Q(absence_reason=""),
+            ),
+            models.CheckConstraint(
+                name="attendance_one_collector",
+                condition=Q(collected_by_worker__isnull=True) | Q(collected_by_adult__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="attendance_one_drop_off",
+                condition=Q(dropped_off_by_worker__isnull=True)
+                | Q(dropped_off_by_adult__isnull=True),
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "day", "status"])]
+
+    def __str__(self):
+        return f"{self.child} · {self.day} · {self.status}"
+
+
+class RefusalReason(models.TextChoices):
+    NOT_ALLOWED = "not_allowed", _("On the not-allowed list")
+    EXPIRED = "expired", _("Permission not valid today")
+    NOT_LISTED = "not_listed", _("Not on the list of adults who may collect")
+
+
+class RefusedPickup(models.Model):
+    """Someone came for a child and was not given the child."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="refused_pickups")
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="refused_pickups")
+    attendance = models.ForeignKey(
+        AttendanceRecord, null=True, on_delete=models.SET_NULL, related_name="refusals"
+    )
+    day = models.DateField(_("day"))
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    adult = models.ForeignKey(
+        Adult, null=True, blank=True, on_delete=models.SET_NULL, related_name="refusals"
+    )
+    name = models.CharField(_("name"), max_length=50, blank=True)
+    relation = models.CharField(_("says they are"), max_length=50, blank=True)
+    reason = models.CharField(_("reason"), max_length=12, choices=RefusalReason.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("refused pickup")
+        verbose_name_plural = _("refused pickups")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["site", "day"])]
+
+    def __str__(self):
+        return f"{self.child} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class IncidentKind(models.TextChoices):
+    INJURY = "injury", _("Injury")
+    ILLNESS = "illness", _("Illness")
+    BEHAVIOUR = "behaviour", _("Behaviour")
+
+
+class InformedHow(models.TextChoices):
+    PHONE = "phone", _("By phone")
+    IN_PERSON = "in_person", _("In person")
+    MESSAGE = "message", _("By message")
+
+
+def new_key():
+    return uuid.uuid4()
+
+
+class Incident(models.Model):
+    """An injury, illness or behaviour event during care."""
+
+    key = models.UUIDField(default=new_key, unique=True, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="incidents")
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="incidents")
+    kind = models.CharField(_("kind"), max_length=10, choices=IncidentKind.choices)
+    occurred_at = models.DateTimeField(_("when"))
+    description = models.TextField(_("what happened"))
+    action_taken = models.TextField(_("first aid or action taken"))
+    parent_informed_at = models.DateTimeField(_("parent informed at"), null=True, blank=True)
+    parent_informed_by = models.CharField(_("informed by"), max_length=50, blank=True)
+    parent_informed_how = models.CharField(
+        _("how"), max_length=10, choices=InformedHow.choices, blank=True
+    )
+    reported_at = models.DateTimeField(default=timezone.now, editable=False)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    review_note = models.TextField(_("site lead's note"), blank=True)
+    # The adult who collected the child was told and acknowledged it.
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by_name = models.CharField(_("acknowledged by"), max_length=50, blank=True)
+    acknowledged_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["site", "-occurred_at"])]
+        constraints = [
+            models.CheckConstraint(
+                name="incident_informed_by_whom",
+                condition=Q(parent_informed_at__isnull=True) | ~Q(parent_informed_by=""),
+            ),
+            models.CheckConstraint(
+                name="incident_acknowledged_by_whom",
+                condition=Q(acknowledged_at__isnull=True) | ~Q(acknowledged_by_name=""),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class ActionKey(models.Model):
+    """A board action already carried out, by the key the tablet sent with it: a double tap
+    or a retried request with the same key does nothing the second time."""
+
+    key = models.UUIDField(primary_key=True)
+    action = models.CharField(max_length=30)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("action key")
+        verbose_name_plural = _("action keys")
+
+    def __str__(self):
+        return f"{self.action} {self.key}"

@@ -5,7 +5,27 @@ from outcomes import dashboard_views
 
 app_name = "attendance"
 
+child = "board/<int:site>/children/<uuid:child>/"
+
 urlpatterns = [
     path("board/", views.board, name="board"),
+    path("board/<int:site>/", views.site_board, name="site_board"),
+    path("board/<int:site>/live/", views.board_live, name="board_live"),
+    path("board/<int:site>/check-in/", views.check_in_many, name="check_in_many"),
+    path("board/<int:site>/undo/", views.undo_check_in, name="undo_check_in"),
+    path("board/<int:site>/scan/", views.scan, name="scan"),
+    path("board/<int:site>/day-sheet/", views.day_sheet, name="day_sheet"),
+    path("board/<int:site>/incidents/", views.incident_list, name="incident_list"),
+    path(child, views.child_sheet, name="child_sheet"),
+    path(child + "check-in/", views.check_in, name="check_in"),
+    path(child + "check-out/", views.check_out, name="check_out"),
+    path(child + "refuse/", views.refuse_pickup, name="refuse_pickup"),
+    path(child + "absent/", views.mark_absent, name="mark_absent"),
+    path(child + "not-absent/", views.clear_absence, name="clear_absence"),
+    path(child + "incident/", views.incident_new, name="incident_new"),
+    path(child + "calendar/", views.child_calendar, name="child_calendar"),
+    path(child + "photo/", views.child_photo, name="child_photo"),
+    path(child + "adults/<int:adult>/photo/", views.adult_photo, name="adult_photo"),
+    path("incidents/<uuid:incident>/", views.incident_detail, name="incident_detail"),
     path("dashboard/", dashboard_views.program_dashboard, name="dashboard"),
 ]

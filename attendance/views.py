@@ -1,8 +1,824 @@
-from django.shortcuts import render
+"""The tablet board. Pages render whole; every act answers with htmx out-of-band fragments
+(the changed tiles, the counters, a toast), so the board never reloads."""
 
-from ffs_portal.access import USE_BOARD, requires
+import json
+import uuid
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from attendance import clock, selectors, services
+from attendance.forms import (
+    AbsenceForm,
+    IncidentForm,
+    InformedForm,
+    RefuseForm,
+    ReviewForm,
+    today_at,
+)
+from attendance.models import AttendanceStatus, Incident, RefusalReason
+from enrollment.models import Adult, Child, Site, Worker
+from ffs_portal import access, audit
+from ffs_portal.access import LEAD_SITE, USE_BOARD, requires
+from staff import selectors as staff_selectors
+
+PLACEHOLDER = uuid.UUID(int=0)
+# Every request from the tablet polls at most this often.
+REFRESH_SECONDS = 5
+
+
+def _site(request, site_id: int) -> Site:
+    return access.get_scoped_or_404(
+        request.user, Site.objects.select_related("factory"), pk=site_id
+    )
+
+
+def _action_key(request) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(request.POST.get("idem", ""))
+    except ValueError:
+        return None
+
+
+def _fragments(
+    request, site, *, tiles=(), counts=False, ratio=False, toast=None, sheet=None
+) -> HttpResponse:
+    """An htmx answer made of out-of-band pieces: changed tiles, a toast, the sheet. The board
+    moves its counters itself as tiles change status (and the next refresh brings the
+    server's figures), so acts do not pay for counting."""
+    context = {"site": site, "oob": True}
+    parts = [
+        render_to_string("attendance/_tile.html", {**context, "t": tile}, request=request)
+        for tile in tiles
+    ]
+    if counts:
+        parts.append(
+            render_to_string(
+                "attendance/_counters.html",
+                {**context, "counts": selectors.counts(site=site, day=clock.today())},
+                request=request,
+            )
+        )
+    if ratio:
+        live = staff_selectors.live_ratio(site)
+        for template in ("staff/_ratio.html", "staff/_ratio_detail.html"):
+            parts.append(render_to_string(template, {"ratio": live, "oob": True}, request=request))
+    if toast:
+        parts.append(render_to_string("attendance/_toast.html", toast, request=request))
+    if sheet:
+        parts.append(sheet)
+    return HttpResponse("".join(parts))
+
+
+def _tile_for(site, outcome, at=None):
+    return selectors.tile(
+        site=site,
+        child=outcome.child,
+        record=outcome.record,
+        at=at or clock.now(),
+        incident=outcome.incident,
+    )
+
+
+def _error_toast(error: ValidationError) -> dict:
+    return {"level": "danger", "message": " ".join(error.messages)}
+
+
+@require_GET
+@requires(USE_BOARD)
+def board(request):
+    """The tablet's home page: the board of the user's site, or a choice of sites."""
+    sites = list(selectors.board_sites(request.user)[:2])
+    if len(sites) == 1:
+        return _board_page(request, sites[0])
+    return render(
+        request,
+        "attendance/site_picker.html",
+        {"sites": selectors.board_sites(request.user)},
+    )
+
+
+@require_GET
+@requires(USE_BOARD)
+def site_board(request, site):
+    return _board_page(request, _site(request, site))
+
+
+def _urls(site) -> dict:
+    child = {"site": site.pk, "child": PLACEHOLDER}
+    return {
+        "check_in": reverse("attendance:check_in", kwargs=child),
+        "sheet": reverse("attendance:child_sheet", kwargs=child),
+        "live": reverse("attendance:board_live", kwargs={"site": site.pk}),
+        "check_in_many": reverse("attendance:check_in_many", kwargs={"site": site.pk}),
+        "undo": reverse("attendance:undo_check_in", kwargs={"site": site.pk}),
+        "scan": reverse("attendance:scan", kwargs={"site": site.pk}),
+    }
+
+
+def _board_page(request, site):
+    data = selectors.board(user=request.user, site=site, query=request.GET.get("q", ""))
+    audit.record(actor=request.user, action="board.viewed", factory=site.factory, site=site.pk)
+    return render(
+        request,
+        "attendance/board.html",
+        {
+            "board": data,
+            "ratio": staff_selectors.live_ratio(site, ages=data.present_ages),
+            "site": site,
+            "urls": _urls(site),
+            "placeholder": PLACEHOLDER,
+            "refresh_seconds": REFRESH_SECONDS,
+            "undo_seconds": services.UNDO_SECONDS,
+        },
+    )
+
+
+@require_GET
+@requires(USE_BOARD)
+def board_live(request, site):
+    """The tiles and counters, for the board's own refresh: 204 when nothing changed."""
+    site = _site(request, site)
+    query = request.GET.get("q", "")
+    version = request.GET.get("v", "")
+    if (
+        version
+        and not query
+        and version == selectors.board_version(site, clock.today(), clock.now())
+    ):
+        return HttpResponse(status=204)
+    data = selectors.board(user=request.user, site=site, query=query)
+    return render(
+        request,
+        "attendance/_board_live.html",
+        {
+            "board": data,
+            "site": site,
+            "live": True,
+            "ratio": staff_selectors.live_ratio(site, ages=data.present_ages),
+        },
+    )
+
+
+@require_POST
+@requires(USE_BOARD)
+def check_in(request, site, child):
+    site = _site(request, site)
+    # Any child the user may see; the service refuses one not on this site's list today.
+    child = access.get_scoped_or_404(
+        request.user, Child.objects.select_related("family"), key=child
+    )
+    try:
+        outcome = services.check_in(
+            site=site,
+            child=child,
+            by=request.user,
+            key=_action_key(request),
+            dropped_off_by=_collector(child, request.POST.get("dropped_off_by", "")),
+        )
+    except ValidationError as error:
+        record = selectors.record_today(child, site, clock.today())
+        outcome = services.Outcome(record, changed=False)
+        outcome.child = child
+        return _fragments(
+            request, site, tiles=[_tile_for(site, outcome)], toast=_error_toast(error)
+        )
+    outcome.child = child
+    toast = {
+        "level": "success",
+        "message": _("%(child)s checked in") % {"child": child.name},
+        "undo": [child.key],
+        "site": site,
+        "undo_seconds": services.UNDO_SECONDS,
+    }
+    if not outcome.changed:
+        toast = {"level": "info", "message": _("%(child)s is already here") % {"child": child.name}}
+    return _fragments(request, site, tiles=[_tile_for(site, outcome)], toast=toast)
+
+
+@require_POST
+@requires(USE_BOARD)
+def check_in_many(request, site):
+    site = _site(request, site)
+    keys = []
+    for value in request.POST.getlist("child"):
+        try:
+            keys.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    children = list(
+        access.scoped(request.user, Child)
+        .filter(key__in=keys, enrollments__term__site=site)
+        .distinct()
+    )
+    if not children:
+        return _fragments(
+            request,
+            site,
+            toast={"level": "warning", "message": _("Tap the children to check in first.")},
+        )
+    outcomes = services.check_in_many(
+        site=site, children=children, by=request.user, key=_action_key(request)
+    )
+    done = [o for o in outcomes if o.changed]
+    problems = [p for o in outcomes for p in o.problems]
+    message = _("%(count)s children checked in") % {"count": len(done)}
+    toast = {
+        "level": "warning" if problems else "success",
+        "message": " ".join([message, *problems]),
+        "undo": [o.child.key for o in done],
+        "site": site,
+        "undo_seconds": services.UNDO_SECONDS,
+    }
+    at = clock.now()
+    tiles = []
+    for outcome in outcomes:
+        if outcome.record is None:
+            outcome.record = selectors.record_today(outcome.child, site, at.date())
+        tiles.append(_tile_for(site, outcome, at))
+    # A group arriving may tip the ratio: the board shows it at once.
+    return _fragments(request, site, tiles=tiles, ratio=True, toast=toast)
+
+
+@require_POST
+@requires(USE_BOARD)
+def undo_check_in(request, site):
+    site = _site(request, site)
+    keys = []
+    for value in request.POST.getlist("child"):
+        try:
+            keys.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    children = list(
+        access.scoped(request.user, Child)
+        .filter(key__in=keys, enrollments__term__site=site)
+        .distinct()
+    )
+    try:
+        outcomes = services.undo_check_in(site=site, children=children, by=request.user)
+    except ValidationError as error:
+        return _fragments(request, site, toast=_error_toast(error))
+    by_pk = {child.pk: child for child in children}
+    tiles = []
+    for outcome in outcomes:
+        outcome.child = by_pk[outcome.record.child_id] if outcome.record else None
+        if outcome.child is not None:
+            tiles.append(_tile_for(site, outcome))
+    names = ", ".join(t.child.name for t in tiles)
+    toast = {"level": "info", "message": _("Check-in undone: %(names)s") % {"names": names}}
+    return _fragments(request, site, tiles=tiles, toast=toast)
+
+
+def _sheet_context(request, site, child, **extra) -> dict:
+    day = clock.today()
+    record = selectors.record_today(child, site, day)
+    status = record.status if record else AttendanceStatus.EXPECTED
+    incidents = selectors.child_incidents(child, site, day)
+    context = {
+        "site": site,
+        "child": child,
+        "record": record,
+        "status": status,
+        "age_label": _("%(age)s yrs") % {"age": child.age_on(day)},
+        "incidents": incidents,
+        "has_pending": any(i.acknowledged_at is None for i in incidents),
+        "absence_form": AbsenceForm(),
+        "undo_seconds": services.UNDO_SECONDS,
+        "may_undo": record is not None
+        and record.status == AttendanceStatus.PRESENT
+        and (
+            (clock.now() - record.checked_in_at).total_seconds() < services.UNDO_SECONDS
+            or access.can(request.user, LEAD_SITE)
+        ),
+    }
+    if status in (AttendanceStatus.PRESENT, AttendanceStatus.EXPECTED, AttendanceStatus.ABSENT):
+        context["people"] = selectors.collectors(child, day)
+    context.update(extra)
+    return context
+
+
+def _sheet(request, site, child, template="attendance/_sheet.html", **extra) -> str:
+    """The child's sheet, as an out-of-band replacement of the open sheet's body."""
+    context = _sheet_context(request, site, child, **extra)
+    return render_to_string(template, {**context, "oob": True}, request=request)
+
+
+@require_GET
+@requires(USE_BOARD)
+def child_sheet(request, site, child):
+    """A child's sheet: check-out with the adults who may collect, absence, incidents."""
+    site = _site(request, site)
+    child = selectors.board_child(request.user, site, child)
+    audit.record(actor=request.user, action="child.viewed", child=child, site=site.pk)
+    return render(request, "attendance/_sheet.html", _sheet_context(request, site, child))
+
+
+def _collector(child, value: str) -> Worker | Adult | None:
+    """ "worker:12" or "adult:7", looked up among the child's own family only."""
+    kind, _sep, pk = (value or "").partition(":")
+    if not pk.isdigit():
+        return None
+    if kind == "worker":
+        return Worker.objects.filter(family_id=child.family_id, pk=pk).first()
+    if kind == "adult":
+        return Adult.objects.filter(family_id=child.family_id, pk=pk).first()
+    return None
+
+
+def _refusal_sheet(request, site, child, refusal, message):
+    return _sheet(
+        request,
+        site,
+        child,
+        refusal=refusal,
+        refusal_message=message,
+        leads=selectors.site_leads(site),
+    )
+
+
+@require_POST
+@requires(USE_BOARD)
+def check_out(request, site, child):
+    site = _site(request, site)
+    child = selectors.board_child(request.user, site, child)
+    collector = _collector(child, request.POST.get("collector", ""))
+    if collector is None:
+        return _fragments(
+            request,
+            site,
+            sheet=_sheet(request, site, child, error=_("Choose who is collecting the child.")),
+        )
+    try:
+        outcome = services.check_out(
+            site=site,
+            child=child,
+            collector=collector,
+            by=request.user,
+            key=_action_key(request),
+            incidents_acknowledged=request.POST.get("acknowledged") == "on",
+        )
+    except services.PickupRefused as refused:
+        refusal = services.refuse_pickup(
+            site=site,
+            child=child,
+            by=request.user,
+            reason=refused.reason,
+            adult=refused.adult,
+            name=collector.name,
+            key=_action_key(request),
+        )
+        return _fragments(
+            request,
+            site,
+            sheet=_refusal_sheet(request, site, child, refusal, refused.messages[0]),
+        )
+    except ValidationError as error:
+        return _fragments(
+            request,
+            site,
+            sheet=_sheet(request, site, child, error=" ".join(error.messages)),
+        )
+    outcome.child = child
+    record = outcome.record
+    if record.late:
+        message = _("%(child)s collected by %(name)s · late pickup") % {
+            "child": child.name,
+            "name": record.collected_by_name,
+        }
+    else:
+        message = _("%(child)s collected by %(name)s") % {
+            "child": child.name,
+            "name": record.collected_by_name,
+        }
+    response = _fragments(
+        request,
+        site,
+        tiles=[_tile_for(site, outcome)],
+        toast={"level": "warning" if record.late else "success", "message": message},
+    )
+    response["HX-Trigger"] = "ffs:closeSheet"
+    return response
+
+
+@require_POST
+@requires(USE_BOARD)
+def refuse_pickup(request, site, child):
+    """Someone not on the list (or not allowed) came: record the refusal, say who to call."""
+    site = _site(request, site)
+    child = selectors.board_child(request.user, site, child)
+    form = RefuseForm(request.POST)
+    if not form.is_valid():
+        return _fragments(
+            request,
+            site,
+            sheet=_sheet(request, site, child, error=_("Check the form and try again.")),
+        )
+    adult = None
+    if form.cleaned_data["adult"]:
+        adult = Adult.objects.filter(
+            family_id=child.family_id, pk=form.cleaned_data["adult"]
+        ).first()
+    refusal = services.refuse_pickup(
+        site=site,
+        child=child,
+        by=request.user,
+        key=_action_key(request),
+        reason=form.cleaned_data["reason"],
+        adult=adult,
+        name=form.cleaned_data["name"],
+        relation=form.cleaned_data["relation"],
+        note=form.cleaned_data["note"],
+    )
+    message = {
+        RefusalReason.NOT_ALLOWED: _("This person may NOT collect %(child)s."),
+        RefusalReason.EXPIRED: _("This person's permission is not valid today."),
+    }.get(form.cleaned_data["reason"], _("This person is not on %(child)s's list.")) % {
+        "child": child.name
+    }
+    return _fragments(
+        request,
+        site,
+        sheet=_refusal_sheet(request, site, child, refusal, message),
+    )
+
+
+@require_POST
+@requires(USE_BOARD)
+def mark_absent(request, site, child):
+    site = _site(request, site)
+    child = selectors.board_child(request.user, site, child)
+    form = AbsenceForm(request.POST)
+    if not form.is_valid():
+        return _fragments(
+            request,
+            site,
+            sheet=_sheet(
+                request, site, child, error=_("Choose a reason: ill, with family or unknown.")
+            ),
+        )
+    try:
+        outcome = services.mark_absent(
+            site=site,
+            child=child,
+            by=request.user,
+            key=_action_key(request),
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as error:
+        return _fragments(
+            request,
+            site,
+            sheet=_sheet(request, site, child, error=" ".join(error.messages)),
+        )
+    outcome.child = child
+    response = _fragments(
+        request,
+        site,
+        tiles=[_tile_for(site, outcome)],
+        toast={
+            "level": "info",
+            "message": _("%(child)s marked absent") % {"child": child.name},
+        },
+    )
+    response["HX-Trigger"] = "ffs:closeSheet"
+    return response
+
+
+@require_POST
+@requires(USE_BOARD)
+def clear_absence(request, site, child):
+    site = _site(request, site)
+    child = selectors.board_child(request.user, site, child)
+    outcome = services.clear_absence(site=site, child=child, by=request.user)
+    outcome.child = child
+    response = _fragments(
+        request,
+        site,
+        tiles=[_tile_for(site, outcome)],
+        toast={
+            "level": "info",
+            "message": _("%(child)s is expected again") % {"child": child.name},
+        },
+    )
+    response["HX-Trigger"] = "ffs:closeSheet"
+    return response
+
+
+@require_POST
+@requires(USE_BOARD)
+def scan(request, site):
+    """A child's card read by the camera (or its code typed): check the child in, or open
+    the check-out sheet when the child is already here."""
+    site = _site(request, site)
+    token = request.POST.get("token", "").strip()
+    child = (
+        access.scoped(request.user, Child)
+        .select_related("family__factory")
+        .filter(card_token=token, enrollments__term__site=site)
+        .first()
+        if token
+        else None
+    )
+    if child is None:
+        return _fragments(
+            request,
+            site,
+            toast={
+                "level": "danger",
+                "message": _(
+                    "This card is not known at this space. Check the card or find the child "
+                    "by name."
+                ),
+            },
+        )
+    record = selectors.record_today(child, site, clock.today())
+    if record is not None and record.status in (
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.COLLECTED,
+    ):
+        response = HttpResponse(
+            render_to_string(
+                "attendance/_sheet.html",
+                {**_sheet_context(request, site, child), "oob": True},
+                request=request,
+            )
+        )
+        response["HX-Trigger"] = json.dumps({"ffs:openSheet": "", "ffs:focusTile": str(child.key)})
+        return response
+    try:
+        outcome = services.check_in(
+            site=site, child=child, by=request.user, key=_action_key(request)
+        )
+    except ValidationError as error:
+        return _fragments(request, site, toast=_error_toast(error))
+    outcome.child = child
+    response = _fragments(
+        request,
+        site,
+        tiles=[_tile_for(site, outcome)],
+        toast={
+            "level": "success",
+            "message": _("%(child)s checked in") % {"child": child.name},
+            "undo": [child.key],
+            "site": site,
+            "undo_seconds": services.UNDO_SECONDS,
+        },
+    )
+    response["HX-Trigger"] = json.dumps({"ffs:focusTile": str(child.key)})
+    return response
 
 
 @requires(USE_BOARD)
-def board(request):
-    return render(request, "attendance/board.html", {})
+def incident_new(request, site, child):
+    site = _site(request, site)
+    child = selectors.board_child(request.user, site, child)
+    now = timezone.localtime(clock.now())
+    if request.method == "POST":
+        form = IncidentForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.report_incident(
+                    site=site,
+                    child=child,
+                    by=request.user,
+                    key=_action_key(request),
+                    kind=data["kind"],
+                    occurred_at=today_at(data["occurred"]),
+                    description=data["description"],
+                    action_taken=data["action_taken"],
+                    parent_informed_at=today_at(data["informed"]),
+                    parent_informed_by=data["informed_by"],
+                    parent_informed_how=data["informed_how"],
+                )
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for name, errors in error.message_dict.items():
+                        target = {
+                            "occurred_at": "occurred",
+                            "parent_informed_at": "informed",
+                            "parent_informed_by": "informed_by",
+                            "parent_informed_how": "informed_how",
+                        }.get(name, name)
+                        form.add_error(target if target in form.fields else None, errors)
+                else:
+                    form.add_error(None, error)
+            else:
+                outcome = services.Outcome(
+                    selectors.record_today(child, site, clock.today()), changed=True
+                )
+                outcome.child = child
+                return _fragments(
+                    request,
+                    site,
+                    tiles=[_tile_for(site, outcome)],
+                    toast={
+                        "level": "success",
+                        "message": _("Incident recorded for %(child)s") % {"child": child.name},
+                    },
+                    sheet=_sheet(request, site, child),
+                )
+        return _fragments(
+            request,
+            site,
+            sheet=render_to_string(
+                "attendance/_incident_form.html",
+                {"site": site, "child": child, "form": form, "oob": True},
+                request=request,
+            ),
+        )
+    form = IncidentForm(
+        initial={
+            "occurred": now.time().replace(second=0, microsecond=0),
+            "informed_by": request.user.get_full_name() or request.user.username,
+        }
+    )
+    return render(
+        request, "attendance/_incident_form.html", {"site": site, "child": child, "form": form}
+    )
+
+
+@require_GET
+@requires(USE_BOARD)
+def incident_list(request, site):
+    site = _site(request, site)
+    incidents = selectors.site_incidents(user=request.user, site=site)[:200]
+    return render(
+        request,
+        "attendance/incident_list.html",
+        {"site": site, "incidents": incidents, "today": clock.today()},
+    )
+
+
+@requires(USE_BOARD)
+def incident_detail(request, incident):
+    incident = access.get_scoped_or_404(
+        request.user,
+        Incident.objects.select_related("site", "child__family", "reported_by", "reviewed_by"),
+        key=incident,
+    )
+    review_form = ReviewForm(initial={"note": incident.review_note})
+    informed_form = InformedForm(
+        initial={"informed_by": request.user.get_full_name() or request.user.username}
+    )
+    if request.method == "POST":
+        if request.POST.get("action") == "review":
+            if not access.can(request.user, LEAD_SITE):
+                return HttpResponse(status=403)
+            review_form = ReviewForm(request.POST)
+            if review_form.is_valid():
+                services.review_incident(
+                    incident=incident, by=request.user, note=review_form.cleaned_data["note"]
+                )
+                return redirect("attendance:incident_detail", incident=incident.key)
+        elif request.POST.get("action") == "informed":
+            informed_form = InformedForm(request.POST)
+            if informed_form.is_valid():
+                data = informed_form.cleaned_data
+                try:
+                    services.incident_parent_informed(
+                        incident=incident,
+                        by=request.user,
+                        at=today_at(data["informed"]),
+                        informed_by=data["informed_by"],
+                        how=data["informed_how"],
+                    )
+                except ValidationError as error:
+                    informed_form.add_error(None, error)
+                else:
+                    return redirect("attendance:incident_detail", incident=incident.key)
+    audit.record(
+        actor=request.user,
+        action="incident.viewed",
+        child=incident.child,
+        incident=str(incident.key),
+    )
+    return render(
+        request,
+        "attendance/incident_detail.html",
+        {
+            "incident": incident,
+            "site": incident.site,
+            "review_form": review_form,
+            "informed_form": informed_form,
+            "may_review": access.can(request.user, LEAD_SITE),
+        },
+    )
+
+
+def _month(value: str) -> date:
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except (ValueError, TypeError):
+        return clock.today().replace(day=1)
+
+
+@require_GET
+@requires(USE_BOARD)
+def child_calendar(request, site, child):
+    site = _site(request, site)
+    child = selectors.board_child(request.user, site, child)
+    month = _month(request.GET.get("month", ""))
+    weeks = selectors.child_calendar(user=request.user, site=site, child=child, month=month)
+    previous = (month.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
+    following = (month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    audit.record(actor=request.user, action="child.calendar_viewed", child=child, site=site.pk)
+    records = [d.record for week in weeks for d in week if d.record]
+    return render(
+        request,
+        "attendance/calendar.html",
+        {
+            "site": site,
+            "child": child,
+            "month": month,
+            "weeks": weeks,
+            "previous": previous,
+            "following": following,
+            "summary": {
+                "present": sum(1 for r in records if r.checked_in_at),
+                "absent": sum(1 for r in records if r.status == AttendanceStatus.ABSENT),
+                "late": sum(1 for r in records if r.late),
+            },
+        },
+    )
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (ValueError, TypeError):
+        return clock.today()
+
+
+@require_GET
+@requires(USE_BOARD)
+def day_sheet(request, site):
+    site = _site(request, site)
+    day = _day(request.GET.get("day", ""))
+    sheet = selectors.day_sheet(user=request.user, site=site, day=day)
+    audit.record(
+        actor=request.user,
+        action="site.day_sheet_viewed",
+        factory=site.factory,
+        site=site.pk,
+        day=day.isoformat(),
+    )
+    return render(
+        request,
+        "attendance/day_sheet.html",
+        {
+            "site": site,
+            "day": day,
+            "sheet": sheet,
+            "previous": day - timezone.timedelta(days=1),
+            "following": day + timezone.timedelta(days=1),
+        },
+    )
+
+
+# Shown where a person has no photo (or it is missing from storage).
+NO_PHOTO_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" '
+    'fill="#dee2e6"/><circle cx="32" cy="24" r="12" fill="#adb5bd"/><path d="M10 60c2-14 12-20 '
+    '22-20s20 6 22 20z" fill="#adb5bd"/></svg>'
+)
+
+
+def _photo_response(photo) -> HttpResponse:
+    try:
+        response = FileResponse(photo.open("rb"), content_type="image/jpeg")
+    except (FileNotFoundError, ValueError):
+        response = HttpResponse(NO_PHOTO_SVG, content_type="image/svg+xml")
+    # Private to this browser; a day is enough for a tablet to stop fetching the same faces.
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@require_GET
+@requires(USE_BOARD)
+def child_photo(request, site, child):
+    site = _site(request, site)
+    child = selectors.board_child(request.user, site, child)
+    return _photo_response(child.photo)
+
+
+@require_GET
+@requires(USE_BOARD)
+def adult_photo(request, site, child, adult):
+    """The photo of an adult on the child's pickup list (reached through the child)."""
+    site = _site(request, site)
+    child = selectors.board_child(request.user, site, child)
+    permission = child.pickups.select_related("adult").filter(adult_id=adult).first()
+    if permission is None:
+        raise Http404
+    return _photo_response(permission.adult.photo)

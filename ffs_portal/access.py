@@ -162,6 +162,7 @@ def sponsor_report_factories(user, sponsor, year: int):
 
 
 def _rules():
+    from attendance import models as attendance
     from enrollment import models as enrollment
     from enrollment.training import models as training
     from ffs_portal.models import User
@@ -195,6 +196,10 @@ def _rules():
             if _is_site_bound(user)
             else Q(child__family__factory__in=factory_ids(user))
         ),
+        # Attendance belongs to the site where it happened.
+        attendance.AttendanceRecord: _by_site("site"),
+        attendance.RefusedPickup: _by_site("site"),
+        attendance.Incident: _by_site("site"),
         outcomes.Sponsor: _sponsor_rule,
         outcomes.Sponsorship: _sponsorship_rule,
         outcomes.ProgramYear: lambda user: Q(factory__in=factory_ids(user)),

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -221,7 +222,25 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DIR / "beat-schedule")
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # After every space has closed, before anyone opens (Asia/Shanghai).
+    "attendance-close-forgotten-check-outs": {
+        "task": "attendance.tasks.close_forgotten_check_outs",
+        "schedule": crontab(hour=3, minute=10),
+    },
+    "staff-minutes-over-ratio-today": {
+        "task": "staff.tasks.record_minutes_over_ratio",
+        "schedule": crontab(minute="*/15"),
+    },
+    "staff-minutes-over-ratio-yesterday": {
+        "task": "staff.tasks.record_yesterdays_minutes_over_ratio",
+        "schedule": crontab(hour=2, minute=40),
+    },
+    "attendance-forget-action-keys": {
+        "task": "attendance.tasks.forget_action_keys",
+        "schedule": crontab(hour=3, minute=20),
+    },
+}
 
 # Security: on when the portal is served over HTTPS (production).
 HTTPS = env_bool("DJANGO_HTTPS", False)

@@ -1,5 +1,6 @@
 """Reads about staff: who works at a site, who is on duty, the rota, the ratio."""
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -9,7 +10,7 @@ from enrollment.models import Site
 from ffs_portal import access
 from ffs_portal.models import Role, User
 from staff.models import DutyPeriod, Qualification, QualificationKind, RatioRule, Shift
-from staff.ratio import DEFAULT_BANDS, Band
+from staff.ratio import DEFAULT_BANDS, RED, Assessment, Band, age_on, assess
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -96,3 +97,56 @@ def missing_child_protection(site: Site, today: date | None = None) -> QuerySet[
 
 def ratio_rules(site: Site) -> list[RatioRule]:
     return list(site.ratio_rules.all())
+
+
+@dataclass
+class LiveRatio:
+    site: Site
+    assessment: Assessment
+    call: list = field(default_factory=list)  # filled only where the page shows it
+
+    @property
+    def state(self) -> str:
+        return self.assessment.state
+
+
+def live_ratio(site: Site, *, ages=None, at: datetime | None = None, with_call=False) -> LiveRatio:
+    """Children present now against staff on duty now, by age band: two queries when the
+    caller knows the ages of the children present (the board does), three otherwise, and one
+    more for who to call when the ratio is red and ``with_call`` is asked."""
+    from attendance.models import AttendanceRecord, AttendanceStatus
+
+    at = at or timezone.now()
+    today = timezone.localdate(at)
+    if ages is None:
+        born = AttendanceRecord.objects.filter(
+            site=site, day=today, status=AttendanceStatus.PRESENT
+        ).values_list("child__date_of_birth", flat=True)
+        ages = [age_on(b, today) for b in born]
+    staff = DutyPeriod.objects.filter(site=site, clock_out_at__isnull=True).count()
+    ratio = LiveRatio(site=site, assessment=assess(ages, staff, bands_for(site)))
+    if with_call and ratio.state == RED:
+        ratio.call = planned_absent(site, at)
+    return ratio
+
+
+def day_intervals(site: Site, day: date):
+    """Children's (in, out, age) and staff's (in, out) intervals of one day at a site."""
+    from attendance.models import AttendanceRecord
+
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    end = start + timedelta(days=1)
+    children = [
+        (checked_in, checked_out, age_on(born, day))
+        for checked_in, checked_out, born in AttendanceRecord.objects.filter(
+            site=site, day=day, checked_in_at__isnull=False
+        ).values_list("checked_in_at", "checked_out_at", "child__date_of_birth")
+    ]
+    staff = list(
+        DutyPeriod.objects.filter(site=site, clock_in_at__lt=end)
+        .filter(Q(clock_out_at__isnull=True) | Q(clock_out_at__gt=start))
+        .values_list("clock_in_at", "clock_out_at")
+    )
+    staff = [(max(s_in, start), min(s_out, end) if s_out else None) for s_in, s_out in staff]
+    return children, staff

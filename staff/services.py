@@ -1,7 +1,7 @@
 """Every write about staff: profiles, PINs, qualifications, the rota, duty clock-in and
 clock-out, ratio rules and the minutes a site spent over its ratio."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from enrollment.models import Site
 from ffs_portal import audit
 from ffs_portal.models import Role, User
+from staff import ratio
 from staff.models import (
     DutyPeriod,
     Qualification,
@@ -261,7 +262,18 @@ def ratio_rules_save(*, site: Site, bands: list[tuple[int, int, int]], by) -> li
 
 
 @transaction.atomic
-def ratio_day_record(*, site: Site, day, minutes: int) -> RatioDay:
+def ratio_day_record(*, site: Site, day, at=None) -> RatioDay:
+    """Work out how many minutes the site was over its ratio on ``day`` (up to ``at`` for
+    today) from check-ins, check-outs, clock-ins and clock-outs, and keep the figure."""
+    from staff import selectors
+
+    at = at or timezone.now()
+    tz = timezone.get_current_timezone()
+    end_of_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    children, staff = selectors.day_intervals(site, day)
+    minutes = ratio.minutes_over(
+        children, staff, selectors.bands_for(site), until=min(at, end_of_day)
+    )
     ratio_day, _created = RatioDay.objects.update_or_create(
         site=site, day=day, defaults={"minutes_over": minutes, "computed_at": timezone.now()}
     )

@@ -52,6 +52,7 @@ def site_staff(request, site):
         request,
         "staff/site_staff.html",
         {
+            "ratio": selectors.live_ratio(site, with_call=True),
             "site": site,
             "staff": selectors.site_staff(site),
             "warnings": [
@@ -222,9 +223,18 @@ def duty(request, site):
         request,
         "staff/duty.html",
         {
+            "ratio": selectors.live_ratio(site, with_call=True),
             "site": site,
             "staff": staff,
             "lapsed": lapsed,
             "leads": [p for p in staff if p.role == "site_lead"],
         },
     )
+
+
+@access.requires(USE_BOARD)
+def ratio_call(request, site):
+    """Who to call when the ratio is red: staff on the rota now who have not clocked in."""
+    site = access.get_scoped_or_404(request.user, Site, pk=site)
+    ratio = selectors.live_ratio(site, with_call=True)
+    return render(request, "staff/_ratio_call.html", {"ratio": ratio, "loaded": True})

@@ -30,6 +30,20 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+SCRATCH = Path(__file__).resolve().parent.parent / "var" / "test-db"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On SQLite, test in a file rather than in shared-cache memory: concurrent requests from
+    several threads then wait for each other (busy timeout) as they do in the embedded
+    default, instead of failing with "table is locked"."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        SCRATCH.mkdir(parents=True, exist_ok=True)
+        database.setdefault("TEST", {})["NAME"] = str(SCRATCH / f"test-{os.getpid()}.sqlite3")
 
 
 @pytest.fixture(scope="session", autouse=True)

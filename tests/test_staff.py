@@ -215,3 +215,82 @@ class TestViews:
         assert "黄老师" in client.get(url).content.decode()
         client.post(reverse("staff:shift_remove", kwargs={"shift": shift.pk}))
         assert not Shift.objects.exists()
+
+
+class TestLiveRatio:
+    def test_the_live_ratio_counts_children_present_and_staff_on_duty(
+        self, site_a, term_a, worker, django_assert_max_num_queries
+    ):
+        from attendance.models import AttendanceRecord
+        from tests.factories import enrolled_child
+
+        born = timezone.localdate() - timedelta(days=365 * 4 + 30)
+        for _ in range(9):
+            child = enrolled_child(term_a, date_of_birth=born)
+            AttendanceRecord.objects.create(
+                site=site_a,
+                child=child,
+                day=timezone.localdate(),
+                status="present",
+                checked_in_at=timezone.now(),
+            )
+        with django_assert_max_num_queries(4):
+            ratio = selectors.live_ratio(site_a, with_call=True)
+        assert (ratio.assessment.children, ratio.assessment.staff, ratio.state) == (9, 0, "red")
+        for person in (worker, UserFactory(role=Role.CHILDCARE, sites=[site_a])):
+            DutyPeriod.objects.create(site=site_a, user=person, clock_in_at=timezone.now())
+        assert selectors.live_ratio(site_a).state == "green"
+
+    def test_minutes_over_ratio_are_recorded_from_the_days_times(self, site_a, term_a, worker):
+        from datetime import datetime
+
+        from attendance.models import AttendanceRecord
+        from staff.models import RatioDay
+        from tests.factories import enrolled_child
+
+        day = timezone.localdate() - timedelta(days=1)
+        tz = timezone.get_current_timezone()
+
+        def at(hour, minute=0):
+            return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+
+        other = UserFactory(role=Role.CHILDCARE, sites=[site_a])
+        DutyPeriod.objects.create(
+            site=site_a, user=worker, clock_in_at=at(7, 30), clock_out_at=at(18)
+        )
+        DutyPeriod.objects.create(
+            site=site_a, user=other, clock_in_at=at(8, 20), clock_out_at=at(17)
+        )
+        child = enrolled_child(term_a)
+        AttendanceRecord.objects.create(
+            site=site_a,
+            child=child,
+            day=day,
+            status="collected",
+            checked_in_at=at(8),
+            checked_out_at=at(17, 30),
+        )
+        # 08:00–08:20 one adult, 17:00–17:30 one adult: 50 minutes over ratio.
+        services.ratio_day_record(site=site_a, day=day)
+        assert RatioDay.objects.get(site=site_a, day=day).minutes_over == 50
+
+    def test_the_board_shows_the_ratio_and_who_to_call(self, client, carer, site_a, term_a, worker):
+        from attendance.models import AttendanceRecord
+        from tests.factories import enrolled_child
+
+        child = enrolled_child(term_a)
+        AttendanceRecord.objects.create(
+            site=site_a,
+            child=child,
+            day=timezone.localdate(),
+            status="present",
+            checked_in_at=timezone.now(),
+        )
+        Shift.objects.create(
+            site=site_a, user=worker, day=timezone.localdate(), starts=time(0), ends=time(23, 59)
+        )
+        client.force_login(carer)
+        board = client.get(reverse("attendance:site_board", kwargs={"site": site_a.pk}))
+        assert "ratio-red" in board.content.decode() and "超出师生比" in board.content.decode()
+        call = client.get(reverse("staff:ratio_call", kwargs={"site": site_a.pk})).content.decode()
+        assert "黄老师" in call

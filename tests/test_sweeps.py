@@ -7,6 +7,7 @@
 from datetime import time
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from ffs_portal.models import Role
@@ -66,6 +67,7 @@ def object_samples(world) -> dict:
         "shift": world["shift"].pk,
         "course": world["course"].pk,
         "upload": world["upload"].token,
+        "incident": world["incident"].key,
         "sponsor": world["sponsor"].pk,
         "sponsorship": world["sponsorship"].pk,
         "login": world["sponsor_login"].pk,
@@ -76,6 +78,9 @@ def object_samples(world) -> dict:
 @pytest.fixture
 def world(term_a, hr, sponsor_a):
     """A child of factory A with everything a URL can name: photo, grandmother, consent."""
+    from django.utils import timezone
+
+    from attendance.models import AttendanceRecord, Incident
     from enrollment.roster import uploads
     from tests import rosters
     from tests.factories import (
@@ -101,6 +106,18 @@ def world(term_a, hr, sponsor_a):
     shift = Shift.objects.create(
         site=term_a.site, user=person, day=term_a.starts_on, starts=time(8), ends=time(12)
     )
+    now = timezone.now()
+    AttendanceRecord.objects.create(
+        site=term_a.site, child=child, day=timezone.localdate(), status="present", checked_in_at=now
+    )
+    incident = Incident.objects.create(
+        site=term_a.site,
+        child=child,
+        kind="injury",
+        occurred_at=now,
+        description="擦伤",
+        action_taken="贴创可贴",
+    )
     return {
         "sponsor": sponsor_a,
         "sponsorship": sponsor_a.sponsorships.order_by("year").first(),
@@ -121,6 +138,7 @@ def world(term_a, hr, sponsor_a):
             user=hr,
             factory=term_a.site.factory,
         ),
+        "incident": incident,
     }
 
 
@@ -169,22 +187,29 @@ def test_another_factorys_objects_are_not_found(client, world, insiders, outside
     routes = object_routes()
     assert routes, "no URL names an object yet"
     for route in routes:
-        url = build_url(route, samples)
-        statuses = {}
-        for role, user in outsiders.items():
-            client.force_login(user)
-            statuses[role] = request_status(client, url)
-        assert set(statuses.values()) <= {403, 404}, f"{route.name} {url}: {statuses}"
-        assert 404 in statuses.values(), f"{route.name}: no outsider role reaches the view"
-        # The same object is found by someone inside factory A: the 404 above was scoping.
-        inside = {}
-        for role, user in insiders.items():
-            client.force_login(user)
-            inside[role] = request_status(client, url)
-        assert any(s not in (403, 404) for s in inside.values()), (
-            f"{route.name} {url}: not found for insiders either: {inside}"
-        )
-        client.logout()
+        # Each route starts from the same world: an insider's POST (a withdrawal, a
+        # check-out) is rolled back before the next route.
+        with transaction.atomic():
+            check_route(client, route, build_url(route, samples), insiders, outsiders)
+            transaction.set_rollback(True)
+
+
+def check_route(client, route, url, insiders, outsiders):
+    statuses = {}
+    for role, user in outsiders.items():
+        client.force_login(user)
+        statuses[role] = request_status(client, url)
+    assert set(statuses.values()) <= {403, 404}, f"{route.name} {url}: {statuses}"
+    assert 404 in statuses.values(), f"{route.name}: no outsider role reaches the view"
+    # The same object is found by someone inside factory A: the 404 above was scoping.
+    inside = {}
+    for role, user in insiders.items():
+        client.force_login(user)
+        inside[role] = request_status(client, url)
+    assert any(s not in (403, 404) for s in inside.values()), (
+        f"{route.name} {url}: not found for insiders either: {inside}"
+    )
+    client.logout()
 
 
 def request_status(client, url) -> int:

@@ -4,7 +4,7 @@ Running it twice changes nothing the second time.
 """
 
 import random
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -126,6 +126,10 @@ class Command(BaseCommand):
             users = self.users(sites, sponsor)
             self.training(sites[0].factory)
             self.staff(sites, today)
+            for site in sites:
+                if site.kind == SiteKind.ASC:
+                    self.board_today(site)
+                    self.on_duty_now(site)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("")
         self.stdout.write(
@@ -341,6 +345,79 @@ class Command(BaseCommand):
                     defaults={"support": "ietp" if site.kind == SiteKind.ASC else "self_run"},
                 )
         return sponsor
+
+    def on_duty_now(self, site):
+        """Two carers on duty while the centre is open today, so the board shows a ratio."""
+        from staff.models import DutyPeriod
+
+        now = timezone.localtime()
+        hours = site.opening_hours.filter(weekday=now.weekday()).first()
+        if (
+            hours is None
+            or DutyPeriod.objects.filter(site=site, clock_out_at__isnull=True).exists()
+        ):
+            return
+        opens = timezone.make_aware(datetime.combine(now.date(), hours.opens))
+        start = min(opens, now - timedelta(minutes=30))
+        for username in ("carer.shenzhen", "carer2.shenzhen"):
+            DutyPeriod.objects.create(
+                site=site, user=User.objects.get(username=username), clock_in_at=start
+            )
+
+    def board_today(self, site):
+        """A realistic afternoon on the after-school board: some children present, some
+        collected, one absent, one incident. Nothing is added when today already has records
+        or the centre is closed today."""
+        from attendance import selectors as board
+        from attendance import services as attendance
+        from attendance.models import AttendanceRecord
+
+        now = timezone.localtime()
+        today = now.date()
+        hours = board.opening_hours(site.pk, today)
+        if hours is None or AttendanceRecord.objects.filter(site=site, day=today).exists():
+            return
+        carer = User.objects.get(username="carer.shenzhen")
+        children = [
+            e.child
+            for e in board.expected_enrollments(site, today)
+            .select_related("child__family__factory")
+            .order_by("child_id")
+        ]
+        if len(children) < 6:
+            return
+        opens = timezone.make_aware(datetime.combine(today, hours.opens))
+        midnight = timezone.make_aware(datetime.combine(today, time(0, 5)))
+        # Times already past: the afternoon if it has begun, otherwise earlier today.
+        start = max(midnight, min(opens, now - timedelta(hours=3)))
+        span = min(now - start, timedelta(hours=3, minutes=30))
+        rng = random.Random(f"board-{today}")
+        absent, *arrived = children[: max(6, len(children) * 3 // 4)]
+        attendance.mark_absent(
+            site=site, child=absent, reason="ill", note="发烧，家长请假", by=carer, at=start
+        )
+        for number, child in enumerate(arrived):
+            moment = (
+                start + span * (0.3 * number / len(arrived)) + timedelta(seconds=rng.randrange(60))
+            )
+            attendance.check_in(site=site, child=child, by=carer, at=min(moment, now))
+        attendance.report_incident(
+            site=site,
+            child=arrived[1],
+            by=carer,
+            kind="injury",
+            occurred_at=start + span * 0.4,
+            description="课间跑步时摔倒，右膝擦伤",
+            action_taken="清洗伤口，消毒后贴创可贴，观察十五分钟无异常",
+            parent_informed_at=start + span * 0.45,
+            parent_informed_by="刘老师",
+            parent_informed_how="phone",
+        )
+        leaving = arrived[2::2]
+        for number, child in enumerate(leaving):
+            moment = start + span * (0.7 + 0.25 * number / len(leaving))
+            collector = child.family.workers.first()
+            attendance.check_out(site=site, child=child, collector=collector, by=carer, at=moment)
 
     def users(self, sites, sponsor):
         dongguan, shenzhen = sites

@@ -1,0 +1,571 @@
+"""Reads of the tablet board: today's children at a site, counters, a child's calendar,
+a site's day sheet. Every read goes through ``ffs_portal.access`` and costs a fixed number
+of queries whatever the number of children."""
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from attendance import clock
+from attendance.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    Incident,
+    RefusedPickup,
+)
+from enrollment.models import (
+    Child,
+    ClosedDay,
+    Enrollment,
+    EnrollmentStatus,
+    OpeningHours,
+    PickupPermission,
+    Room,
+    Site,
+    Term,
+)
+from ffs_portal import access
+from ffs_portal.models import Role
+from staff.models import DutyPeriod
+
+# A child still expected this long after opening is highlighted on the board.
+OVERDUE_AFTER = timedelta(hours=1)
+AVATAR_COLOURS = 8
+STATUS_ICONS = {
+    AttendanceStatus.EXPECTED: "bi-hourglass-split",
+    AttendanceStatus.PRESENT: "bi-check-circle-fill",
+    AttendanceStatus.COLLECTED: "bi-house-check-fill",
+    AttendanceStatus.ABSENT: "bi-x-circle-fill",
+}
+
+
+def opening_hours(site_id: int, day: date) -> OpeningHours | None:
+    return OpeningHours.objects.filter(site_id=site_id, weekday=day.weekday()).first()
+
+
+def expected_enrollments(site: Site, day: date):
+    """Enrolments that put a child on the site's board on ``day``: enrolled in a term running
+    that day, the term not closed that day, the site open that weekday."""
+    return (
+        Enrollment.objects.filter(
+            term__site=site,
+            status=EnrollmentStatus.ENROLLED,
+            term__starts_on__lte=day,
+            term__ends_on__gte=day,
+        )
+        .exclude(term__closed_days__date=day)
+        .filter(Exists(OpeningHours.objects.filter(site=site, weekday=day.weekday())))
+    )
+
+
+def is_expected(*, site: Site, child: Child, day: date) -> bool:
+    return expected_enrollments(site, day).filter(child=child).exists()
+
+
+def expected_child_ids(*, site: Site, day: date, child_ids) -> set[int]:
+    return set(
+        expected_enrollments(site, day)
+        .filter(child_id__in=child_ids)
+        .values_list("child_id", flat=True)
+    )
+
+
+def matches(child: Child, query: str) -> bool:
+    """Search by characters of the name, pinyin initials (wxm) or full pinyin (wangxiaoming)."""
+    query = query.strip()
+    if not query:
+        return True
+    if query in child.name:
+        return True
+    plain = query.lower().replace(" ", "")
+    return plain.isascii() and (
+        child.name_initials.startswith(plain) or child.name_pinyin.startswith(plain)
+    )
+
+
+def given_name(name: str) -> str:
+    """What the coloured avatar shows: the given name of a Chinese name (小明 of 王小明),
+    initials otherwise."""
+    name = name.strip()
+    if name and not name.isascii():
+        return name[1:3] if len(name) > 1 else name
+    return "".join(part[0] for part in name.split()[:2]).upper()
+
+
+@dataclass
+class BoardChild:
+    """What a tile shows of a child (read as plain values; never hukou or medical notes)."""
+
+    FIELDS = (
+        "id",
+        "key",
+        "name",
+        "name_initials",
+        "name_pinyin",
+        "date_of_birth",
+        "allergies",
+        "photo",
+        "family_id",
+    )
+    pk: int
+    key: object
+    name: str
+    name_initials: str
+    name_pinyin: str
+    date_of_birth: date
+    allergies: str
+    photo: str
+    family_id: int
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@dataclass
+class Tile:
+    child: Child
+    record: AttendanceRecord | None
+    age: int
+    overdue: bool = False
+    incident: bool = False
+    room: Room | None = None
+
+    @property
+    def status(self) -> str:
+        return self.record.status if self.record else AttendanceStatus.EXPECTED
+
+    @property
+    def status_label(self) -> str:
+        if self.overdue:
+            return _("Not here yet")
+        return str(AttendanceStatus(self.status).label)
+
+    @property
+    def icon(self) -> str:
+        if self.overdue:
+            return "bi-alarm-fill"
+        return STATUS_ICONS[self.status]
+
+    @property
+    def avatar(self) -> str:
+        return given_name(self.child.name)
+
+    @property
+    def colour(self) -> int:
+        return self.child.key.int % AVATAR_COLOURS
+
+
+@dataclass
+class Group:
+    name: str
+    tiles: list[Tile] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    site: Site
+    day: date
+    hours: OpeningHours | None
+    is_open: bool
+    groups: list[Group]
+    counts: dict
+    afternoon: bool
+    version: str
+    query: str = ""
+    # Ages of the children present now, for the child-to-staff ratio.
+    present_ages: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+STATUS_ORDER = {
+    False: [  # morning: not yet arrived first
+        AttendanceStatus.EXPECTED,
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.ABSENT,
+        AttendanceStatus.COLLECTED,
+    ],
+    True: [  # afternoon: those still here first
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.EXPECTED,
+        AttendanceStatus.COLLECTED,
+        AttendanceStatus.ABSENT,
+    ],
+}
+
+
+def is_afternoon(hours: OpeningHours | None, moment: datetime) -> bool:
+    """Past the middle of the day's opening hours (noon when the site is closed)."""
+    local = timezone.localtime(moment)
+    if hours is None:
+        return local.time() >= time(12)
+    opens = datetime.combine(local.date(), hours.opens)
+    closes = datetime.combine(local.date(), hours.closes)
+    return local.replace(tzinfo=None) >= opens + (closes - opens) / 2
+
+
+def is_overdue_time(hours: OpeningHours | None, moment: datetime) -> bool:
+    if hours is None:
+        return False
+    local = timezone.localtime(moment)
+    return local.replace(tzinfo=None) >= datetime.combine(local.date(), hours.opens) + OVERDUE_AFTER
+
+
+def _group_for(age: int, rooms: list[Room]) -> Room | None:
+    """The room whose age range takes a child without a room of their own."""
+    return next((room for room in rooms if room.min_age <= age <= room.max_age), None)
+
+
+def board_version(
+    site: Site, day: date, moment: datetime, hours: OpeningHours | None | bool = False
+) -> str:
+    """A short fingerprint of everything the board shows, in one query: a tablet polling the
+    board receives nothing when it has not changed."""
+    records = (
+        AttendanceRecord.objects.filter(site=OuterRef("pk"), day=day).order_by().values("site")
+    )
+    enrollments = (
+        Enrollment.objects.filter(term__site=OuterRef("pk")).order_by().values("term__site")
+    )
+    duty = DutyPeriod.objects.filter(site=OuterRef("pk")).order_by().values("site")
+    row = (
+        Site.objects.filter(pk=site.pk)
+        .annotate(
+            r_max=Subquery(records.annotate(x=Max("updated_at")).values("x")),
+            r_count=Subquery(records.annotate(x=Count("pk")).values("x")),
+            e_max=Subquery(enrollments.annotate(x=Max("status_changed_at")).values("x")),
+            e_count=Subquery(enrollments.annotate(x=Count("pk")).values("x")),
+            c_max=Subquery(enrollments.annotate(x=Max("child__updated_at")).values("x")),
+            # Staff clocking in or out changes the ratio the board shows.
+            d_in=Subquery(duty.annotate(x=Max("clock_in_at")).values("x")),
+            d_out=Subquery(duty.annotate(x=Max("clock_out_at")).values("x")),
+        )
+        .values_list("r_max", "r_count", "e_max", "e_count", "c_max", "d_in", "d_out")
+        .first()
+    )
+    stamps = [v.timestamp() if isinstance(v, datetime) else v for v in row or ()]
+    if hours is False:
+        hours = opening_hours(site.pk, day)
+    moment_flags = (is_overdue_time(hours, moment), is_afternoon(hours, moment))
+    return "-".join(str(v) for v in (*stamps, *moment_flags, day.isoformat()))
+
+
+def board(
+    *, user, site: Site, at: datetime | None = None, query: str = "", records_query=None
+) -> Board:
+    """Today's board for a site: tiles grouped by room (or by the rooms' age ranges), sorted
+    for the time of day, with counters."""
+    at = at or clock.now()
+    day = timezone.localdate(at)
+    hours = opening_hours(site.pk, day)
+    # The day sheet passes its own records and needs no version.
+    version = board_version(site, day, at, hours) if records_query is None else ""
+    rooms = list(access.scoped(user, Room).filter(site=site))
+    # Plain rows, not model instances: a board of 200 children is built many times a minute.
+    rows = (
+        expected_enrollments(site, day)
+        .filter(pk__in=access.scoped(user, Enrollment).values("pk"))
+        .order_by("child__name_pinyin", "child_id")
+        .values_list("room_id", *(f"child__{name}" for name in BoardChild.FIELDS))
+    )
+    if records_query is None:
+        records_query = access.scoped(user, AttendanceRecord).filter(site=site, day=day)
+    records = {record.child_id: record for record in records_query}
+    with_incident = set(
+        access.scoped(user, Incident)
+        .filter(site=site)
+        .filter(Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True))
+        .values_list("child_id", flat=True)
+    )
+    overdue_time = day == clock.today() and is_overdue_time(hours, at)
+    afternoon = is_afternoon(hours, at)
+    counts = dict.fromkeys(AttendanceStatus.values, 0)
+    present_ages = []
+    by_group: dict[int | None, Group] = {}
+    seen = set()
+    rooms_by_id = {room.pk: room for room in rooms}
+    for room_id, *values in rows:
+        child = BoardChild(*values)
+        if child.pk in seen:
+            continue
+        seen.add(child.pk)
+        age = child.age_on(day)
+        tile = Tile(
+            child=child,
+            record=records.get(child.pk),
+            age=age,
+            incident=child.pk in with_incident,
+            room=rooms_by_id.get(room_id) or _group_for(age, rooms),
+        )
+        tile.overdue = overdue_time and tile.status == AttendanceStatus.EXPECTED
+        counts[tile.status] += 1
+        if tile.status == AttendanceStatus.PRESENT:
+            present_ages.append(age)
+        if not matches(child, query):
+            continue
+        key = tile.room.pk if tile.room else None
+        if key not in by_group:
+            by_group[key] = Group(tile.room.name if tile.room else "")
+        by_group[key].tiles.append(tile)
+    order = STATUS_ORDER[afternoon]
+    groups = [by_group[room.pk] for room in rooms if room.pk in by_group]
+    if None in by_group:
+        by_group[None].name = _("Other children") if groups else _("All children")
+        groups.append(by_group[None])
+    for group in groups:
+        group.tiles.sort(key=lambda t: (order.index(t.status), not t.overdue))
+    return Board(
+        site=site,
+        day=day,
+        hours=hours,
+        # Children on the list mean a term is running; only an empty list needs asking.
+        is_open=hours is not None and (bool(seen) or _term_running(site, day)),
+        groups=groups,
+        counts=counts,
+        present_ages=present_ages,
+        afternoon=afternoon,
+        version=version,
+        query=query,
+    )
+
+
+def _term_running(site: Site, day: date) -> bool:
+    return (
+        Term.objects.filter(site=site, starts_on__lte=day, ends_on__gte=day)
+        .exclude(closed_days__date=day)
+        .exists()
+    )
+
+
+def counts(*, site: Site, day: date) -> dict:
+    """How many children are expected, present, collected and absent (two small queries)."""
+    on_list = expected_enrollments(site, day).values("child")
+    total = on_list.order_by().values("child").distinct().count()
+    by_status = dict(
+        AttendanceRecord.objects.filter(site=site, day=day, child__in=on_list)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    result = {status: by_status.get(status, 0) for status in AttendanceStatus.values}
+    result[AttendanceStatus.EXPECTED] = total - sum(
+        result[s]
+        for s in (AttendanceStatus.PRESENT, AttendanceStatus.COLLECTED, AttendanceStatus.ABSENT)
+    )
+    return result
+
+
+def incident_flag(site, day: date, child=None):
+    """Whether a child has an incident to show on the tile: one today, or one the family has
+    not acknowledged yet. ``child`` may be an OuterRef."""
+    return Incident.objects.filter(site=site, child=child).filter(
+        Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True)
+    )
+
+
+def tile(
+    *,
+    site: Site,
+    child: Child,
+    record: AttendanceRecord | None,
+    at: datetime,
+    incident: bool | None = None,
+) -> Tile:
+    """One tile after an act on it (a query for the incident flag unless it is known)."""
+    day = timezone.localdate(at)
+    if incident is None:
+        incident = incident_flag(site, day, child).exists()
+    result = Tile(child=child, record=record, age=child.age_on(day), incident=incident)
+    if result.status == AttendanceStatus.EXPECTED:
+        result.overdue = is_overdue_time(opening_hours(site.pk, day), at)
+    return result
+
+
+def board_child(user, site: Site, key) -> Child:
+    """A child of the site's board by key, or 404 (another factory's child, or not here)."""
+    return access.get_scoped_or_404(
+        user,
+        Child.objects.select_related("family__factory").filter(
+            Exists(Enrollment.objects.filter(child=OuterRef("pk"), term__site=site))
+        ),
+        key=key,
+    )
+
+
+@dataclass
+class Collectors:
+    workers: list
+    allowed: list  # PickupPermission, valid today
+    not_allowed: list  # PickupPermission with allowed=False
+    expired: list  # PickupPermission allowed but not valid today
+
+
+def collectors(child: Child, day: date) -> Collectors:
+    """Who may collect a child today, and who may not (reached through the child: childcare
+    workers never see families or HR records as such)."""
+    workers = list(child.family.workers.only("id", "name", "mobile", "family_id"))
+    permissions = list(
+        PickupPermission.objects.filter(child=child).select_related("adult").order_by("adult__name")
+    )
+    return Collectors(
+        workers=workers,
+        allowed=[p for p in permissions if p.is_valid_on(day)],
+        not_allowed=[p for p in permissions if not p.allowed],
+        expired=[p for p in permissions if p.allowed and not p.is_valid_on(day)],
+    )
+
+
+def site_leads(site: Site) -> list:
+    return list(site.users.filter(role=Role.SITE_LEAD, is_active=True))
+
+
+def child_incidents(child: Child, site: Site, day: date) -> list[Incident]:
+    """Incidents shown on the child's sheet: today's and any not yet acknowledged."""
+    return list(
+        Incident.objects.filter(site=site, child=child)
+        .filter(Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True))
+        .select_related("reported_by", "reviewed_by")
+    )
+
+
+def record_today(child: Child, site: Site, day: date) -> AttendanceRecord | None:
+    return (
+        AttendanceRecord.objects.filter(child=child, site=site, day=day)
+        .select_related("checked_in_by", "checked_out_by")
+        .first()
+    )
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    in_month: bool
+    expected: bool = False
+    record: AttendanceRecord | None = None
+    future: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.record:
+            return self.record.status
+        if self.expected and not self.future:
+            return "unrecorded"
+        return ""
+
+
+def child_calendar(*, user, site: Site, child: Child, month: date) -> list[list[CalendarDay]]:
+    """A month of a child's attendance at a site, as weeks of days (Monday first)."""
+    first = month.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    records = {
+        r.day: r
+        for r in access.scoped(user, AttendanceRecord).filter(
+            site=site, child=child, day__gte=first, day__lte=last
+        )
+    }
+    terms = list(
+        Term.objects.filter(
+            site=site,
+            enrollments__child=child,
+            enrollments__status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED],
+            starts_on__lte=last,
+            ends_on__gte=first,
+        )
+        .distinct()
+        .prefetch_related(
+            Prefetch(
+                "closed_days",
+                queryset=ClosedDay.objects.filter(date__gte=first, date__lte=last),
+            )
+        )
+    )
+    closed = {c.date for term in terms for c in term.closed_days.all()}
+    open_weekdays = set(site.opening_hours.values_list("weekday", flat=True))
+    today = clock.today()
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month):
+        row = []
+        for day in week:
+            expected = (
+                day.weekday() in open_weekdays
+                and day not in closed
+                and any(term.includes(day) for term in terms)
+            )
+            row.append(
+                CalendarDay(
+                    day=day,
+                    in_month=day.month == first.month,
+                    expected=expected,
+                    record=records.get(day) if day.month == first.month else None,
+                    future=day > today,
+                )
+            )
+        weeks.append(row)
+    return weeks
+
+
+@dataclass
+class DaySheet:
+    board: Board
+    rows: list[Tile]
+    refusals: list[RefusedPickup]
+    incidents: list[Incident]
+
+
+def day_sheet(*, user, site: Site, day: date) -> DaySheet:
+    """Everything that happened at a site on a day, for printing: each child with times and
+    who dropped off and collected, refused pickups and incidents."""
+    at = timezone.make_aware(datetime.combine(day, time(23, 59)))
+    if day == clock.today():
+        at = clock.now()
+    records = list(
+        access.scoped(user, AttendanceRecord)
+        .filter(site=site, day=day)
+        .select_related("child", "checked_in_by", "checked_out_by")
+    )
+    sheet_board = board(user=user, site=site, at=at, records_query=records)
+    rows = [tile for group in sheet_board.groups for tile in group.tiles]
+    known = {tile.child.pk for tile in rows}
+    # Children with a record that day who are no longer on the list (withdrawn since).
+    rows += [
+        Tile(child=r.child, record=r, age=r.child.age_on(day))
+        for r in records
+        if r.child_id not in known
+    ]
+    rows.sort(key=lambda t: (t.room.min_age if t.room else 99, t.child.name_pinyin, t.child.pk))
+    refusals = list(
+        access.scoped(user, RefusedPickup)
+        .filter(site=site, day=day)
+        .select_related("child", "by")
+        .order_by("at")
+    )
+    incidents = list(
+        access.scoped(user, Incident)
+        .filter(site=site, occurred_at__date=day)
+        .select_related("child", "reported_by", "reviewed_by")
+        .order_by("occurred_at")
+    )
+    return DaySheet(board=sheet_board, rows=rows, refusals=refusals, incidents=incidents)
+
+
+def site_incidents(*, user, site: Site, pending_only: bool = False):
+    incidents = (
+        access.scoped(user, Incident)
+        .filter(site=site)
+        .select_related("child", "reported_by", "reviewed_by")
+        .order_by("reviewed_at", "-occurred_at")
+    )
+    if pending_only:
+        incidents = incidents.filter(reviewed_at__isnull=True)
+    return incidents
+
+
+def board_sites(user):
+    return access.scoped(user, Site).select_related("factory").order_by("name")

@@ -1,0 +1,859 @@
+"""Every write of the tablet board: check-in, check-out, refusals, absences, incidents.
+
+Each service is one transaction and writes its audit entry inside it. Acts on one child
+lock that child's row first, so two tablets acting on the same child at once are served one
+after the other and the second sees what the first did. None of them touches the Celery
+broker: the board works with Redis down.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+
+from attendance import clock, selectors
+from attendance.models import (
+    AbsenceReason,
+    ActionKey,
+    AttendanceRecord,
+    AttendanceStatus,
+    Incident,
+    IncidentKind,
+    InformedHow,
+    RefusalReason,
+    RefusedPickup,
+)
+from enrollment.models import (
+    Adult,
+    Child,
+    EnrollmentStatus,
+    PickupPermission,
+    Site,
+    Worker,
+)
+from ffs_portal import access, audit
+
+# How long after a check-in the worker may take it back with one tap.
+UNDO_SECONDS = 10
+# Action keys are kept long enough to recognise any retry; the nightly job forgets older ones.
+ACTION_KEY_DAYS = 2
+
+
+class PickupRefused(ValidationError):
+    """The adult chosen may not collect the child today. The caller records the refusal
+    (``refuse_pickup``) in its own transaction: this one is rolled back."""
+
+    def __init__(self, message, *, reason: str, adult: Adult | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.adult = adult
+
+
+@dataclass
+class Outcome:
+    """What a board act did: ``changed`` is False when it had been done already (a double
+    tap, a retry, or another tablet first)."""
+
+    record: AttendanceRecord | None
+    changed: bool
+    problems: list[str] = field(default_factory=list)
+    child: Child | None = None
+    # Whether the child's tile shows an incident, when the act found out (else None).
+    incident: bool | None = None
+
+
+def _local_time(moment: datetime) -> str:
+    return time_format(timezone.localtime(moment), "H:i")
+
+
+def _lock_children(children) -> list[Child]:
+    """Lock the children's rows, in id order so that two tablets never deadlock. Returns the
+    children given (with their family and factory loaded), in that order."""
+    by_pk = {child.pk: child for child in children}
+    locked = list(
+        Child.objects.select_for_update(no_key=True)
+        .filter(pk__in=by_pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    _ensure_family(*(by_pk[pk] for pk in locked))
+    return [by_pk[pk] for pk in locked]
+
+
+def _ensure_family(*children: Child) -> None:
+    """Load the family of children that lack it (for the audit entry)."""
+    missing = [child for child in children if not _has_family(child)]
+    if missing:
+        families = {
+            c.pk: c.family
+            for c in Child.objects.select_related("family").filter(pk__in=[c.pk for c in missing])
+        }
+        for child in missing:
+            child.family = families[child.pk]
+
+
+# The check-in's hot path: lock the child, and learn whether the child is on the site's list
+# that day and has an incident to show, in one statement. Written out because building it
+# with the ORM cost more than everything else in a check-in; it says exactly what
+# selectors.expected_enrollments and selectors.incident_flag say (the tests hold both to it).
+EXPECTED_AND_LOCKED = """
+SELECT
+  EXISTS (
+    SELECT 1 FROM enrollment_enrollment e
+    JOIN enrollment_term t ON t.id = e.term_id
+    WHERE e.child_id = c.id AND e.status = %(enrolled)s AND t.site_id = %(site)s
+      AND t.starts_on <= %(day)s AND t.ends_on >= %(day)s
+      AND NOT EXISTS (
+        SELECT 1 FROM enrollment_closedday d WHERE d.term_id = t.id AND d.date = %(day)s)
+      AND EXISTS (
+        SELECT 1 FROM enrollment_openinghours h
+        WHERE h.site_id = %(site)s AND h.weekday = %(weekday)s)
+  ),
+  EXISTS (
+    SELECT 1 FROM attendance_incident i
+    WHERE i.child_id = c.id AND i.site_id = %(site)s
+      AND (i.acknowledged_at IS NULL OR (i.occurred_at >= %(start)s AND i.occurred_at < %(end)s))
+  )
+FROM enrollment_child c
+WHERE c.id = %(child)s
+"""
+
+
+def _lock_expected_child(child: Child, site: Site, day: date) -> tuple[bool, bool]:
+    """Lock one child's row and say whether the child is on the site's list that day and has
+    an incident to show on the tile."""
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    sql = EXPECTED_AND_LOCKED
+    if connection.features.has_select_for_update:
+        sql += " FOR NO KEY UPDATE OF c" if connection.vendor == "postgresql" else " FOR UPDATE"
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        params = {
+            "enrolled": EnrollmentStatus.ENROLLED,
+            "site": site.pk,
+            "child": child.pk,
+            "day": ops.adapt_datefield_value(day),
+            "weekday": day.weekday(),
+            "start": ops.adapt_datetimefield_value(start),
+            "end": ops.adapt_datetimefield_value(start + timedelta(days=1)),
+        }
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
+
+
+def _insert_unless_taken(record: AttendanceRecord) -> bool:
+    """Insert a new record unless another holds its place (today's at this site, or one still
+    open for the child): one statement, nothing to recover from when it is taken. False
+    then, and the caller looks at what is there."""
+    fields = [f for f in AttendanceRecord._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(AttendanceRecord._meta.db_table)} "  # noqa: S608 - names only
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(AttendanceRecord._meta.pk.column)}"
+    )
+    values = [f.get_db_prep_save(f.pre_save(record, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    record.pk = row[0]
+    record._state.adding = False
+    record._state.db = connection.alias
+    return True
+
+
+def _has_family(child: Child) -> bool:
+    return Child.family.is_cached(child)
+
+
+def _claim(key: uuid.UUID | None, action: str, by) -> bool:
+    """Remember that the action with ``key`` is being carried out. False when it was already:
+    the caller then does nothing. One statement, safe under concurrency."""
+    if key is None:
+        return True
+    field_key = ActionKey._meta.get_field("key")
+    field_at = ActionKey._meta.get_field("at")
+    table = connection.ops.quote_name(ActionKey._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, action, user_id, at) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (key) DO NOTHING",
+            [
+                field_key.get_db_prep_value(key, connection),
+                action,
+                by.pk if by is not None and by.is_authenticated else None,
+                field_at.get_db_prep_value(clock.now(), connection),
+            ],
+        )
+        return cursor.rowcount == 1
+
+
+def _not_expected(child: Child, site: Site, day: date) -> ValidationError:
+    return ValidationError(
+        _(
+            "%(child)s is not expected at %(site)s on %(day)s: no enrolment in a term running "
+            "that day, or the space is closed. Ask HR to check the enrolment."
+        )
+        % {"child": child.name, "site": site.name, "day": day.isoformat()}
+    )
+
+
+def _records(child: Child, site: Site, day: date) -> tuple[AttendanceRecord | None, list]:
+    """Today's record at this site and any record still open elsewhere, in one query."""
+    rows = list(
+        AttendanceRecord.objects.filter(
+            Q(site=site, day=day) | Q(status=AttendanceStatus.PRESENT), child=child
+        )
+    )
+    today = next((r for r in rows if r.site_id == site.pk and r.day == day), None)
+    others = [r for r in rows if r is not today]
+    return today, others
+
+
+def _close_forgotten(record: AttendanceRecord, by) -> None:
+    """Close a record left open on an earlier day: nobody recorded who collected the child."""
+    hours = selectors.opening_hours(record.site_id, record.day)
+    closes = hours.closes if hours else datetime.max.time().replace(microsecond=0)
+    record.status = AttendanceStatus.COLLECTED
+    record.checked_out_at = timezone.make_aware(datetime.combine(record.day, closes))
+    record.closed_without_check_out = True
+    record.updated_at = clock.now()
+    record.save(
+        update_fields=["status", "checked_out_at", "closed_without_check_out", "updated_at"]
+    )
+    audit.record(
+        actor=by,
+        action="attendance.closed_without_check_out",
+        child=record.child,
+        site=record.site_id,
+        day=record.day.isoformat(),
+    )
+
+
+def _person_fields(prefix: str, person: Worker | Adult | None, child: Child) -> dict:
+    if person is None:
+        return {f"{prefix}_worker": None, f"{prefix}_adult": None, f"{prefix}_name": ""}
+    if person.family_id != child.family_id:
+        raise ValidationError(_("This person belongs to another family."))
+    return {
+        f"{prefix}_worker": person if isinstance(person, Worker) else None,
+        f"{prefix}_adult": person if isinstance(person, Adult) else None,
+        f"{prefix}_name": person.name,
+    }
+
+
+def _check_in_locked(
+    *,
+    site: Site,
+    child: Child,
+    by,
+    at: datetime,
+    day: date,
+    dropped_off_by: Worker | Adult | None = None,
+    expected: bool | None = None,
+    first_of_the_day: bool = False,
+) -> Outcome:
+    if expected is None:
+        expected = selectors.is_expected(site=site, child=child, day=day)
+    fields = {
+        "status": AttendanceStatus.PRESENT,
+        "checked_in_at": at,
+        "checked_in_by": by,
+        "absence_reason": "",
+        "absence_note": "",
+        "marked_absent_at": None,
+        "marked_absent_by": None,
+        "updated_at": at,
+        **_person_fields("dropped_off_by", dropped_off_by, child),
+    }
+    # Most check-ins are a child's first act of the day: try the insert straight away.
+    if first_of_the_day and expected:
+        record = AttendanceRecord(site=site, child=child, day=day, **fields)
+        if _insert_unless_taken(record):
+            _audit_check_in(site, child, by, at)
+            return Outcome(record, changed=True)
+    record, others = _records(child, site, day)
+    if record is not None and record.status == AttendanceStatus.PRESENT:
+        return Outcome(record, changed=False)
+    if record is not None and record.status == AttendanceStatus.COLLECTED:
+        raise ValidationError(
+            _(
+                "%(child)s was collected at %(time)s today. To bring %(child)s back in, ask "
+                "the site lead."
+            )
+            % {"child": child.name, "time": _local_time(record.checked_out_at)}
+        )
+    if not expected:
+        raise _not_expected(child, site, day)
+    for other in others:
+        if other.day < day:
+            _close_forgotten(other, by)
+        else:
+            raise ValidationError(
+                _(
+                    "%(child)s is checked in at another space since %(time)s. Check "
+                    "%(child)s out there first."
+                )
+                % {"child": child.name, "time": _local_time(other.checked_in_at)}
+            )
+    if record is None:
+        record = AttendanceRecord.objects.create(site=site, child=child, day=day, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(record, name, value)
+        record.save(update_fields=list(fields))
+    _audit_check_in(site, child, by, at)
+    return Outcome(record, changed=True)
+
+
+def _audit_check_in(site: Site, child: Child, by, at: datetime) -> None:
+    audit.record(
+        actor=by,
+        action="attendance.checked_in",
+        factory=site.factory,
+        family=child.family,
+        child=child,
+        site=site.pk,
+        at=at.isoformat(),
+    )
+
+
+@transaction.atomic
+def check_in(
+    *,
+    site: Site,
+    child: Child,
+    by,
+    key: uuid.UUID | None = None,
+    dropped_off_by: Worker | Adult | None = None,
+    at: datetime | None = None,
+) -> Outcome:
+    """Check a child in at a site: expected (or absent) → present. Done already → unchanged."""
+    at = at or clock.now()
+    day = timezone.localdate(at)
+    _ensure_family(child)
+    expected, incident = _lock_expected_child(child, site, day)
+    if not _claim(key, "check_in", by):
+        outcome = Outcome(_records(child, site, day)[0], changed=False)
+    else:
+        outcome = _check_in_locked(
+            site=site,
+            child=child,
+            by=by,
+            at=at,
+            day=day,
+            dropped_off_by=dropped_off_by,
+            expected=expected,
+            first_of_the_day=True,
+        )
+    outcome.child = child
+    outcome.incident = incident
+    return outcome
+
+
+@transaction.atomic
+def check_in_many(
+    *, site: Site, children, by, key: uuid.UUID | None = None, at: datetime | None = None
+) -> list[Outcome]:
+    """Check a group in at once. A child who cannot be checked in is reported in that
+    child's outcome (``problems``); the others are checked in."""
+    at = at or clock.now()
+    day = timezone.localdate(at)
+    locked = _lock_children(children)
+    if not _claim(key, "check_in_many", by):
+        return [Outcome(_records(child, site, day)[0], changed=False) for child in locked]
+    expected_ids = selectors.expected_child_ids(
+        site=site, day=day, child_ids=[c.pk for c in locked]
+    )
+    outcomes = []
+    for child in locked:
+        try:
+            with transaction.atomic():
+                outcome = _check_in_locked(
+                    site=site,
+                    child=child,
+                    by=by,
+                    at=at,
+                    day=day,
+                    expected=child.pk in expected_ids,
+                )
+        except ValidationError as error:
+            outcome = Outcome(None, changed=False, problems=error.messages)
+        outcome.child = child
+        outcomes.append(outcome)
+    return outcomes
+
+
+@transaction.atomic
+def undo_check_in(*, site: Site, children, by, at: datetime | None = None) -> list[Outcome]:
+    """Take back check-ins made in the last few seconds (site leads: at any time that day).
+    Children not checked in are left as they are."""
+    at = at or clock.now()
+    day = timezone.localdate(at)
+    outcomes = []
+    for child in _lock_children(children):
+        record, _others = _records(child, site, day)
+        if record is None or record.status != AttendanceStatus.PRESENT:
+            outcomes.append(Outcome(record, changed=False))
+            continue
+        late = at - record.checked_in_at > timedelta(seconds=UNDO_SECONDS)
+        if late and not access.can(by, access.LEAD_SITE):
+            raise ValidationError(
+                _(
+                    "It is too late to undo %(child)s's check-in. If %(child)s is not here, "
+                    "ask the site lead to correct it."
+                )
+                % {"child": child.name}
+            )
+        fields = {
+            "status": AttendanceStatus.EXPECTED,
+            "checked_in_at": None,
+            "checked_in_by": None,
+            "dropped_off_by_worker": None,
+            "dropped_off_by_adult": None,
+            "dropped_off_by_name": "",
+            "updated_at": at,
+        }
+        for name, value in fields.items():
+            setattr(record, name, value)
+        record.save(update_fields=list(fields))
+        audit.record(
+            actor=by,
+            action="attendance.check_in_undone",
+            factory=site.factory,
+            family=child.family,
+            child=child,
+            site=site.pk,
+        )
+        outcomes.append(Outcome(record, changed=True))
+    return outcomes
+
+
+def _may_collect(child: Child, person: Worker | Adult, day: date) -> None:
+    """Raise PickupRefused unless ``person`` may collect ``child`` on ``day``."""
+    if person.family_id != child.family_id:
+        raise PickupRefused(
+            _("%(name)s is not on %(child)s's list. Do not hand %(child)s over.")
+            % {"name": person.name, "child": child.name},
+            reason=RefusalReason.NOT_LISTED,
+        )
+    if isinstance(person, Worker):
+        return
+    permission = PickupPermission.objects.filter(child=child, adult=person).first()
+    if permission is None:
+        raise PickupRefused(
+            _("%(name)s is not on %(child)s's list. Do not hand %(child)s over.")
+            % {"name": person.name, "child": child.name},
+            reason=RefusalReason.NOT_LISTED,
+            adult=person,
+        )
+    if not permission.allowed:
+        raise PickupRefused(
+            _("%(name)s may NOT collect %(child)s. Do not hand %(child)s over.")
+            % {"name": person.name, "child": child.name},
+            reason=RefusalReason.NOT_ALLOWED,
+            adult=person,
+        )
+    if not permission.is_valid_on(day):
+        raise PickupRefused(
+            _(
+                "%(name)s's permission to collect %(child)s is not valid today. Do not hand "
+                "%(child)s over."
+            )
+            % {"name": person.name, "child": child.name},
+            reason=RefusalReason.EXPIRED,
+            adult=person,
+        )
+
+
+@transaction.atomic
+def check_out(
+    *,
+    site: Site,
+    child: Child,
+    collector: Worker | Adult,
+    by,
+    key: uuid.UUID | None = None,
+    incidents_acknowledged: bool = False,
+    at: datetime | None = None,
+) -> Outcome:
+    """Hand a present child to an adult who may collect them: present → collected.
+
+    Raises PickupRefused when the adult may not (the caller records the refusal), and asks
+    for the adult's acknowledgement of any incident not yet acknowledged."""
+    at = at or clock.now()
+    day = timezone.localdate(at)
+    (child,) = _lock_children([child])
+    if not _claim(key, "check_out", by):
+        return Outcome(_records(child, site, day)[0], changed=False)
+    record, _others = _records(child, site, day)
+    if record is not None and record.status == AttendanceStatus.COLLECTED:
+        return Outcome(record, changed=False)
+    if record is None or record.status != AttendanceStatus.PRESENT:
+        raise ValidationError(
+            _("%(child)s is not checked in, so cannot be checked out.") % {"child": child.name}
+        )
+    _may_collect(child, collector, day)
+    pending = list(
+        Incident.objects.select_for_update().filter(
+            child=child, site=site, acknowledged_at__isnull=True
+        )
+    )
+    if pending and not incidents_acknowledged:
+        raise ValidationError(
+            _(
+                "Tell %(name)s what happened to %(child)s today and tick that they "
+                "acknowledged it, then confirm again."
+            )
+            % {"name": collector.name, "child": child.name}
+        )
+    for incident in pending:
+        incident.acknowledged_at = at
+        incident.acknowledged_by_name = collector.name
+        incident.acknowledged_recorded_by = by
+        incident.updated_at = at
+        incident.save(
+            update_fields=[
+                "acknowledged_at",
+                "acknowledged_by_name",
+                "acknowledged_recorded_by",
+                "updated_at",
+            ]
+        )
+    hours = selectors.opening_hours(site.pk, day)
+    late = hours is not None and timezone.localtime(at).time() > hours.closes
+    fields = {
+        "status": AttendanceStatus.COLLECTED,
+        "checked_out_at": at,
+        "checked_out_by": by,
+        "late": late,
+        "collected_by_relation": collector.relation if isinstance(collector, Adult) else "worker",
+        "updated_at": at,
+        **_person_fields("collected_by", collector, child),
+    }
+    for name, value in fields.items():
+        setattr(record, name, value)
+    record.save(update_fields=list(fields))
+    audit.record(
+        actor=by,
+        action="attendance.checked_out",
+        factory=site.factory,
+        family=child.family,
+        child=child,
+        site=site.pk,
+        late=late,
+        incidents_acknowledged=len(pending),
+    )
+    return Outcome(record, changed=True)
+
+
+@transaction.atomic
+def refuse_pickup(
+    *,
+    site: Site,
+    child: Child,
+    by,
+    reason: str,
+    key: uuid.UUID | None = None,
+    adult: Adult | None = None,
+    name: str = "",
+    relation: str = "",
+    note: str = "",
+    at: datetime | None = None,
+) -> RefusedPickup | None:
+    """Record that someone came for a child and was not given the child. None when this
+    refusal (same key) was recorded already."""
+    at = at or clock.now()
+    day = timezone.localdate(at)
+    if reason not in RefusalReason.values:
+        raise ValidationError(_("Choose why the pickup was refused."))
+    (child,) = _lock_children([child])
+    if not _claim(key, "refuse_pickup", by):
+        return None
+    if adult is not None and adult.family_id != child.family_id:
+        adult = None
+    name = (name or (adult.name if adult else "")).strip()[:50]
+    record, _others = _records(child, site, day)
+    refusal = RefusedPickup.objects.create(
+        site=site,
+        child=child,
+        attendance=record,
+        day=day,
+        at=at,
+        by=by,
+        adult=adult,
+        name=name,
+        relation=relation.strip()[:50],
+        reason=reason,
+        note=note.strip()[:200],
+    )
+    if record is not None:
+        record.updated_at = at
+        record.save(update_fields=["updated_at"])
+    audit.record(
+        actor=by,
+        action="attendance.pickup_refused",
+        factory=site.factory,
+        family=child.family,
+        child=child,
+        site=site.pk,
+        reason=reason,
+    )
+    return refusal
+
+
+@transaction.atomic
+def mark_absent(
+    *,
+    site: Site,
+    child: Child,
+    reason: str,
+    by,
+    note: str = "",
+    key: uuid.UUID | None = None,
+    at: datetime | None = None,
+) -> Outcome:
+    """Mark an expected child absent, with a reason (ill, with family, unknown)."""
+    at = at or clock.now()
+    day = timezone.localdate(at)
+    if reason not in AbsenceReason.values:
+        raise ValidationError(_("Choose a reason: ill, with family or unknown."))
+    (child,) = _lock_children([child])
+    if not _claim(key, "mark_absent", by):
+        return Outcome(_records(child, site, day)[0], changed=False)
+    record, _others = _records(child, site, day)
+    if record is not None and record.status in (
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.COLLECTED,
+    ):
+        raise ValidationError(
+            _("%(child)s has been checked in today, so cannot be absent.") % {"child": child.name}
+        )
+    if not selectors.is_expected(site=site, child=child, day=day):
+        raise _not_expected(child, site, day)
+    fields = {
+        "status": AttendanceStatus.ABSENT,
+        "absence_reason": reason,
+        "absence_note": note.strip()[:200],
+        "marked_absent_at": at,
+        "marked_absent_by": by,
+        "updated_at": at,
+    }
+    if record is None:
+        record = AttendanceRecord.objects.create(site=site, child=child, day=day, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(record, name, value)
+        record.save(update_fields=list(fields))
+    audit.record(
+        actor=by,
+        action="attendance.absent",
+        factory=site.factory,
+        family=child.family,
+        child=child,
+        site=site.pk,
+        reason=reason,
+    )
+    return Outcome(record, changed=True)
+
+
+@transaction.atomic
+def clear_absence(*, site: Site, child: Child, by, at: datetime | None = None) -> Outcome:
+    """The child is not absent after all: absent → expected."""
+    at = at or clock.now()
+    (child,) = _lock_children([child])
+    record, _others = _records(child, site, timezone.localdate(at))
+    if record is None or record.status != AttendanceStatus.ABSENT:
+        return Outcome(record, changed=False)
+    fields = {
+        "status": AttendanceStatus.EXPECTED,
+        "absence_reason": "",
+        "absence_note": "",
+        "marked_absent_at": None,
+        "marked_absent_by": None,
+        "updated_at": at,
+    }
+    for name, value in fields.items():
+        setattr(record, name, value)
+    record.save(update_fields=list(fields))
+    audit.record(
+        actor=by,
+        action="attendance.absence_cleared",
+        factory=site.factory,
+        family=child.family,
+        child=child,
+        site=site.pk,
+    )
+    return Outcome(record, changed=True)
+
+
+def _check_informed(at: datetime | None, informed_by: str, how: str, now: datetime) -> None:
+    if at is None:
+        return
+    if not informed_by.strip():
+        raise ValidationError(
+            {"parent_informed_by": _("Say who informed the parent, or leave the time empty.")}
+        )
+    if at > now + timedelta(minutes=5):
+        raise ValidationError({"parent_informed_at": _("This time is in the future.")})
+    if how and how not in InformedHow.values:
+        raise ValidationError({"parent_informed_how": _("Choose how the parent was informed.")})
+
+
+@transaction.atomic
+def report_incident(
+    *,
+    site: Site,
+    child: Child,
+    by,
+    kind: str,
+    occurred_at: datetime,
+    description: str,
+    action_taken: str,
+    key: uuid.UUID | None = None,
+    parent_informed_at: datetime | None = None,
+    parent_informed_by: str = "",
+    parent_informed_how: str = "",
+) -> Incident | None:
+    """Record an injury, illness or behaviour incident during care. None when this report
+    (same key) was recorded already."""
+    now = clock.now()
+    if kind not in IncidentKind.values:
+        raise ValidationError({"kind": _("Choose injury, illness or behaviour.")})
+    if occurred_at > now + timedelta(minutes=5):
+        raise ValidationError({"occurred_at": _("This time is in the future.")})
+    if not description.strip():
+        raise ValidationError({"description": _("Describe what happened.")})
+    if not action_taken.strip():
+        raise ValidationError(
+            {"action_taken": _("Describe the first aid or action taken, or write “none”.")}
+        )
+    _check_informed(parent_informed_at, parent_informed_by, parent_informed_how, now)
+    (child,) = _lock_children([child])
+    if not _claim(key, "report_incident", by):
+        return None
+    day = timezone.localdate(occurred_at)
+    record, _others = _records(child, site, day)
+    if record is None or record.checked_in_at is None:
+        raise ValidationError(
+            _(
+                "%(child)s was not checked in at %(site)s on %(day)s. Check the date and "
+                "time of the incident."
+            )
+            % {"child": child.name, "site": site.name, "day": day.isoformat()}
+        )
+    incident = Incident.objects.create(
+        site=site,
+        child=child,
+        kind=kind,
+        occurred_at=occurred_at,
+        description=description.strip(),
+        action_taken=action_taken.strip(),
+        parent_informed_at=parent_informed_at,
+        parent_informed_by=parent_informed_by.strip() if parent_informed_at else "",
+        parent_informed_how=parent_informed_how if parent_informed_at else "",
+        reported_at=now,
+        reported_by=by,
+        updated_at=now,
+    )
+    record.updated_at = now
+    record.save(update_fields=["updated_at"])
+    # The audit trail names the kind, never the medical details.
+    audit.record(
+        actor=by,
+        action="incident.reported",
+        factory=site.factory,
+        family=child.family,
+        child=child,
+        site=site.pk,
+        kind=kind,
+        incident=str(incident.key),
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_parent_informed(
+    *, incident: Incident, by, at: datetime, informed_by: str, how: str = ""
+) -> Incident:
+    """Record that the parent was told, when and by whom (after the report)."""
+    _check_informed(at, informed_by, how, clock.now())
+    if at is None:
+        raise ValidationError({"parent_informed_at": _("Give the time the parent was informed.")})
+    incident = (
+        Incident.objects.select_for_update().select_related("child__family").get(pk=incident.pk)
+    )
+    incident.parent_informed_at = at
+    incident.parent_informed_by = informed_by.strip()
+    incident.parent_informed_how = how
+    incident.updated_at = clock.now()
+    incident.save(
+        update_fields=[
+            "parent_informed_at",
+            "parent_informed_by",
+            "parent_informed_how",
+            "updated_at",
+        ]
+    )
+    audit.record(
+        actor=by,
+        action="incident.parent_informed",
+        child=incident.child,
+        incident=str(incident.key),
+    )
+    return incident
+
+
+@transaction.atomic
+def review_incident(*, incident: Incident, by, note: str = "") -> Incident:
+    """The site lead has read the report (and may add a note)."""
+    if not access.can(by, access.LEAD_SITE):
+        raise ValidationError(_("Only the site lead reviews incidents."))
+    incident = (
+        Incident.objects.select_for_update().select_related("child__family").get(pk=incident.pk)
+    )
+    now = clock.now()
+    incident.reviewed_at = now
+    incident.reviewed_by = by
+    incident.review_note = note.strip()
+    incident.updated_at = now
+    incident.save(update_fields=["reviewed_at", "reviewed_by", "review_note", "updated_at"])
+    audit.record(
+        actor=by, action="incident.reviewed", child=incident.child, incident=str(incident.key)
+    )
+    return incident
+
+
+def close_forgotten_check_outs(*, before: date) -> int:
+    """Close records left open on days before ``before`` (the nightly job). Returns how many."""
+    closed = 0
+    open_ids = AttendanceRecord.objects.filter(
+        status=AttendanceStatus.PRESENT, day__lt=before
+    ).values_list("pk", flat=True)
+    for pk in list(open_ids):
+        with transaction.atomic():
+            record = (
+                AttendanceRecord.objects.select_for_update(of=("self",))
+                .select_related("child__family__factory")
+                .get(pk=pk)
+            )
+            if record.status == AttendanceStatus.PRESENT:
+                _close_forgotten(record, None)
+                closed += 1
+    return closed
+
+
+def forget_action_keys(*, before: datetime) -> int:
+    """Forget action keys older than any retry could be."""
+    deleted, _details = ActionKey.objects.filter(at__lt=before).delete()
+    return deleted

@@ -1,0 +1,78 @@
+"""The board's tiles, written in Python: a board of 200 children renders in a few
+milliseconds instead of the ~100 ms two hundred template includes took on the project's
+machine. Same markup as before; every value is escaped by format_html."""
+
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+def tile_html(tile, site, oob: bool = False) -> SafeString:
+    child = tile.child
+    classes = f"tile st-{tile.status}" + (" overdue" if tile.overdue else "")
+    if child.photo:
+        photo = reverse("attendance:child_photo", kwargs={"site": site.pk, "child": child.key})
+        avatar = format_html('<img class="av" src="{}" alt="" loading="lazy">', photo)
+    else:
+        avatar = format_html(
+            '<span class="av a{}" aria-hidden="true">{}</span>', tile.colour, tile.avatar
+        )
+    allergy = (
+        format_html(
+            '<span class="al"><i class="bi bi-exclamation-triangle-fill" aria-hidden="true"></i>'
+            " {}</span>",
+            child.allergies,
+        )
+        if child.allergies
+        else ""
+    )
+    incident = (
+        format_html(
+            '<span class="ic" title="{0}"><i class="bi bi-bandaid-fill" aria-hidden="true">'
+            "</i> {0}</span>",
+            _("Incident"),
+        )
+        if tile.incident
+        else ""
+    )
+    late = (
+        mark_safe(' <i class="bi bi-alarm-fill" aria-hidden="true"></i>')  # noqa: S308
+        if tile.record is not None and tile.record.late
+        else ""
+    )
+    return format_html(
+        '<div class="{}" id="t-{}" data-k="{}" data-s="{}"{}><button type="button" class="tm">'
+        '{}<span class="nm">{}</span><span class="ag">{}</span>{}{}<span class="rb">'
+        '<i class="bi {}" aria-hidden="true"></i> {}{}</span></button><button type="button" '
+        'class="tx" aria-label="{} · {}"><i class="bi bi-three-dots" aria-hidden="true"></i>'
+        "</button></div>",
+        classes,
+        child.key,
+        child.key,
+        tile.status,
+        mark_safe(' hx-swap-oob="true"') if oob else "",  # noqa: S308
+        avatar,
+        child.name,
+        _("%(age)s yrs") % {"age": tile.age},
+        allergy,
+        incident,
+        tile.icon,
+        tile.status_label,
+        late,
+        _("More"),
+        child.name,
+    )
+
+
+@register.simple_tag
+def tiles(group_tiles, site) -> SafeString:
+    return mark_safe("".join(tile_html(tile, site) for tile in group_tiles))  # noqa: S308
+
+
+@register.simple_tag
+def tile(one, site, oob=False) -> SafeString:
+    return tile_html(one, site, oob)
