@@ -240,6 +240,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attendance.tasks.forget_action_keys",
         "schedule": crontab(hour=3, minute=20),
     },
+    # Past days' figures for the dashboards, once the night's attendance jobs are done.
+    "outcomes-close-past-days": {
+        "task": "outcomes.tasks.close_past_days",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # Security: on when the portal is served over HTTPS (production).

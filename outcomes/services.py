@@ -243,3 +243,36 @@ def survey_enter_paper(
 def sponsor_report_exported(*, sponsor: Sponsor, year: int, by) -> None:
     """Who took a sponsor's report out of the portal, and when."""
     audit.record(actor=by, action="sponsor.report_exported", sponsor=sponsor.name, year=year)
+
+
+# Per-site-per-day figures --------------------------------------------------------------
+
+# The nightly run recomputes this many past days: late corrections (a forgotten check-out
+# closed the next time the child comes, an absence entered the day after) land in them.
+RECOMPUTE_DAYS = 7
+# After an outage the nightly run catches up at most this far back.
+CATCH_UP_DAYS = 62
+
+
+@transaction.atomic
+def site_days_rebuild(*, start: date, end: date, site_ids=None) -> int:
+    """Recompute the day table for a range of past days."""
+    from outcomes import site_days
+
+    return site_days.rebuild(start=start, end=end, site_ids=site_ids)
+
+
+def close_past_days(*, today: date | None = None) -> int:
+    """The nightly run, after yesterday's minutes over ratio are final (staff.tasks): the day
+    table for the last week and any day missed since the last run. Returns how many
+    site-days were written."""
+    from outcomes.models import SiteDay
+
+    today = today or timezone.localdate()
+    yesterday = today - timedelta(days=1)
+    last = SiteDay.objects.filter(day__lt=today).order_by("-day").values_list("day", flat=True)
+    start = yesterday - timedelta(days=RECOMPUTE_DAYS - 1)
+    latest = last.first()
+    if latest is not None and latest < start:
+        start = max(latest + timedelta(days=1), yesterday - timedelta(days=CATCH_UP_DAYS))
+    return site_days_rebuild(start=start, end=yesterday)
