@@ -23,6 +23,7 @@ from enrollment.models import (
 from ffs_portal import access
 from outcomes import live, selectors
 from outcomes.figures import Figures, sums, total
+from outcomes.lookups import Ids
 from outcomes.models import SiteDay
 from outcomes.selectors import Satisfaction
 from outcomes.tables import Flag
@@ -51,7 +52,7 @@ ATTENTION_RULES = [
             "after opening)."
         ),
     ),
-    ("over_ratio", AMBER, gettext_lazy("Minutes over ratio in the last 7 days.")),
+    ("over_ratio", AMBER, gettext_lazy("Minutes over ratio today or in the last 7 days.")),
     ("incidents", AMBER, gettext_lazy("Incidents today.")),
     ("refused", AMBER, gettext_lazy("Pickups refused today or in the last 7 days.")),
     (
@@ -121,12 +122,17 @@ class Scope:
     filters: Filters
     today: date
     sites: list[Site]
-    terms: QuerySet[Term]
+    term_ids: "Ids"
     season_label: str
 
     @property
-    def site_ids(self) -> list[int]:
-        return [site.pk for site in self.sites]
+    def site_ids(self) -> "Ids":
+        return Ids(site.pk for site in self.sites)
+
+    @property
+    def terms(self) -> QuerySet[Term]:
+        # Plain ids, not a subquery: the planner then sees how few terms there are.
+        return Term.objects.filter(pk__in=self.term_ids)
 
     @property
     def yesterday(self) -> date:
@@ -165,19 +171,29 @@ def scope(user, filters: Filters, today: date | None = None) -> Scope:
             terms, label = running, _("Terms running today")
         else:
             # Between seasons: the last season that started.
-            latest = terms.filter(starts_on__lte=today).order_by("-starts_on").first()
+            latest = (
+                terms.filter(starts_on__lte=today)
+                .select_related("site")
+                .order_by("-starts_on")
+                .first()
+            )
             if latest is None:
                 terms, label = terms.none(), _("No term yet")
             else:
                 season = Season(latest.site.kind, latest.starts_on.year)
                 terms = terms.filter(site__kind=season.program, starts_on__year=season.year)
                 label = season.label
-    with_terms = sites.filter(Exists(terms.filter(site=OuterRef("pk"))))
+    chosen = list(terms.values_list("pk", "site"))
+    with_terms = Ids(site for _pk, site in chosen)
     return Scope(
         filters=filters,
         today=today,
-        sites=list(with_terms.order_by("factory__name", "name")),
-        terms=terms,
+        sites=list(
+            Site.objects.filter(pk__any=with_terms)
+            .select_related("factory")
+            .order_by("factory__name", "name")
+        ),
+        term_ids=Ids(pk for pk, _site in chosen),
         season_label=label,
     )
 
@@ -217,7 +233,7 @@ def site_rows(scope: Scope, now=None) -> list[SiteRow]:
     rows = {site.pk: SiteRow(site=site) for site in scope.sites}
     if not rows:
         return []
-    ids = list(rows)
+    ids = Ids(rows)
     for site_id, today in live.today_by_site(ids, now).items():
         rows[site_id].today = today
     # The term so far: the site-days inside the site's term in the season, up to yesterday.
@@ -226,7 +242,7 @@ def site_rows(scope: Scope, now=None) -> list[SiteRow]:
     week_start, week_end = scope.last_week
     seven_start, seven_end = scope.last_7_days
     recent = SiteDay.objects.filter(
-        site__in=ids, day__gte=min(week_start, seven_start), day__lte=scope.yesterday
+        site__any=ids, day__gte=min(week_start, seven_start), day__lte=scope.yesterday
     )
     windows = {
         **sums("w_", Q(day__gte=week_start, day__lte=week_end)),
@@ -237,7 +253,7 @@ def site_rows(scope: Scope, now=None) -> list[SiteRow]:
         rows[row["site"]].last_7 = Figures.from_row(row, "s_")
     placed = [EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED]
     enrolments = (
-        Enrollment.objects.filter(term__in=scope.terms)
+        Enrollment.objects.filter(term__any=scope.term_ids)
         .values("term__site")
         .annotate(
             placed=Count("child", distinct=True, filter=Q(status__in=placed)),
@@ -250,7 +266,7 @@ def site_rows(scope: Scope, now=None) -> list[SiteRow]:
         rows[row["term__site"]].waitlisted = row["waitlisted"]
     active_consent = Consent.objects.filter(child=OuterRef("child"), withdrawn_at__isnull=True)
     missing = (
-        Enrollment.objects.filter(term__in=scope.terms, status=EnrollmentStatus.ENROLLED)
+        Enrollment.objects.filter(term__any=scope.term_ids, status=EnrollmentStatus.ENROLLED)
         .exclude(Exists(active_consent))
         .values("term__site")
         .annotate(n=Count("child", distinct=True))
@@ -258,12 +274,13 @@ def site_rows(scope: Scope, now=None) -> list[SiteRow]:
     )
     for row in missing:
         rows[row["term__site"]].consent_missing = row["n"]
-    for site_id, figures in selectors.satisfaction_by(scope.terms).items():
+    for site_id, figures in selectors.satisfaction_by(scope.term_ids).items():
         if site_id in rows:
             rows[site_id].satisfaction = figures
     now = now or timezone.now()
+    words = _flag_words()
     for row in rows.values():
-        row.flags = attention_flags(row, now)
+        row.flags = attention_flags(row, now, words)
     return sorted(
         rows.values(),
         key=lambda r: (-r.score, r.last_7.rate if r.last_7.rate is not None else 2, r.site.name),
@@ -273,36 +290,60 @@ def site_rows(scope: Scope, now=None) -> list[SiteRow]:
 def in_term(scope: Scope) -> QuerySet[SiteDay]:
     """Site-days inside their site's term in the scope's season, up to yesterday."""
     return SiteDay.objects.filter(
-        site__in=scope.site_ids,
+        site__any=scope.site_ids,
         day__lte=scope.yesterday,
-        site__terms__in=scope.terms,
+        site__terms__any=scope.term_ids,
         site__terms__starts_on__lte=F("day"),
         site__terms__ends_on__gte=F("day"),
     )
 
 
-def attention_flags(row: SiteRow, now) -> list[Flag]:
+def _flag_words() -> dict:
+    """The flags' words in the current language, looked up once per page."""
+    return {
+        "after_closing": _("Still here after closing"),
+        "children": _("%(n)s children"),
+        "ratio": _("Over ratio now"),
+        "staff": _("%(staff)s staff, %(needed)s needed"),
+        "low": _("Low attendance"),
+        "low_week": _("last 7 days %(rate)s%%"),
+        "low_today": _("today %(today)s%% · last 7 days %(week)s%%"),
+        "over_ratio": _("Over ratio"),
+        "minutes": _("%(n)s min in 7 days"),
+        "minutes_today": _("%(n)s min today"),
+        "incidents": _("Incidents"),
+        "today": _("%(n)s today"),
+        "refused": _("Pickups refused"),
+        "week": _("%(n)s in 7 days"),
+        "not_checked_out": _("Not checked out"),
+        "unrecorded": _("Not recorded"),
+        "child_days": _("%(n)s child-days"),
+        "consent": _("Consent missing"),
+    }
+
+
+def attention_flags(row: SiteRow, now, words: dict | None = None) -> list[Flag]:
+    words = words or _flag_words()
     flags = []
     today, last_7, term = row.today, row.last_7, row.term
     if today.after_closing:
         flags.append(
             Flag(
                 "after_closing",
-                _("Still here after closing"),
+                words["after_closing"],
                 "bi-moon-stars-fill",
                 RED,
-                _("%(n)s children") % {"n": today.after_closing},
+                words["children"] % {"n": today.after_closing},
             )
         )
     if today.ratio == RED:
         flags.append(
             Flag(
                 "ratio",
-                _("Over ratio now"),
+                words["ratio"],
                 "bi-people-fill",
                 RED,
-                _("%(staff)s staff, %(needed)s needed")
-                % {"staff": today.staff_on_duty, "needed": today.adults_needed},
+                words["staff"] % {"staff": today.staff_on_duty, "needed": today.adults_needed},
             )
         )
     low = None
@@ -310,37 +351,34 @@ def attention_flags(row: SiteRow, now) -> list[Flag]:
         last_7.rate < LOW_ATTENDANCE_FLOOR
         or (term.rate is not None and term.rate - last_7.rate >= LOW_ATTENDANCE_POINTS)
     ):
-        low = _("last 7 days %(rate)s%%") % {"rate": round(last_7.rate * 100)}
+        low = words["low_week"] % {"rate": round(last_7.rate * 100)}
     if (
         today.rate is not None
         and last_7.rate is not None
         and today.open_for(now) >= OPEN_HOURS_BEFORE_JUDGING_TODAY
         and last_7.rate - today.rate >= LOW_ATTENDANCE_TODAY_POINTS
     ):
-        low = _("today %(today)s%% · last 7 days %(week)s%%") % {
+        low = words["low_today"] % {
             "today": round(today.rate * 100),
             "week": round(last_7.rate * 100),
         }
     if low:
-        flags.append(Flag("low_attendance", _("Low attendance"), "bi-graph-down-arrow", AMBER, low))
-    if last_7.minutes_over_ratio:
-        flags.append(
-            Flag(
-                "over_ratio",
-                _("Over ratio"),
-                "bi-stopwatch",
-                AMBER,
-                _("%(n)s min in 7 days") % {"n": last_7.minutes_over_ratio},
-            )
+        flags.append(Flag("low_attendance", words["low"], "bi-graph-down-arrow", AMBER, low))
+    if today.minutes_over_ratio or last_7.minutes_over_ratio:
+        detail = (
+            words["minutes_today"] % {"n": today.minutes_over_ratio}
+            if today.minutes_over_ratio
+            else words["minutes"] % {"n": last_7.minutes_over_ratio}
         )
+        flags.append(Flag("over_ratio", words["over_ratio"], "bi-stopwatch", AMBER, detail))
     if today.incidents:
         flags.append(
             Flag(
                 "incidents",
-                _("Incidents"),
+                words["incidents"],
                 "bi-bandaid-fill",
                 AMBER,
-                _("%(n)s today") % {"n": today.incidents},
+                words["today"] % {"n": today.incidents},
             )
         )
     refused = today.refused_pickups + last_7.refused_pickups
@@ -348,40 +386,40 @@ def attention_flags(row: SiteRow, now) -> list[Flag]:
         flags.append(
             Flag(
                 "refused",
-                _("Pickups refused"),
+                words["refused"],
                 "bi-shield-exclamation",
                 AMBER,
-                _("%(n)s in 7 days") % {"n": refused},
+                words["week"] % {"n": refused},
             )
         )
     if last_7.not_checked_out:
         flags.append(
             Flag(
                 "not_checked_out",
-                _("Not checked out"),
+                words["not_checked_out"],
                 "bi-door-open",
                 AMBER,
-                _("%(n)s in 7 days") % {"n": last_7.not_checked_out},
+                words["week"] % {"n": last_7.not_checked_out},
             )
         )
     if last_7.unrecorded_share is not None and last_7.unrecorded_share > UNRECORDED_SHARE:
         flags.append(
             Flag(
                 "unrecorded",
-                _("Not recorded"),
+                words["unrecorded"],
                 "bi-question-circle",
                 AMBER,
-                _("%(n)s child-days") % {"n": last_7.unrecorded},
+                words["child_days"] % {"n": last_7.unrecorded},
             )
         )
     if row.consent_missing:
         flags.append(
             Flag(
                 "consent",
-                _("Consent missing"),
+                words["consent"],
                 "bi-file-earmark-x",
                 AMBER,
-                _("%(n)s children") % {"n": row.consent_missing},
+                words["children"] % {"n": row.consent_missing},
             )
         )
     return flags

@@ -1,21 +1,31 @@
 """The dashboards' tables, built once and shown on the page, in Excel and in CSV."""
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from enrollment.models import Factory
+from enrollment.models import Factory, SiteKind
 from outcomes.dashboard import SiteRow, TrendPoint
 from outcomes.figures import Figures
 from outcomes.selectors import Satisfaction, satisfaction_total
 from outcomes.tables import DAY, DECIMAL, FLAGS, INT, POINTS, SHARE, TEXT, Column, Link, Table
 
 
+@lru_cache(maxsize=4096)
+def _site_url(pk: int) -> str:
+    return reverse("outcomes:site", kwargs={"site": pk})
+
+
 def _site_link(site) -> Link:
-    return Link(site.name, reverse("outcomes:site", kwargs={"site": site.pk}))
+    return Link(site.name, _site_url(site.pk))
+
+
+def _kind_labels() -> dict[str, str]:
+    return {value: str(label) for value, label in SiteKind.choices}
 
 
 def _difference(a, b):
@@ -43,13 +53,15 @@ def attention_table(rows: list[SiteRow]) -> Table:
         Column(_("Needs attention"), FLAGS),
     ]
     table = Table("attention", _("Sites by need of attention"), columns)
+    table.limit = max(15, sum(1 for row in rows if row.flags))
+    kinds = _kind_labels()
     for row in rows:
         today = row.today
         table.rows.append(
             [
                 _site_link(row.site),
                 row.site.factory.name,
-                row.site.get_kind_display(),
+                kinds[row.site.kind],
                 today.present if today.open else None,
                 today.listed if today.open else None,
                 today.rate,
@@ -90,7 +102,7 @@ def last_week_table(rows: list[SiteRow], week: tuple) -> Table:
         "start": date_format(start, "SHORT_DATE_FORMAT"),
         "end": date_format(end, "SHORT_DATE_FORMAT"),
     }
-    table = Table("last_week", title, columns)
+    table = Table("last_week", title, columns, limit=15)
     for row in rows:
         week_figures = row.last_week
         reason = week_figures.main_reason()
@@ -142,13 +154,14 @@ def term_table(rows: list[SiteRow]) -> Table:
         Column(_("Survey answered"), SHARE),
         Column(_("Satisfied parents"), SHARE),
     ]
-    table = Table("term", _("The term so far, per site"), columns)
+    table = Table("term", _("The term so far, per site"), columns, limit=20)
+    kinds = _kind_labels()
     for row in sorted(rows, key=lambda r: (r.site.factory.name, r.site.name)):
         table.rows.append(
             [
                 _site_link(row.site),
                 row.site.factory.name,
-                row.site.get_kind_display(),
+                kinds[row.site.kind],
                 row.term.days,
                 row.term.rate,
                 row.placed,
@@ -280,7 +293,7 @@ def factory_table(factories: list[FactoryRow]) -> Table:
     return table
 
 
-def reach_table(reach, reach_total) -> Table:
+def reach_table(reach, reach_total, year: int) -> Table:
     columns = [
         Column(_("Factory"), TEXT),
         Column(_("Sessions held"), INT),
@@ -291,7 +304,16 @@ def reach_table(reach, reach_total) -> Table:
         Column(_("Came more than once"), SHARE),
         Column(_("Feedback (1–5)"), DECIMAL),
     ]
-    table = Table("reach", _("Migrant Parent Training: reach"), columns)
+    table = Table(
+        "reach",
+        _("Migrant Parent Training: reach in %(year)s") % {"year": year},
+        columns,
+        note=_(
+            "Left-behind: children who live in the home village or at a boarding school, or "
+            "who have no place in a space this year."
+        ),
+        limit=20,
+    )
 
     def cells(row, name):
         return [

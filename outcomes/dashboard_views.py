@@ -14,6 +14,7 @@ from outcomes import dashboard, site_page
 from outcomes import dashboard_tables as tables
 from outcomes.dashboard import ATTENTION_RULES, Filters, Season
 from outcomes.forms import DashboardFilterForm
+from outcomes.lookups import Ids
 from outcomes.selectors import SATISFACTION_REFERENCE
 from outcomes.tables import XLSX_TYPE, to_csv, to_xlsx
 
@@ -44,57 +45,63 @@ def _export_query(request, **extra) -> str:
     return urlencode({**{n: request.GET[n] for n in FILTER_NAMES if request.GET.get(n)}, **extra})
 
 
-def build(user, filters: Filters, *, with_reach: bool = True) -> dict:
-    """Everything a dashboard page shows, as figures and as tables."""
+DASHBOARD_PARTS = ("attention", "last_week", "trend", "term", "reach")
+
+
+def build(user, filters: Filters, *, parts=DASHBOARD_PARTS) -> dict:
+    """The figures a dashboard page shows and the tables named in ``parts``."""
     now = timezone.now()
     scope = dashboard.scope(user, filters, timezone.localdate(now))
     rows = dashboard.site_rows(scope, now)
-    points, weekly = dashboard.trend(scope)
     ranked = dashboard.by_attendance_last_week(rows)
-    last_week = tables.last_week_table(ranked, scope.last_week)
     context = {
         "scope": scope,
         "rows": rows,
         "headline": dashboard.headline(rows),
         "now": now,
-        "tables": {
-            "attention": tables.attention_table(rows),
-            "last_week": last_week,
-            "trend": tables.trend_table(points, weekly),
-            "term": tables.term_table(rows),
-        },
+        "tables": {},
         "lowest": ranked[:3],
-        "weekly": weekly,
         "chart": {
             "text": {
                 "rate": _("Attendance (%)"),
                 "attended": _("Child-days attended"),
                 "expected": _("Child-days expected"),
             },
-            "trend": {
-                "labels": [p.start.isoformat() for p in points],
-                "rate": [
-                    round(p.figures.rate * 100, 1) if p.figures.rate is not None else None
-                    for p in points
-                ],
-                "attended": [p.figures.attended for p in points],
-                "expected": [p.figures.expected for p in points],
-            },
-            "lowest": {
-                "labels": [r[0].text for r in last_week.rows[:15]],
-                "rate": [round(r[2] * 100, 1) for r in last_week.rows[:15]],
-            },
         },
         "rules": ATTENTION_RULES,
         "reference": SATISFACTION_REFERENCE,
     }
-    if with_reach:
-        factories = Factory.objects.filter(pk__in={site.factory_id for site in scope.sites})
+    built = context["tables"]
+    if "attention" in parts:
+        built["attention"] = tables.attention_table(rows)
+    if "last_week" in parts:
+        built["last_week"] = tables.last_week_table(ranked, scope.last_week)
+        context["chart"]["lowest"] = {
+            "labels": [row.site.name for row in ranked[:15]],
+            "rate": [round(row.last_week.rate * 100, 1) for row in ranked[:15]],
+        }
+    if "trend" in parts:
+        points, weekly = dashboard.trend(scope)
+        built["trend"] = tables.trend_table(points, weekly)
+        context["weekly"] = weekly
+        context["chart"]["trend"] = {
+            "labels": [p.start.isoformat() for p in points],
+            "rate": [
+                round(p.figures.rate * 100, 1) if p.figures.rate is not None else None
+                for p in points
+            ],
+            "attended": [p.figures.attended for p in points],
+            "expected": [p.figures.expected for p in points],
+        }
+    if "term" in parts:
+        built["term"] = tables.term_table(rows)
+    if "factories" in parts:
+        built["factories"] = tables.factory_table(tables.by_factory(rows))
+    if "reach" in parts:
+        factories = Factory.objects.filter(pk__any=Ids(site.factory_id for site in scope.sites))
         year = filters.season.year if filters.season else scope.today.year
         reach = training_selectors.reach(factories, year)
-        reach_total = training_selectors.total(reach)
-        context.update(reach=reach, reach_total=reach_total, year=year)
-        context["tables"]["reach"] = tables.reach_table(reach, reach_total)
+        built["reach"] = tables.reach_table(reach, training_selectors.total(reach), year)
     return context
 
 
@@ -124,13 +131,8 @@ def factory_dashboard(request, factory):
 @requires(VIEW_DASHBOARD)
 def factory_comparison(request):
     form, filters = _filters(request)
-    context = build(request.user, filters, with_reach=False)
-    factories = tables.by_factory(context["rows"])
-    context.update(
-        form=form,
-        export_query=_export_query(request),
-        factories_table=tables.factory_table(factories),
-    )
+    context = build(request.user, filters, parts=("factories",))
+    context.update(form=form, export_query=_export_query(request))
     return render(request, "outcomes/factory_comparison.html", context)
 
 
@@ -139,7 +141,7 @@ def site_dashboard(request, site):
     site = access.get_scoped_or_404(request.user, Site.objects.select_related("factory"), pk=site)
     form, filters = _filters(request)
     filters = Filters(season=filters.season, site=site)
-    context = build(request.user, filters, with_reach=False)
+    context = build(request.user, filters, parts=("trend",))
     context.update(site_page.details(request.user, site, context["scope"]))
     context.update(form=form, export_query=_export_query(request, site=site.pk), site=site)
     return render(request, "outcomes/site.html", context)
@@ -150,7 +152,7 @@ def export(request):
     """A dashboard table (or all of them) as Excel or CSV, with the page's filters."""
     table_key = request.GET.get("table", "")
     file_format = request.GET.get("format", "")
-    if file_format not in ("xlsx", "csv"):
+    if file_format not in ("xlsx", "csv", "html"):
         raise Http404
     form, filters = _filters(request)
     if request.GET.get("site"):
@@ -158,13 +160,20 @@ def export(request):
             raise Http404
         site = access.get_scoped_or_404(request.user, Site, pk=request.GET["site"])
         filters = Filters(season=filters.season, site=site)
-    context = build(request.user, filters, with_reach=table_key in ("reach", "all"))
+    parts = (*DASHBOARD_PARTS, "factories") if table_key == "all" else (table_key,)
+    context = build(request.user, filters, parts=parts)
     available = dict(context["tables"])
-    if table_key == "factories":
-        available["factories"] = tables.factory_table(tables.by_factory(context["rows"]))
     if filters.site:
-        available.update(
-            site_page.details(request.user, filters.site, context["scope"])["site_tables"]
+        details = site_page.details(request.user, filters.site, context["scope"])
+        available.update(details["site_tables"])
+    if file_format == "html":
+        # The rest of a table the page showed in part ("show all rows").
+        if table_key not in available:
+            raise Http404
+        return render(
+            request,
+            "outcomes/_table.html",
+            {"table": available[table_key], "full": True, "export_query": _export_query(request)},
         )
     if table_key == "all" and file_format == "xlsx":
         content = to_xlsx(*available.values())

@@ -37,7 +37,7 @@ def sums(prefix: str = "sum_", condition: Q | None = None) -> dict:
     return result
 
 
-@dataclass
+@dataclass(slots=True)
 class Figures:
     """Child-days over some days and sites. Attendance rate: child-days attended over
     child-days expected. Late-pickup rate: late pickups over child-days attended. Incidents
@@ -58,11 +58,21 @@ class Figures:
 
     @classmethod
     def from_row(cls, row: dict, prefix: str = "sum_") -> "Figures":
-        return cls(**{f.name: row.get(f"{prefix}{f.name}") or 0 for f in fields(cls)})
+        return cls(*[row.get(prefix + name) or 0 for name in NAMES])
 
     def add(self, other: "Figures") -> "Figures":
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        self.expected += other.expected
+        self.attended += other.attended
+        self.absent_ill += other.absent_ill
+        self.absent_family += other.absent_family
+        self.absent_unknown += other.absent_unknown
+        self.unrecorded += other.unrecorded
+        self.late_pickups += other.late_pickups
+        self.not_checked_out += other.not_checked_out
+        self.incidents += other.incidents
+        self.refused_pickups += other.refused_pickups
+        self.minutes_over_ratio += other.minutes_over_ratio
+        self.days += other.days
         return self
 
     @property
@@ -95,6 +105,9 @@ class Figures:
             return None
         name = max(MISSED_REASONS, key=lambda n: getattr(self, n))
         return str(MISSED_REASONS[name]), getattr(self, name)
+
+
+NAMES = tuple(f.name for f in fields(Figures))
 
 
 def total(figures) -> Figures:

@@ -6,9 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Avg, Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from attendance.models import AttendanceRecord, AttendanceStatus
 from enrollment.models import (
     Enrollment,
     EnrollmentStatus,
@@ -19,6 +20,7 @@ from enrollment.models import (
     Worker,
 )
 from ffs_portal import access
+from outcomes.lookups import Ids
 from outcomes.models import (
     SATISFIED_FROM,
     SURVEY_QUESTIONS,
@@ -233,8 +235,10 @@ def satisfaction_by(terms: QuerySet[Term], *keys: str) -> dict:
         return values[0] if len(values) == 1 else values
 
     result: dict = defaultdict(Satisfaction)
+    # Ids from a dashboard go in as one parameter (see outcomes.lookups).
+    in_terms = {"term__any": terms} if isinstance(terms, Ids) else {"term__in": terms}
     families = (
-        Enrollment.objects.filter(term__in=terms, status__in=PLACED)
+        Enrollment.objects.filter(**in_terms, status__in=PLACED)
         .values("term", *fields)
         .annotate(n=Count("child__family", distinct=True))
         .order_by()
@@ -242,7 +246,7 @@ def satisfaction_by(terms: QuerySet[Term], *keys: str) -> dict:
     for row in families:
         result[key_of(row)].families += row["n"]
     answered = (
-        ParentSurvey.objects.filter(term__in=terms, answered_at__isnull=False)
+        ParentSurvey.objects.filter(**in_terms, answered_at__isnull=False)
         .values(*fields)
         .annotate(
             n=Count("pk"),
@@ -357,7 +361,7 @@ def retention(
     For each factory that ran the program in ``year``, the start day is the first day of its
     first term starting that year. Both groups hold the factory's workers employed on the
     start day (hired on or before it, not left before it); the first group, those with a
-    child placed (enrolled or completed) in one of the factory's terms starting that year.
+    child checked in on at least one day of one of the factory's terms starting that year.
     A worker is retained at k months when still employed k months after the start day;
     only workers whose k months have passed by today count for k."""
     today = today or timezone.localdate()
@@ -370,8 +374,12 @@ def retention(
         .values_list("site__factory", "start")
     )
     by_factory = {f.pk: f for f in Factory.objects.filter(pk__in=starts.keys())}
-    used = Enrollment.objects.filter(
-        term__in=terms, status__in=PLACED, child__family=OuterRef("family")
+    used = AttendanceRecord.objects.filter(
+        child__family=OuterRef("family"),
+        status__in=[AttendanceStatus.PRESENT, AttendanceStatus.COLLECTED],
+        site__terms__in=terms,
+        day__gte=F("site__terms__starts_on"),
+        day__lte=F("site__terms__ends_on"),
     )
     workers = (
         Worker.objects.filter(factory__in=starts.keys())

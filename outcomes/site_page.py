@@ -1,12 +1,15 @@
 """What a site's page adds to the dashboard's figures: the last two weeks day by day, who
 was collected late, what happened, and whether the staff on duty are enough."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from attendance.models import AttendanceRecord, Incident
 from enrollment.models import Site
+from ffs_portal import access
 from outcomes.dashboard import Scope
 from outcomes.figures import Figures
 from outcomes.models import SiteDay
@@ -60,10 +63,46 @@ def days_table(site: Site, scope: Scope) -> Table:
     return table
 
 
+@dataclass
+class LatePickup:
+    day: date
+    child: str
+    checked_out_at: datetime
+    closes: time | None
+
+
+def late_pickups(user, site: Site, scope: Scope) -> list[LatePickup]:
+    """Who was collected after closing time in the last 7 days (two queries)."""
+    start, end = scope.last_7_days
+    closing = dict(site.opening_hours.values_list("weekday", "closes"))
+    records = (
+        access.scoped(user, AttendanceRecord)
+        .filter(site=site, day__gte=start, day__lte=scope.today, late=True)
+        .select_related("child")
+        .order_by("-day", "-checked_out_at")
+    )
+    return [
+        LatePickup(r.day, r.child.name, r.checked_out_at, closing.get(r.day.weekday()))
+        for r in records
+    ]
+
+
+def incidents(user, site: Site, scope: Scope) -> list[Incident]:
+    start, _end = scope.last_7_days
+    return list(
+        access.scoped(user, Incident)
+        .filter(site=site, occurred_at__date__gte=start)
+        .select_related("child")
+        .order_by("-occurred_at")
+    )
+
+
 def details(user, site: Site, scope: Scope) -> dict:
     days = days_table(site, scope)
     return {
         "days_table": days,
         "site_tables": {"days": days},
         "on_duty": list(staff_selectors.on_duty(site)),
+        "late_pickups": late_pickups(user, site, scope),
+        "incidents": incidents(user, site, scope),
     }

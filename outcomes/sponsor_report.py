@@ -333,8 +333,8 @@ def _retention_table(pairs, by_pk, year) -> Table:
         total,
         note=_(
             "Workers employed on the first day of their factory's first term of the year; "
-            "share still employed 3, 6 and 12 months later, for those whose children had a "
-            "place and for the factory's other workers registered in the portal. Parents who "
+            "share still employed 3, 6 and 12 months later, for those whose children came to "
+            "the space and for the factory's other workers registered in the portal. Parents who "
             "use a space may differ from other workers in other ways."
         ),
     )

@@ -1,13 +1,14 @@
 """Program years, worker retention and the parents' survey, checked against small hand-made
 data with known answers."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from attendance.models import AttendanceRecord
 from enrollment.models import Factory, Term
 from outcomes import selectors, services
 from outcomes.models import ParentSurvey, ProgramYear
@@ -112,20 +113,36 @@ START = date(2025, 7, 7)
 
 @pytest.fixture
 def retention_data(factory_a, site_a):
-    """Three parents whose children used the space, three who did not, three left out."""
+    """Three parents whose children used the space, four who did not, three left out."""
     term = TermFactory(site=site_a, starts_on=START, ends_on=date(2025, 8, 22))
 
-    def worker(hired, left=None, status=None, family=True):
+    def worker(hired, left=None, status=None, family=True, attended=True):
         owner = FamilyFactory(factory=factory_a) if family else None
         made = WorkerFactory(family=owner, factory=factory_a, hire_date=hired, leave_date=left)
         if status:
-            EnrollmentFactory(child=ChildFactory(family=owner), term=term, status=status)
+            child = ChildFactory(family=owner)
+            EnrollmentFactory(child=child, term=term, status=status)
+            if status in ("enrolled", "completed") and attended:
+                came(child)
         return made
+
+    def came(child):
+        checked_in = timezone.make_aware(datetime.combine(START, time(8)))
+        AttendanceRecord.objects.create(
+            site=site_a,
+            child=child,
+            day=START,
+            status="collected",
+            checked_in_at=checked_in,
+            checked_out_at=checked_in + timedelta(hours=8),
+        )
 
     worker(date(2024, 1, 1), status="completed")  # stays
     worker(date(2024, 1, 1), date(2025, 9, 1), status="completed")  # leaves within 3 months
     worker(date(2025, 1, 1), date(2026, 3, 1), status="enrolled")  # leaves after 7 months
     worker(date(2024, 1, 1), status="waitlisted")  # never got a place: stays
+    # A place but never came: not a user of the space (leaves after 6 months).
+    worker(date(2024, 1, 1), date(2026, 1, 1), status="completed", attended=False)
     worker(date(2025, 6, 1), date(2025, 8, 1), status="withdrawn")  # leaves within a month
     worker(date(2020, 5, 1), family=False)  # no family in the portal: stays
     worker(date(2025, 8, 1))  # hired after the start day: left out
@@ -140,10 +157,10 @@ def test_retention_compares_space_users_with_other_workers(retention_data):
     )
     (row,) = rows
     assert row.start == START
-    assert (row.users.workers, row.others.workers, row.unknown_hire_date) == (3, 3, 1)
+    assert (row.users.workers, row.others.workers, row.unknown_hire_date) == (3, 4, 1)
     assert [row.users.rate(m) for m in (3, 6, 12)] == [2 / 3, 2 / 3, 1 / 3]
-    assert [row.others.rate(m) for m in (3, 6, 12)] == [2 / 3, 2 / 3, 2 / 3]
-    assert row.difference(12) == pytest.approx(-1 / 3)
+    assert [row.others.rate(m) for m in (3, 6, 12)] == [3 / 4, 2 / 4, 2 / 4]
+    assert row.difference(6) == pytest.approx(2 / 3 - 1 / 2)
     assert total.users.workers == 3
 
 
@@ -159,7 +176,7 @@ def test_the_retention_page_says_it_is_not_a_proof_of_cause(client, retention_da
     client.force_login(hr)
     page = client.get(reverse("outcomes:retention") + "?year=2025").content.decode()
     assert "不能证明因果" in page
-    assert "67%" in page and "33%" in page
+    assert "67%" in page and "33%" in page and "75%" in page
 
 
 def test_hr_sees_only_their_factorys_retention(client, retention_data, factory_b, site_b):

@@ -6,7 +6,15 @@ from datetime import date, datetime, time
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from enrollment.models import Child, Enrollment, EnrollmentStatus, Factory, LivesWith, Worker
+from enrollment.models import (
+    Child,
+    Enrollment,
+    EnrollmentStatus,
+    Factory,
+    LivesWith,
+    Term,
+    Worker,
+)
 from enrollment.training.models import SessionAttendance, SessionFeedback, TrainingSession
 from ffs_portal import access
 
@@ -28,11 +36,17 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 
 def left_behind_children(year: int) -> QuerySet[Child]:
     """Children who live away from their parents, or who have no place in a space this year."""
+    # The year's terms as plain ids: joined to terms inside the correlated subquery, the
+    # planner scans every term once per child (a third of a second on program-scale data).
+    terms = list(
+        Term.objects.filter(
+            starts_on__lte=date(year, 12, 31), ends_on__gte=date(year, 1, 1)
+        ).values_list("pk", flat=True)
+    )
     with_place = Enrollment.objects.filter(
         child=OuterRef("pk"),
         status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED],
-        term__starts_on__lte=date(year, 12, 31),
-        term__ends_on__gte=date(year, 1, 1),
+        term__in=terms,
     )
     return Child.objects.filter(Q(lives_with__in=AWAY_FROM_PARENTS) | ~Exists(with_place))
 
