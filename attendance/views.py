@@ -27,6 +27,7 @@ from attendance.models import AttendanceStatus, Incident, RefusalReason
 from enrollment.models import Adult, Child, Site, Worker
 from ffs_portal import access, audit
 from ffs_portal.access import LEAD_SITE, USE_BOARD, requires
+from outcomes import selectors as outcome_selectors
 from staff import selectors as staff_selectors
 
 PLACEHOLDER = uuid.UUID(int=0)
@@ -398,12 +399,13 @@ def check_out(request, site, child):
             "child": child.name,
             "name": record.collected_by_name,
         }
-    response = _fragments(
-        request,
-        site,
-        tiles=[_tile_for(site, outcome)],
-        toast={"level": "warning" if record.late else "success", "message": message},
-    )
+    toast = {"level": "warning" if record.late else "success", "message": message}
+    if outcome_selectors.survey_to_offer(site, child):
+        # The end of a term: the parent may answer the survey on this tablet now.
+        toast["survey"] = reverse(
+            "outcomes:survey_start", kwargs={"site": site.pk, "child": child.key}
+        )
+    response = _fragments(request, site, tiles=[_tile_for(site, outcome)], toast=toast)
     response["HX-Trigger"] = "ffs:closeSheet"
     return response
 

@@ -91,21 +91,31 @@ class Report:
 
 
 def remove_generated(report: Report | None = None) -> None:
-    """Delete everything made by an earlier run (factories coded gen-…)."""
+    """Delete everything made by an earlier run (factories coded gen-…). The millions of
+    attendance records go with one plain DELETE: the ORM would load them all first."""
     factories = Factory.objects.filter(code__startswith=PREFIX)
     sites = Site.objects.filter(factory__in=factories)
     with transaction.atomic():
-        for model in (SiteDay, RatioDay, RefusedPickup, Incident, AttendanceRecord, DutyPeriod):
-            model.objects.filter(site__in=sites).delete()
+        site_ids = list(sites.values_list("pk", flat=True))
+        for model in (SiteDay, RatioDay, RefusedPickup, Incident, DutyPeriod):
+            model.objects.filter(site__in=site_ids).delete()
+        if site_ids:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"DELETE FROM {AttendanceRecord._meta.db_table} "  # noqa: S608 - our ids
+                    f"WHERE site_id IN ({', '.join(str(pk) for pk in site_ids)})"
+                )
         User.objects.filter(username__startswith=PREFIX).delete()
         ParentSurvey.objects.filter(family__factory__in=factories).delete()
         AuditEntry.objects.filter(factory__in=factories).delete()
-        Enrollment.objects.filter(term__site__in=sites).delete()
-        Term.objects.filter(site__in=sites).delete()
-        Family.objects.filter(factory__in=factories).delete()
+        Enrollment.objects.filter(term__site__in=site_ids).delete()
+        Term.objects.filter(site__in=site_ids).delete()
+        Consent.objects.filter(child__family__factory__in=factories).delete()
+        Child.objects.filter(family__factory__in=factories).delete()
         Worker.objects.filter(factory__in=factories).delete()
+        Family.objects.filter(factory__in=factories).delete()
         ProgramYear.objects.filter(factory__in=factories).delete()
-        sites.delete()
+        Site.objects.filter(pk__in=site_ids).delete()
         factories.delete()
     if report:
         report.step("removed the data of an earlier run")
@@ -133,16 +143,51 @@ def generate(plan: Plan, report: Report | None = None) -> dict:
             f"{counts['incidents']:,} incidents, {counts['refused']:,} refused pickups, "
             f"{counts['ratio_days']:,} days over ratio, {counts['surveys']:,} survey answers"
         )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    _analyze(AttendanceRecord, Incident, RefusedPickup, RatioDay, Enrollment, Child, Worker)
     with transaction.atomic():
         counts["site_days"] = rebuild(
             start=plan.first_day,
             end=plan.today - timedelta(days=1),
             site_ids=[info.site.pk for info in infos],
         )
+    _analyze(SiteDay)
     report.step(f"{counts['site_days']:,} site-days in the day table")
+    return counts
+
+
+def _analyze(*models) -> None:
+    """Fresh planner statistics after a bulk load (PostgreSQL would take a while to notice)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+
+
+def history(*, site: Site, terms: list, until: date, seed: int = 2026) -> dict:
+    """Past attendance for an existing site (the demo): every open day of ``terms`` up to
+    ``until``, for the children placed in each term, with incidents, minutes over ratio and
+    survey answers for terms that have ended; then the day table for those days."""
+    rng = random.Random(seed)
+    week = {hours.weekday: (hours.opens, hours.closes) for hours in site.opening_hours.all()}
+    info = SiteInfo(site=site, hours=week, terms=list(terms), attendance=0.88, unrecorded=0.01)
+    children = (
+        Enrollment.objects.filter(term__in=terms, status__in=["enrolled", "completed"])
+        .values_list("child", "child__family", "child__date_of_birth")
+        .distinct()
+    )
+    info.children = list(children)
+    first = min(term.starts_on for term in terms)
+    plan = Plan(
+        days=(until - first).days + 1,
+        today=until,
+        now=timezone.make_aware(datetime.combine(until, time(23, 59))),
+    )
+    counts = {"attendance": _attendance(plan, rng, [info])}
+    counts["incidents"], counts["refused"] = _events(plan, rng, [info])
+    counts["ratio_days"] = _ratio_days(plan, rng, [info])
+    counts["surveys"] = _surveys(plan, rng, [info])
+    counts["site_days"] = rebuild(start=first, end=until, site_ids=[site.pk])
     return counts
 
 

@@ -270,6 +270,27 @@ def satisfaction_total(parts) -> Satisfaction:
     return total
 
 
+def survey_to_offer(site, child, today: date | None = None) -> Term | None:
+    """The term whose parents' survey the tablet may offer a child's family at pickup: the
+    child's term at this site while its survey is open, if the family has not answered."""
+    from outcomes.services import survey_kiosk_open
+
+    today = today or timezone.localdate()
+    terms = Term.objects.filter(
+        site=site,
+        enrollments__child=child,
+        enrollments__status__in=PLACED,
+        starts_on__lte=today,
+    ).exclude(
+        Exists(
+            ParentSurvey.objects.filter(
+                term=OuterRef("pk"), family=child.family_id, answered_at__isnull=False
+            )
+        )
+    )
+    return next((t for t in terms.order_by("-ends_on") if survey_kiosk_open(t, today)), None)
+
+
 @dataclass
 class SurveyFamily:
     family: Family

@@ -327,3 +327,28 @@ def test_scores_outside_one_to_five_never_reach_the_database(ending_term):
             services.survey_answer(token=survey.token, **{**SCORES, "safe": bad})
     survey.refresh_from_db()
     assert survey.answered_at is None
+
+
+def test_the_tablet_offers_the_survey_when_a_child_is_collected_at_the_end_of_a_term(
+    client, ending_term, carer
+):
+    child = enrolled_child(ending_term)
+    site = ending_term.site
+    client.force_login(carer)
+    client.post(reverse("attendance:check_in", kwargs={"site": site.pk, "child": child.key}))
+    worker = child.family.workers.get()
+    response = client.post(
+        reverse("attendance:check_out", kwargs={"site": site.pk, "child": child.key}),
+        {"collector": f"worker:{worker.pk}"},
+    )
+    start = reverse("outcomes:survey_start", kwargs={"site": site.pk, "child": child.key})
+    assert start in response.content.decode()
+    # Once the family has answered, it is not offered again.
+    survey = services.survey_for(family=child.family, term=ending_term)
+    services.survey_answer(token=survey.token, **SCORES)
+    assert selectors.survey_to_offer(site, child) is None
+
+
+def test_the_tablet_does_not_offer_the_survey_mid_term(term_a):
+    child = enrolled_child(term_a)
+    assert selectors.survey_to_offer(term_a.site, child) is None

@@ -13,6 +13,7 @@ from django.utils import timezone
 from enrollment import services
 from enrollment.models import (
     CONSENT_TEXT_VERSION,
+    Enrollment,
     Factory,
     OpeningHours,
     Room,
@@ -130,6 +131,7 @@ class Command(BaseCommand):
                 if site.kind == SiteKind.ASC:
                     self.board_today(site)
                     self.on_duty_now(site)
+            self.history(sites, today)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("")
         self.stdout.write(
@@ -345,6 +347,39 @@ class Command(BaseCommand):
                     defaults={"support": "ietp" if site.kind == SiteKind.ASC else "self_run"},
                 )
         return sponsor
+
+    def history(self, sites, today):
+        """Past days for the dashboards: the ASC's term so far and last summer at the FFS
+        (its children placed then too), with the day table. Added once."""
+        from attendance.models import AttendanceRecord
+        from outcomes.generate import history
+
+        yesterday = today - timedelta(days=1)
+        for site in sites:
+            if AttendanceRecord.objects.filter(site=site, day__lt=today).exists():
+                continue
+            if site.kind == SiteKind.ASC:
+                terms = list(site.terms.filter(starts_on__lte=yesterday))
+            else:
+                starts, ends = summer_term_dates(date(today.year - 1, 12, 31))
+                if ends >= today:
+                    continue
+                past, _ = Term.objects.get_or_create(
+                    site=site,
+                    name=f"{starts.year}年暑期",
+                    defaults={"starts_on": starts, "ends_on": ends},
+                )
+                children = Enrollment.objects.filter(term__site=site).values_list(
+                    "child", flat=True
+                )
+                Enrollment.objects.bulk_create(
+                    Enrollment(child_id=child, term=past, status="completed")
+                    for child in set(children)
+                    if not Enrollment.objects.filter(child_id=child, term=past).exists()
+                )
+                terms = [past]
+            if terms:
+                history(site=site, terms=terms, until=min(yesterday, max(t.ends_on for t in terms)))
 
     def on_duty_now(self, site):
         """Two carers on duty while the centre is open today, so the board shows a ratio."""
