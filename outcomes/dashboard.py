@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from enrollment.models import (
     Consent,
@@ -298,11 +298,14 @@ def in_term(scope: Scope) -> QuerySet[SiteDay]:
     )
 
 
+def _children(n: int) -> str:
+    return ngettext("%(n)s child", "%(n)s children", n) % {"n": n}
+
+
 def _flag_words() -> dict:
     """The flags' words in the current language, looked up once per page."""
     return {
         "after_closing": _("Still here after closing"),
-        "children": _("%(n)s children"),
         "ratio": _("Over ratio now"),
         "staff": _("%(staff)s staff, %(needed)s needed"),
         "low": _("Low attendance"),
@@ -333,7 +336,7 @@ def attention_flags(row: SiteRow, now, words: dict | None = None) -> list[Flag]:
                 words["after_closing"],
                 "bi-moon-stars-fill",
                 RED,
-                words["children"] % {"n": today.after_closing},
+                _children(today.after_closing),
             )
         )
     if today.ratio == RED:
@@ -419,7 +422,7 @@ def attention_flags(row: SiteRow, now, words: dict | None = None) -> list[Flag]:
                 words["consent"],
                 "bi-file-earmark-x",
                 AMBER,
-                words["children"] % {"n": row.consent_missing},
+                _children(row.consent_missing),
             )
         )
     return flags
@@ -435,6 +438,8 @@ class Headline:
     present: int = 0
     attended: int = 0
     listed: int = 0
+    listed_started: int = 0  # on the lists of sites already open at this hour
+    not_started: int = 0  # sites open today that have not opened yet
     capacity_open: int = 0
     not_arrived: int = 0
     after_closing: int = 0
@@ -453,7 +458,7 @@ class Headline:
 
     @property
     def rate_today(self) -> float | None:
-        return self.attended / self.listed if self.listed else None
+        return self.attended / self.listed_started if self.listed_started else None
 
     @property
     def fill(self) -> float | None:
@@ -470,6 +475,10 @@ def headline(rows: list[SiteRow]) -> Headline:
         if today.open:
             result.sites_open += 1
             result.capacity_open += row.site.capacity
+            if today.started:
+                result.listed_started += today.listed
+            else:
+                result.not_started += 1
         result.present += today.present
         result.attended += today.attended
         result.listed += today.listed

@@ -20,12 +20,18 @@ def _site_url(pk: int) -> str:
     return reverse("outcomes:site", kwargs={"site": pk})
 
 
-def _site_link(site) -> Link:
-    return Link(site.name, _site_url(site.pk))
+def _site_link(site, kinds: dict | None = None) -> Link:
+    """The site's name, linking to its page, with its factory (and program) beneath."""
+    sub = site.factory.name + (f" · {kinds[site.kind]}" if kinds else "")
+    return Link(site.name, _site_url(site.pk), sub=sub)
 
 
 def _kind_labels() -> dict[str, str]:
-    return {value: str(label) for value, label in SiteKind.choices}
+    """Short program names for narrow table columns."""
+    return {
+        SiteKind.FFS: pgettext("program, short", "FFS"),
+        SiteKind.ASC: pgettext("program, short", "ASC"),
+    }
 
 
 def _difference(a, b):
@@ -35,8 +41,8 @@ def _difference(a, b):
 def attention_table(rows: list[SiteRow]) -> Table:
     columns = [
         Column(_("Site"), TEXT),
-        Column(_("Factory"), TEXT),
-        Column(_("Program"), TEXT),
+        Column(_("Factory"), TEXT, page=False),
+        Column(_("Program"), TEXT, page=False),
         Column(_("Present now"), INT),
         Column(_("On today's list"), INT),
         Column(
@@ -59,7 +65,7 @@ def attention_table(rows: list[SiteRow]) -> Table:
         today = row.today
         table.rows.append(
             [
-                _site_link(row.site),
+                _site_link(row.site, kinds),
                 row.site.factory.name,
                 kinds[row.site.kind],
                 today.present if today.open else None,
@@ -82,8 +88,8 @@ def last_week_table(rows: list[SiteRow], week: tuple) -> Table:
     what the missed child-days were."""
     columns = [
         Column(_("Site"), TEXT),
-        Column(_("Factory"), TEXT),
-        Column(_("Attendance"), SHARE),
+        Column(_("Factory"), TEXT, page=False),
+        Column(_("Attendance rate"), SHARE),
         Column(_("Against the term so far"), POINTS, _("Percentage points")),
         Column(_("Child-days attended"), INT),
         Column(_("Child-days expected"), INT),
@@ -140,10 +146,10 @@ def last_week_table(rows: list[SiteRow], week: tuple) -> Table:
 def term_table(rows: list[SiteRow]) -> Table:
     columns = [
         Column(_("Site"), TEXT),
-        Column(_("Factory"), TEXT),
-        Column(_("Program"), TEXT),
+        Column(_("Factory"), TEXT, page=False),
+        Column(_("Program"), TEXT, page=False),
         Column(_("Days open"), INT),
-        Column(_("Attendance"), SHARE),
+        Column(_("Attendance rate"), SHARE),
         Column(_("Children placed"), INT, _("Enrolled or completed in the term")),
         Column(_("Capacity"), INT),
         Column(_("Places filled"), SHARE),
@@ -159,7 +165,7 @@ def term_table(rows: list[SiteRow]) -> Table:
     for row in sorted(rows, key=lambda r: (r.site.factory.name, r.site.name)):
         table.rows.append(
             [
-                _site_link(row.site),
+                _site_link(row.site, kinds),
                 row.site.factory.name,
                 kinds[row.site.kind],
                 row.term.days,
@@ -184,7 +190,7 @@ def trend_table(points: list[TrendPoint], weekly: bool) -> Table:
         Column(_("Sites open"), INT),
         Column(_("Child-days expected"), INT),
         Column(_("Child-days attended"), INT),
-        Column(_("Attendance"), SHARE),
+        Column(_("Attendance rate"), SHARE),
         Column(_("Late pickups"), INT),
         Column(_("Incidents"), INT),
         Column(_("Minutes over ratio"), INT),
@@ -249,7 +255,7 @@ def by_factory(rows: list[SiteRow]) -> list[FactoryRow]:
 def factory_table(factories: list[FactoryRow]) -> Table:
     columns = [
         Column(_("Factory"), TEXT),
-        Column(_("Province"), TEXT),
+        Column(_("Province"), TEXT, page=False),
         Column(_("Sites"), INT),
         Column(_("Capacity"), INT),
         Column(_("Children placed"), INT),
@@ -273,6 +279,7 @@ def factory_table(factories: list[FactoryRow]) -> Table:
                 Link(
                     row.factory.name,
                     reverse("outcomes:factory", kwargs={"factory": row.factory.pk}),
+                    sub=row.factory.get_province_display(),
                 ),
                 row.factory.get_province_display(),
                 len(row.sites),

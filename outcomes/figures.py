@@ -3,7 +3,8 @@
 from dataclasses import dataclass, fields
 
 from django.db.models import Count, Q, Sum
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 # The columns of SiteDay that add up over days and sites.
 SUMMED = (
@@ -21,10 +22,10 @@ SUMMED = (
 )
 
 MISSED_REASONS = {
-    "absent_ill": _("ill"),
-    "absent_family": _("with family"),
-    "absent_unknown": _("absent, reason unknown"),
-    "unrecorded": _("not recorded"),
+    "absent_ill": gettext_lazy("ill"),
+    "absent_family": gettext_lazy("with family"),
+    "absent_unknown": gettext_lazy("absent, reason unknown"),
+    "unrecorded": gettext_lazy("not recorded"),
 }
 
 
@@ -98,6 +99,23 @@ class Figures:
     @property
     def unrecorded_share(self) -> float | None:
         return self.unrecorded / self.expected if self.expected else None
+
+    def context(self) -> list[str]:
+        """What else happened, in words: incidents, minutes over ratio, late pickups."""
+        words = []
+        if self.incidents:
+            words.append(
+                ngettext("%(n)s incident", "%(n)s incidents", self.incidents)
+                % {"n": self.incidents}
+            )
+        if self.minutes_over_ratio:
+            words.append(_("%(n)s min over ratio") % {"n": self.minutes_over_ratio})
+        if self.late_pickups:
+            words.append(
+                ngettext("%(n)s late pickup", "%(n)s late pickups", self.late_pickups)
+                % {"n": self.late_pickups}
+            )
+        return words
 
     def main_reason(self) -> tuple[str, int] | None:
         """The largest share of the missed child-days: (what, how many)."""

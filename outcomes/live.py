@@ -31,17 +31,23 @@ class Today:
     minutes_over_ratio: int = 0  # so far today, as staff records it every quarter hour
     ratio: str = GREEN
 
+    started: bool = False  # open today and past opening time
+
     @property
     def attended(self) -> int:
         return self.present + self.collected
 
     @property
     def not_arrived(self) -> int:
+        """Children on today's list neither checked in nor absent, once the site has opened."""
+        if not self.started:
+            return 0
         return max(self.listed - self.attended - self.absent, 0)
 
     @property
     def rate(self) -> float | None:
-        return self.attended / self.listed if self.listed else None
+        """Today's attendance so far; none before the site opens."""
+        return self.attended / self.listed if self.listed and self.started else None
 
     def open_for(self, now: datetime) -> float:
         """Hours the site has been open today (0 before opening or when closed)."""
@@ -69,8 +75,11 @@ def today_by_site(site_ids: list[int], now: datetime | None = None) -> dict[int,
         .exclude(closed_days__date=today)
         .values_list("site", flat=True)
     )
+    local = timezone.localtime(now)
     for site_id in set(running):
-        result[site_id].open = result[site_id].opens is not None
+        figures = result[site_id]
+        figures.open = figures.opens is not None
+        figures.started = figures.open and local.time() >= figures.opens
     listed = (
         Enrollment.objects.filter(
             term__site__any=site_ids,
@@ -102,7 +111,6 @@ def today_by_site(site_ids: list[int], now: datetime | None = None) -> dict[int,
         figures = result[row["site"]]
         figures.present, figures.collected = row["present"], row["collected"]
         figures.absent, figures.late_pickups = row["absent"], row["late"]
-    local = timezone.localtime(now)
     for figures in result.values():
         if figures.present and figures.closes is not None and local.time() > figures.closes:
             figures.after_closing = figures.present

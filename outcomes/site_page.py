@@ -26,7 +26,7 @@ def days_table(site: Site, scope: Scope) -> Table:
         Column(pgettext("calendar date", "Day"), DAY),
         Column(_("Child-days expected"), INT),
         Column(_("Attended"), INT),
-        Column(_("Attendance"), SHARE),
+        Column(_("Attendance rate"), SHARE),
         Column(_("Absent: ill"), INT),
         Column(_("Absent: with family"), INT),
         Column(_("Absent: reason unknown"), INT),

@@ -120,7 +120,7 @@ def space_measures() -> list[Measure]:
         Measure("children", Column(_("Children cared for"), INT), count=True),
         Measure("families", Column(_("Families"), INT), count=True),
         Measure("child_days", Column(_("Child-days of care"), INT), count=True),
-        Measure("attendance", Column(_("Attendance"), SHARE), depends=("children",)),
+        Measure("attendance", Column(_("Attendance rate"), SHARE), depends=("children",)),
         Measure("late_pickups", Column(_("Late pickups"), INT), count=True),
         Measure("late_rate", Column(_("Late-pickup rate"), SHARE), depends=("late_pickups",)),
         Measure("incidents", Column(_("Incidents"), INT), count=True),
@@ -130,6 +130,13 @@ def space_measures() -> list[Measure]:
             depends=("incidents",),
         ),
         Measure("minutes_over_ratio", Column(_("Minutes over ratio"), INT)),
+    ]
+
+
+def satisfaction_measures() -> list[Measure]:
+    return [
+        Measure("factory", Column(_("Factory"), TEXT)),
+        Measure("program", Column(_("Program"), TEXT)),
         Measure("asked", Column(_("Families asked"), INT), count=True),
         Measure("answered", Column(_("Families who answered"), INT), count=True),
         Measure("response_rate", Column(_("Response rate"), SHARE), depends=("asked", "answered")),
@@ -196,6 +203,7 @@ class SponsorReport:
     units: list[Unit]
     total: Unit
     spaces: Table
+    satisfaction: Table
     retention: Table
     reach: Table
     generated_on: object = None
@@ -268,11 +276,21 @@ def build(user, sponsor: Sponsor, year: int) -> SponsorReport:
         [u.values() for u in ordered],
         total.values() if ordered else None,
         note=_(
-            "Terms starting in %(year)s, up to yesterday. Attendance: child-days attended of "
-            "child-days expected. Satisfied parents: answered 4 or 5 (of 5) to “Overall, I am "
-            "satisfied with the space”; reference 99%% (2017)."
+            "Terms starting in %(year)s, up to yesterday. Attendance rate: child-days "
+            "attended of child-days expected."
         )
         % {"year": year},
+    )
+    satisfaction = _table(
+        "satisfaction",
+        _("Parents' satisfaction"),
+        satisfaction_measures(),
+        [u.values() for u in ordered],
+        total.values() if ordered else None,
+        note=_(
+            "One answer per family and term. Satisfied parents: answered 4 or 5 (of 5) to "
+            "“Overall, I am satisfied with the space”; reference 99%% (2017)."
+        ),
     )
     return SponsorReport(
         sponsor=sponsor,
@@ -281,6 +299,7 @@ def build(user, sponsor: Sponsor, year: int) -> SponsorReport:
         units=ordered,
         total=total,
         spaces=spaces,
+        satisfaction=satisfaction,
         retention=_retention_table(pairs, by_pk, year),
         reach=_reach_table(factories, year),
         generated_on=timezone.localdate(),

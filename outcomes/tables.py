@@ -36,6 +36,8 @@ class Column:
     label: str
     kind: str = INT
     help: str = ""
+    # False: exported, but shown on the page inside another cell (e.g. under the site's name).
+    page: bool = True
 
     @property
     def numeric(self) -> bool:
@@ -44,10 +46,12 @@ class Column:
 
 @dataclass
 class Link:
-    """A cell that links to a page (its text alone in exports)."""
+    """A cell that links to a page (its text alone in exports), with a second line on the
+    page (e.g. the factory under a site's name)."""
 
     text: str
     url: str
+    sub: str = ""
 
     def __str__(self):
         return self.text
@@ -109,6 +113,7 @@ class Table:
         """The table as HTML, built in Python: a page of 150 sites shows thousands of cells,
         and a template loop would spend more time on them than the database."""
         end = ' class="text-end"'
+        shown_at = [i for i, column in enumerate(self.columns) if column.page]
         head = "".join(
             f'<th scope="col"{end if c.numeric else ""}>{escape(c.label)}'
             + (
@@ -118,21 +123,22 @@ class Table:
                 else ""
             )
             + "</th>"
-            for c in self.columns
+            for c in (self.columns[i] for i in shown_at)
         )
         body = []
         for index, row in enumerate(self.rendered(full)):
             marked = ' class="row-highlight"' if index in self.highlight else ""
-            cells = [_cell_html(cell, first=position == 0) for position, cell in enumerate(row)]
+            cells = [_cell_html(row[i], first=i == 0) for i in shown_at]
             body.append(f"<tr{marked}>{''.join(cells)}</tr>")
         if not body:
             body.append(
-                f'<tr><td colspan="{len(self.columns)}" class="text-body-secondary">'
+                f'<tr><td colspan="{len(shown_at)}" class="text-body-secondary">'
                 f"{escape(_('Nothing to show for these filters.'))}</td></tr>"
             )
         footer = ""
         if self.footer:
-            cells = [_cell_html(c, first=i == 0) for i, c in enumerate(self.rendered_footer())]
+            footer_cells = self.rendered_footer()
+            cells = [_cell_html(footer_cells[i], first=i == 0) for i in shown_at]
             footer = f'<tfoot class="table-light fw-semibold"><tr>{"".join(cells)}</tr></tfoot>'
         return mark_safe(  # noqa: S308 - every text in it is escaped above
             '<table class="table table-sm table-hover align-middle mb-0">'
@@ -156,6 +162,8 @@ def _cell_html(cell: "Cell", *, first: bool) -> str:
         text = f'<span class="suppressed">{text}</span>'
     if cell.url:
         text = f'<a href="{escape(cell.url)}">{text}</a>'
+    if cell.sub:
+        text = f'{text}<div class="cell-sub">{escape(cell.sub)}</div>'
     if first:
         return f'<th scope="row" class="fw-normal text-nowrap">{text}</th>'
     return f'<td class="text-end">{text}</td>' if cell.numeric else f"<td>{text}</td>"
@@ -167,11 +175,12 @@ class Cell:
     numeric: bool = False
     url: str = ""
     flags: list | None = None
+    sub: str = ""
 
 
 def cell(value, column: Column) -> Cell:
     if isinstance(value, Link):
-        return Cell(value.text, url=value.url)
+        return Cell(value.text, url=value.url, sub=value.sub)
     if column.kind == FLAGS:
         return Cell("", flags=value or None)
     if column.kind == DAY and isinstance(value, date):

@@ -390,7 +390,8 @@ def sponsor_report(request, sponsor, year):
     if request.GET.get("format") == "xlsx":
         services.sponsor_report_exported(sponsor=sponsor, year=year, by=request.user)
         response = HttpResponse(
-            to_xlsx(report.spaces, report.retention, report.reach), content_type=XLSX_TYPE
+            to_xlsx(report.spaces, report.satisfaction, report.retention, report.reach),
+            content_type=XLSX_TYPE,
         )
         response["Content-Disposition"] = content_disposition_header(
             as_attachment=True, filename=f"sponsor-report-{year}.xlsx"

@@ -236,7 +236,7 @@ def test_the_lowest_sites_last_week_say_why(week, coordinator):
     with translation.override("en"):
         table = tables.last_week_table(ranked, (MONDAY, date(2026, 7, 19)))
     first = dict(zip([c.label for c in table.columns], table.rows[0], strict=True))
-    assert first["Attendance"] == 5 / 8
+    assert first["Attendance rate"] == 5 / 8
     assert first["Main reason"] == "ill (1 of 3)"
     assert (first["Missed: ill"], first["Missed: with family"], first["Missed: not recorded"]) == (
         1,

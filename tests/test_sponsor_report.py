@@ -101,11 +101,11 @@ def test_the_report_adds_up_the_sponsored_spaces_and_suppresses_small_figures(
     (unit,) = built.units
     assert (unit.children, unit.families, unit.sites, unit.capacity) == (6, 6, 1, 60)
     assert (unit.figures.expected, unit.figures.attended) == (12, 11)
-    columns = [c.label for c in built.spaces.columns]
-    row = dict(zip(columns, built.spaces.rows[0], strict=True))
+    columns = [c.label for c in built.spaces.columns + built.satisfaction.columns]
+    row = dict(zip(columns, built.spaces.rows[0] + built.satisfaction.rows[0], strict=True))
     assert row["Children cared for"] == 6
     assert row["Child-days of care"] == 11
-    assert row["Attendance"] == pytest.approx(11 / 12)
+    assert row["Attendance rate"] == pytest.approx(11 / 12)
     assert row["Late pickups"] == SUPPRESSED and row["Late-pickup rate"] == SUPPRESSED
     assert row["Incidents"] == SUPPRESSED and row["Incidents per 1,000 child-days"] == SUPPRESSED
     assert row["Minutes over ratio"] == 12
@@ -134,7 +134,7 @@ def test_the_sponsor_reads_the_report_as_a_page_and_as_excel_with_no_names(
     response = client.get(url + "?format=xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     workbook = load_workbook(BytesIO(response.content))
-    assert len(workbook.sheetnames) == 3
+    assert len(workbook.sheetnames) == 4
     values = [cell.value for row in workbook.worksheets[0].iter_rows() for cell in row]
     assert SUPPRESSED in values and 11 in values
 
