@@ -58,7 +58,7 @@ format: install
 
 ## Refresh the Chinese catalogue after changing user-facing strings (needs gettext).
 messages: install
-	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore .venv --ignore node_modules --ignore var --ignore tests --ignore bench
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location --ignore .venv --ignore node_modules --ignore var --ignore tests --ignore bench
 
 bench: install
 	$(PY) bench/run.py
