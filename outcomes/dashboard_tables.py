@@ -59,7 +59,7 @@ def attention_table(rows: list[SiteRow]) -> Table:
         Column(_("Needs attention"), FLAGS),
     ]
     table = Table("attention", _("Sites by need of attention"), columns)
-    table.limit = max(15, sum(1 for row in rows if row.flags))
+    table.limit = 25
     kinds = _kind_labels()
     for row in rows:
         today = row.today

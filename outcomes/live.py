@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
@@ -114,8 +114,14 @@ def today_by_site(site_ids: list[int], now: datetime | None = None) -> dict[int,
     for figures in result.values():
         if figures.present and figures.closes is not None and local.time() > figures.closes:
             figures.after_closing = figures.present
+    # A range on the moment (not its date) so that the (site, occurred_at) index serves.
+    midnight = datetime.combine(today, time.min, tzinfo=local.tzinfo)
     incidents = (
-        Incident.objects.filter(site__any=site_ids, occurred_at__date=today)
+        Incident.objects.filter(
+            site__any=site_ids,
+            occurred_at__gte=midnight,
+            occurred_at__lt=midnight + timedelta(days=1),
+        )
         .values("site")
         .annotate(n=Count("pk"))
         .order_by()

@@ -442,3 +442,59 @@ def test_live_figures_count_every_site_in_a_fixed_number_of_queries(
     ids = [week["site"].pk, week["other"].pk]
     with django_assert_num_queries(10):
         live.today_by_site(ids, NOW)
+
+
+# Commands ------------------------------------------------------------------------------
+
+
+def test_rebuild_site_days_recomputes_a_range_and_refuses_bad_days(week):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    SiteDay.objects.all().delete()
+    out = StringIO()
+    call_command("rebuild_site_days", since="2026-07-13", until="2026-07-19", stdout=out)
+    assert SiteDay.objects.get(site=week["site"], day=TUESDAY).attended == 2
+    for since, until in (
+        ("13 July", None),
+        ("2026-07-19", "2026-07-13"),
+        ("2026-07-13", "2999-01-01"),
+    ):
+        with pytest.raises(CommandError):
+            call_command("rebuild_site_days", since=since, until=until, stdout=out)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"factories": 0},
+        {"factories": 5, "sites": 4},
+        {"factories": 2, "sites": 5},
+        {"sites": 3, "factories": 2, "children": 2},
+        {"days": 0, "factories": 1, "sites": 1, "children": 5},
+    ],
+)
+def test_generate_program_data_refuses_impossible_sizes(db, options):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("generate_program_data", stdout=StringIO(), **options)
+
+
+def test_generate_program_data_makes_and_replaces_its_own_data_only(db, site_a):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    options = {"factories": 2, "sites": 3, "children": 12, "days": 10, "stdout": StringIO()}
+    call_command("generate_program_data", **options)
+    made = AttendanceRecord.objects.count()
+    assert made > 0 and SiteDay.objects.exists()
+    with pytest.raises(CommandError):
+        call_command("generate_program_data", **options)
+    call_command("generate_program_data", replace=True, **options)
+    assert AttendanceRecord.objects.count() == made
+    assert Site.objects.filter(pk=site_a.pk).exists()
