@@ -498,3 +498,29 @@ def test_generate_program_data_makes_and_replaces_its_own_data_only(db, site_a):
     call_command("generate_program_data", replace=True, **options)
     assert AttendanceRecord.objects.count() == made
     assert Site.objects.filter(pk=site_a.pk).exists()
+
+
+def test_factories_side_by_side_add_up_their_sites(week, coordinator):
+    _scope, rows = rows_for(coordinator)
+    (factory,) = tables.by_factory(list(rows.values()))
+    assert (len(factory.sites), factory.capacity, factory.total("placed")) == (2, 120, 6)
+    assert factory.term.rate == 9 / 12 and factory.total("consent_missing") == 1
+    with translation.override("en"):
+        table = tables.factory_table([factory])
+    row = dict(zip([c.label for c in table.columns], table.rows[0], strict=True))
+    assert row["Places filled"] == 6 / 120
+    assert row["Attendance, term so far"] == 9 / 12
+    assert row["Satisfied parents"] == 0.5
+
+
+def test_an_hr_export_holds_only_their_factory(client, week, hr, outsiders):
+    client.force_login(outsiders[Role.HR])
+    text = client.get(reverse("outcomes:export") + "?table=term&format=csv").content.decode(
+        "utf-8-sig"
+    )
+    assert "星河" not in text
+    client.force_login(hr)
+    text = client.get(reverse("outcomes:export") + "?table=factories&format=csv").content.decode(
+        "utf-8-sig"
+    )
+    assert "东莞星河玩具厂" in text and "童乐" not in text
