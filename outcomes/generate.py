@@ -186,7 +186,8 @@ def history(*, site: Site, terms: list, until: date, seed: int = 2026) -> dict:
     counts = {"attendance": _attendance(plan, rng, [info])}
     counts["incidents"], counts["refused"] = _events(plan, rng, [info])
     counts["ratio_days"] = _ratio_days(plan, rng, [info])
-    counts["surveys"] = _surveys(plan, rng, [info])
+    # Families answer once a term has ended, whenever that was.
+    counts["surveys"] = _surveys(Plan(today=timezone.localdate()), rng, [info])
     counts["site_days"] = rebuild(start=first, end=until, site_ids=[site.pk])
     return counts
 

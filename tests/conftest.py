@@ -181,7 +181,7 @@ def sponsor_b(factory_b):
 
 @pytest.fixture
 def sponsor_user(sponsor_a):
-    return UserFactory(username="sponsor", role=Role.SPONSOR, sponsor=sponsor_a, language="en")
+    return UserFactory(username="sponsor", role=Role.SPONSOR, sponsor=sponsor_a)
 
 
 @pytest.fixture

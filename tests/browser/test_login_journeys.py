@@ -12,8 +12,9 @@ LANDINGS = {
     "hr": ("/families/", {"zh-hans": "家庭", "en": "Families"}),
     "carer": ("/board/", {"zh-hans": "今日", "en": "Today"}),
     "site_lead": ("/board/", {"zh-hans": "今日", "en": "Today"}),
-    "coordinator": ("/dashboard/", {"zh-hans": "数据看板", "en": "Dashboard"}),
-    "administrator": ("/dashboard/", {"zh-hans": "数据看板", "en": "Dashboard"}),
+    "coordinator": ("/dashboard/", {"zh-hans": "数据看板", "en": "Program dashboard"}),
+    "administrator": ("/dashboard/", {"zh-hans": "数据看板", "en": "Program dashboard"}),
+    "sponsor_user": ("/reports/", {"zh-hans": "赞助方报告", "en": "Sponsor reports"}),
 }
 
 
