@@ -1,5 +1,6 @@
 """Sponsors, program years, worker retention and the parents' survey."""
 
+from datetime import timedelta
 from functools import wraps
 
 from django.contrib import messages
@@ -239,7 +240,9 @@ def program_year_save(request):
 def retention(request):
     form = YearForm(request.GET or None)
     valid = form.is_valid()
-    year = (valid and form.cleaned_data["year"]) or timezone.localdate().year - 1
+    # By default the latest year whose first three months can already be counted.
+    default = (timezone.localdate() - timedelta(days=92)).year
+    year = (valid and form.cleaned_data["year"]) or default
     program = (valid and form.cleaned_data["program"]) or ""
     rows, total = selectors.retention(access.scoped(request.user, Factory), year, program=program)
     return render(

@@ -352,3 +352,14 @@ def test_the_tablet_offers_the_survey_when_a_child_is_collected_at_the_end_of_a_
 def test_the_tablet_does_not_offer_the_survey_mid_term(term_a):
     child = enrolled_child(term_a)
     assert selectors.survey_to_offer(term_a.site, child) is None
+
+
+@pytest.mark.parametrize(
+    "query", ["?year=abc", "?year=1899", "?program=zoo", "?year=2025&program=%00"]
+)
+def test_bad_retention_filters_show_the_default_year(client, retention_data, hr, query):
+    client.force_login(hr)
+    response = client.get(reverse("outcomes:retention") + query)
+    assert response.status_code == 200
+    default = (timezone.localdate() - timedelta(days=92)).year
+    assert f"{default}" in response.content.decode()

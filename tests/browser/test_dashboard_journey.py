@@ -78,6 +78,13 @@ def test_a_coordinator_finds_the_lowest_sites_last_week_and_why(
     expect(page.locator("#table-factories tbody tr").nth(2)).to_be_visible()
     screenshot("dashboard-factories-en")
 
+    page.get_by_role("link", name="Worker retention").click()
+    expect(page.get_by_text("A comparison, not a proof of cause.")).to_be_visible()
+    screenshot("dashboard-retention-en")
+    page.get_by_role("link", name="Program years").click()
+    expect(page.locator("h1")).to_contain_text("Program year")
+    screenshot("dashboard-program-years-en")
+
     page.get_by_role("link", name="Program dashboard").click()
     page.locator("#id_program").select_option("ffs")
     page.get_by_role("button", name="Show", exact=True).click()
