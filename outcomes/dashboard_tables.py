@@ -338,3 +338,66 @@ def reach_table(reach, reach_total, year: int) -> Table:
     if len(reach) > 1:
         table.footer = cells(reach_total, _("All factories"))
     return table
+
+
+def retention_table(rows, total, year: int) -> Table:
+    from outcomes.selectors import RETENTION_MONTHS
+
+    columns = [
+        Column(_("Factory"), TEXT),
+        Column(_("Start day"), DAY),
+        Column(_("Workers whose children used a space"), INT),
+        Column(_("Other workers"), INT),
+    ]
+    for months in RETENTION_MONTHS:
+        columns += [
+            Column(_("%(months)s months: used a space") % {"months": months}, SHARE),
+            Column(_("%(months)s months: other workers") % {"months": months}, SHARE),
+            Column(_("%(months)s months: difference") % {"months": months}, POINTS),
+        ]
+    table = Table("retention", _("Worker retention, %(year)s") % {"year": year}, columns)
+
+    def cells(row, name):
+        values = [name, row.start, row.users.workers, row.others.workers]
+        for _months, users, others, difference in row.periods:
+            values += [users, others, difference]
+        return values
+
+    table.rows = [cells(row, row.factory.name) for row in rows]
+    if rows:
+        table.footer = cells(total, _("All factories"))
+    table.note = _("A comparison, not a proof of cause.")
+    return table
+
+
+def program_years_table(rows, year: int) -> Table:
+    columns = [
+        Column(_("Factory"), TEXT),
+        Column(_("Program"), TEXT),
+        Column(_("Sites"), INT),
+        Column(_("New or returning"), TEXT),
+        Column(_("First year"), TEXT),
+        Column(_("Sponsors"), TEXT),
+        Column(_("Support"), TEXT),
+    ]
+    table = Table("program_years", _("Program year %(year)s") % {"year": year}, columns)
+    for row in rows:
+        status = (
+            _("No term this year")
+            if not row.ran
+            else pgettext("program year", "Returning")
+            if row.returning
+            else pgettext("program year", "New")
+        )
+        table.rows.append(
+            [
+                row.factory.name,
+                row.program_label,
+                row.sites,
+                status,
+                str(row.first_year or ""),
+                ", ".join(row.sponsors),
+                row.support_label,
+            ]
+        )
+    return table

@@ -25,7 +25,7 @@ from ffs_portal.access import (
     VIEW_SPONSOR_REPORTS,
     requires,
 )
-from outcomes import selectors, services
+from outcomes import dashboard_tables, selectors, services
 from outcomes import sponsor_report as sponsor_reports
 from outcomes.forms import (
     ProgramYearForm,
@@ -42,7 +42,7 @@ from outcomes.models import (
     Sponsor,
     Sponsorship,
 )
-from outcomes.tables import XLSX_TYPE, to_xlsx
+from outcomes.tables import XLSX_TYPE, to_csv, to_xlsx
 
 
 def requires_any(*capabilities: str):
@@ -185,6 +185,21 @@ def reports(request):
     return render(request, "outcomes/reports.html", {"sponsors": sponsors})
 
 
+def _export(request, table) -> HttpResponse | None:
+    """The page's table as Excel or CSV when ``?format=`` asks for it."""
+    file_format = request.GET.get("format")
+    if file_format not in ("xlsx", "csv"):
+        return None
+    if file_format == "xlsx":
+        response = HttpResponse(to_xlsx(table), content_type=XLSX_TYPE)
+    else:
+        response = HttpResponse(to_csv(table), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"ffs-{table.key}-{timezone.localdate():%Y%m%d}.{file_format}"
+    )
+    return response
+
+
 # Program years -------------------------------------------------------------------------
 
 
@@ -199,6 +214,9 @@ def _year(request, default=None) -> int:
 def program_years(request):
     year = _year(request)
     rows, summaries = selectors.program_years(request.user, year)
+    exported = _export(request, dashboard_tables.program_years_table(rows, year))
+    if exported:
+        return exported
     return render(
         request,
         "outcomes/program_years.html",
@@ -245,6 +263,9 @@ def retention(request):
     year = (valid and form.cleaned_data["year"]) or default
     program = (valid and form.cleaned_data["program"]) or ""
     rows, total = selectors.retention(access.scoped(request.user, Factory), year, program=program)
+    exported = _export(request, dashboard_tables.retention_table(rows, total, year))
+    if exported:
+        return exported
     return render(
         request,
         "outcomes/retention.html",

@@ -363,3 +363,13 @@ def test_bad_retention_filters_show_the_default_year(client, retention_data, hr,
     assert response.status_code == 200
     default = (timezone.localdate() - timedelta(days=92)).year
     assert f"{default}" in response.content.decode()
+
+
+def test_retention_and_program_years_export_their_tables(client, retention_data, coordinator):
+    client.force_login(coordinator)
+    text = client.get(reverse("outcomes:retention") + "?year=2025&format=csv").content.decode(
+        "utf-8-sig"
+    )
+    assert retention_data.name in text and "0.6667" in text
+    response = client.get(reverse("outcomes:program_years") + "?year=2025&format=xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
