@@ -19,7 +19,7 @@ run: install
 
 ## Install everything and run the whole test suite (browser tests included).
 test: install browser
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
 install: $(VENV)/.installed node_modules/.installed locale/zh_Hans/LC_MESSAGES/django.mo
 

@@ -241,3 +241,64 @@ class ActionKey(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.key}"
+
+
+class DigestStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Nothing to report")
+    FAILED = "failed", _("Failed, to retry")
+
+
+class DigestRun(models.Model):
+    """One recipient's daily e-mail for one day. The row is claimed before sending (only a
+    queued or failed run can be claimed) and marked sent after: two beat processes, a task
+    delivered twice or a worker killed mid-send never send the same day twice."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_runs"
+    )
+    day = models.DateField(_("day"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=DigestStatus.choices, default=DigestStatus.QUEUED
+    )
+    queued_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("daily e-mail")
+        verbose_name_plural = _("daily e-mails")
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="one_digest_per_day"),
+            models.CheckConstraint(
+                name="sent_digest_has_sent_at",
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} · {self.day} · {self.status}"
+
+
+class StillCheckedInAlert(models.Model):
+    """The e-mail sent when children are still checked in half an hour after closing: at
+    most one per site and day."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="late_alerts")
+    day = models.DateField(_("day"))
+    children = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("still-checked-in alert")
+        verbose_name_plural = _("still-checked-in alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "day"], name="one_late_alert_per_site_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.site} · {self.day}"

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from attendance import views
-from outcomes import dashboard_views
+from attendance.outcomes import dashboard_views
 
 app_name = "attendance"
 
@@ -28,4 +28,6 @@ urlpatterns = [
     path(child + "adults/<int:adult>/photo/", views.adult_photo, name="adult_photo"),
     path("incidents/<uuid:incident>/", views.incident_detail, name="incident_detail"),
     path("dashboard/", dashboard_views.program_dashboard, name="dashboard"),
+    path("dashboard/daily-email/", views.digest_preview, name="digest_preview"),
+    path("dashboard/daily-email/html/", views.digest_preview_html, name="digest_preview_html"),
 ]

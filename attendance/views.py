@@ -5,13 +5,14 @@ import json
 import uuid
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from attendance import clock, selectors, services
@@ -24,10 +25,10 @@ from attendance.forms import (
     today_at,
 )
 from attendance.models import AttendanceStatus, Incident, RefusalReason
+from attendance.outcomes import selectors as outcome_selectors
 from enrollment.models import Adult, Child, Site, Worker
 from ffs_portal import access, audit
-from ffs_portal.access import LEAD_SITE, USE_BOARD, requires
-from outcomes import selectors as outcome_selectors
+from ffs_portal.access import LEAD_SITE, USE_BOARD, VIEW_DASHBOARD, requires
 from staff import selectors as staff_selectors
 
 PLACEHOLDER = uuid.UUID(int=0)
@@ -824,3 +825,30 @@ def adult_photo(request, site, child, adult):
     if permission is None:
         raise Http404
     return _photo_response(permission.adult.photo)
+
+
+@requires(VIEW_DASHBOARD)
+def digest_preview(request):
+    """Today's daily e-mail as it will be sent to the signed-in coordinator or site lead."""
+    from attendance import digests
+
+    if request.user.role not in digests.DIGEST_ROLES:
+        raise PermissionDenied
+    day = clock.today()
+    subject, text, _html = digests.render(request.user, day)
+    return render(
+        request,
+        "attendance/digest_preview.html",
+        {"subject": subject, "text": text, "day": day},
+    )
+
+
+@xframe_options_sameorigin
+@requires(VIEW_DASHBOARD)
+def digest_preview_html(request):
+    from attendance import digests
+
+    if request.user.role not in digests.DIGEST_ROLES:
+        raise PermissionDenied
+    _subject, _text, html = digests.render(request.user, clock.today())
+    return HttpResponse(html)

@@ -57,7 +57,7 @@ INSTALLED_APPS = [
     "enrollment.training",
     "attendance",
     "staff",
-    "outcomes",
+    "attendance.outcomes",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +228,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attendance.tasks.close_forgotten_check_outs",
         "schedule": crontab(hour=3, minute=10),
     },
+    # Each recipient's hour is checked in their own time zone; a run row per recipient and
+    # day keeps an e-mail from going twice.
+    "attendance-queue-due-digests": {
+        "task": "attendance.tasks.queue_due_digests",
+        "schedule": crontab(minute="*/5"),
+    },
+    "attendance-alert-still-checked-in": {
+        "task": "attendance.tasks.alert_still_checked_in",
+        "schedule": crontab(minute="*/5"),
+    },
     "staff-minutes-over-ratio-today": {
         "task": "staff.tasks.record_minutes_over_ratio",
         "schedule": crontab(minute="*/15"),
@@ -242,7 +252,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Past days' figures for the dashboards, once the night's attendance jobs are done.
     "outcomes-close-past-days": {
-        "task": "outcomes.tasks.close_past_days",
+        "task": "attendance.outcomes.tasks.close_past_days",
         "schedule": crontab(hour=3, minute=40),
     },
 }

@@ -15,7 +15,7 @@ urlpatterns = [
     path("training/", include("enrollment.training.urls")),
     path("staff/", include("staff.urls")),
     path("", include("attendance.urls")),
-    path("", include("outcomes.urls")),
+    path("", include("attendance.outcomes.urls")),
     path("admin/", admin.site.urls),
 ]
 

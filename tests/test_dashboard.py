@@ -15,12 +15,12 @@ from openpyxl import load_workbook
 
 from attendance import services as attendance
 from attendance.models import AttendanceRecord, Incident, RefusedPickup
+from attendance.outcomes import dashboard, generate, live, services
+from attendance.outcomes import dashboard_tables as tables
+from attendance.outcomes.dashboard import Filters
+from attendance.outcomes.models import ParentSurvey, SiteDay
 from enrollment.models import ClosedDay, Site
 from ffs_portal.models import Role
-from outcomes import dashboard, generate, live, services
-from outcomes import dashboard_tables as tables
-from outcomes.dashboard import Filters
-from outcomes.models import ParentSurvey, SiteDay
 from staff.models import DutyPeriod, RatioDay
 from tests.factories import (
     ChildFactory,

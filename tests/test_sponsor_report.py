@@ -8,11 +8,11 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from outcomes import services
-from outcomes import sponsor_report as report
-from outcomes.models import SiteDay
-from outcomes.sponsor_report import SUPPRESSED, Measure, suppress
-from outcomes.tables import INT, SHARE, TEXT, Column
+from attendance.outcomes import services
+from attendance.outcomes import sponsor_report as report
+from attendance.outcomes.models import SiteDay
+from attendance.outcomes.sponsor_report import SUPPRESSED, Measure, suppress
+from attendance.outcomes.tables import INT, SHARE, TEXT, Column
 from tests.factories import (
     ChildFactory,
     EnrollmentFactory,

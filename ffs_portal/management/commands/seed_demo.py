@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from attendance.outcomes.models import ProgramYear, Sponsor, Sponsorship
 from enrollment import services
 from enrollment.models import (
     CONSENT_TEXT_VERSION,
@@ -25,7 +26,6 @@ from enrollment.models import (
 from enrollment.training import services as training_services
 from enrollment.training.models import Course, TrainingSession
 from ffs_portal.models import Role, User
-from outcomes.models import ProgramYear, Sponsor, Sponsorship
 from staff import services as staff_services
 
 # The duty-clock PIN of every demo staff member.
@@ -352,7 +352,7 @@ class Command(BaseCommand):
         """Past days for the dashboards: the ASC's term so far and last summer at the FFS
         (its children placed then too), with the day table. Added once."""
         from attendance.models import AttendanceRecord
-        from outcomes.generate import history
+        from attendance.outcomes.generate import history
 
         yesterday = today - timedelta(days=1)
         for site in sites:

@@ -1,0 +1,338 @@
+"""The daily attendance e-mail to coordinators and site leads, and the alert when children
+are still checked in after closing. Building reads (through the dashboard's figures); sending
+writes the DigestRun that makes each day's e-mail go out once."""
+
+import logging
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError
+from django.db.models import Count, F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from attendance.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    DigestRun,
+    DigestStatus,
+    Incident,
+    IncidentKind,
+    StillCheckedInAlert,
+)
+from enrollment.models import OpeningHours, PickupPermission, Site, Term, Worker
+from ffs_portal.models import Role, User
+
+logger = logging.getLogger(__name__)
+
+DIGEST_ROLES = [Role.COORDINATOR, Role.SITE_LEAD]
+# The alert goes this long after a site's closing time.
+ALERT_AFTER_CLOSING = timedelta(minutes=30)
+
+
+def recipients():
+    """Coordinators and site leads who want the daily e-mail and have an address."""
+    return User.objects.filter(is_active=True, role__in=DIGEST_ROLES, digest_enabled=True).exclude(
+        email=""
+    )
+
+
+def local_now(user, now: datetime) -> datetime:
+    try:
+        zone = zoneinfo.ZoneInfo(user.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return now.astimezone(zone)
+
+
+def due(now: datetime) -> list[tuple[User, date]]:
+    """Whose e-mail is due: their hour has come in their own time zone today. Yesterday's
+    is due too when it never went out (a broker outage across midnight loses nothing)."""
+    result = []
+    users = list(recipients())
+    sent_or_sending = set(
+        DigestRun.objects.filter(
+            recipient__in=users,
+            day__gte=(now - timedelta(days=2)).date(),
+            status__in=[DigestStatus.SENT, DigestStatus.SENDING, DigestStatus.SKIPPED],
+        ).values_list("recipient_id", "day")
+    )
+    for user in users:
+        local = local_now(user, now)
+        yesterday = local.date() - timedelta(days=1)
+        joined = local_now(user, user.date_joined).date()
+        if joined < yesterday and (user.pk, yesterday) not in sent_or_sending:
+            result.append((user, yesterday))
+        if local.hour >= user.digest_hour and (user.pk, local.date()) not in sent_or_sending:
+            result.append((user, local.date()))
+    return result
+
+
+def queue_due(now: datetime | None = None) -> int:
+    """Record a run for every e-mail that is due and hand it to a worker. Returns how many
+    were handed over. A broker that cannot be reached leaves them queued for the next try."""
+    from attendance.tasks import send_digest
+
+    now = now or timezone.now()
+    handed = 0
+    for user, day in due(now):
+        run, _created = DigestRun.objects.get_or_create(recipient=user, day=day)
+        if run.status not in (DigestStatus.QUEUED, DigestStatus.FAILED):
+            continue
+        try:
+            send_digest.delay(run.pk)
+        except Exception:  # the broker is down: the run stays queued, the next tick retries
+            logger.warning("digest %s not handed to a worker: broker unreachable", run.pk)
+            continue
+        handed += 1
+    return handed
+
+
+def claim(run_id: int) -> DigestRun | None:
+    """Take a queued or failed run for sending; None when another attempt has it or it was
+    sent. A single conditional UPDATE, so two workers can never both win."""
+    claimed = DigestRun.objects.filter(
+        pk=run_id, status__in=[DigestStatus.QUEUED, DigestStatus.FAILED]
+    ).update(status=DigestStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    return DigestRun.objects.select_related("recipient").get(pk=run_id)
+
+
+def deliver(run_id: int, now: datetime | None = None) -> bool:
+    """Build and send one run's e-mail. Returns False when there was nothing to send (claimed
+    elsewhere or sent). An SMTP failure marks the run failed, so a retry can claim it, and
+    is raised for the task to retry with back-off."""
+    run = claim(run_id)
+    if run is None:
+        return False
+    try:
+        message = digest_message(run.recipient, run.day, now=now)
+        if message is None:
+            DigestRun.objects.filter(pk=run.pk).update(status=DigestStatus.SKIPPED)
+            return False
+        message.send()
+    except Exception as error:
+        DigestRun.objects.filter(pk=run.pk).update(
+            status=DigestStatus.FAILED, last_error=str(error)[:500]
+        )
+        raise
+    DigestRun.objects.filter(pk=run.pk).update(status=DigestStatus.SENT, sent_at=timezone.now())
+    return True
+
+
+def release(run: DigestRun) -> None:
+    """Let support resend a run stuck in "sending" (a worker killed mid-send: whether the
+    e-mail left is unknown, so it is never resent without someone deciding to)."""
+    DigestRun.objects.filter(pk=run.pk, status=DigestStatus.SENDING).update(
+        status=DigestStatus.FAILED, last_error="released for a resend"
+    )
+
+
+# Content ---------------------------------------------------------------------------------
+
+
+def _day_end(day: date) -> datetime:
+    return datetime.combine(
+        day + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+
+
+@dataclass
+class Digest:
+    recipient: User
+    day: date
+    rows: list  # the dashboard's rows of the sites that opened, needing attention first
+    not_open: list  # sites that should have opened that day but where nobody checked in
+    expiring: list  # staff qualifications lapsed or lapsing within 30 days
+    dashboard_url: str
+
+    @property
+    def empty(self) -> bool:
+        """No site of the recipient's was due to open that day and nothing else to say."""
+        return not (self.rows or self.not_open or self.expiring)
+
+    @property
+    def attention(self) -> int:
+        return sum(1 for row in self.rows if row.flags)
+
+    @property
+    def calm(self) -> int:
+        return len(self.rows) - self.attention
+
+
+def build(recipient, day: date, now: datetime | None = None) -> Digest:
+    """The figures of every site the recipient oversees, for ``day``, in the dashboard's
+    order (sites needing attention first). A constant number of queries, whatever the
+    number of sites. No medical notes, hukou or ID numbers: only counts and names of staff."""
+    from attendance.outcomes import dashboard
+    from staff.models import RatioDay
+    from staff.selectors import qualification_warnings
+
+    now = min(now or timezone.now(), _day_end(day) - timedelta(seconds=1))
+    scope = dashboard.scope(recipient, dashboard.Filters(), today=day)
+    rows = dashboard.site_rows(scope, now)
+    ids = [row.site.pk for row in rows]
+    kinds = {}
+    for site_id, kind, n in (
+        Incident.objects.filter(site__in=ids, occurred_at__date=day)
+        .values_list("site", "kind")
+        .annotate(n=Count("pk"))
+        .order_by("site", "kind")
+    ):
+        kinds.setdefault(site_id, []).append((IncidentKind(kind).label, n))
+    minutes = dict(
+        RatioDay.objects.filter(site__in=ids, day=day).values_list("site", "minutes_over")
+    )
+    for row in rows:
+        row.incident_kinds = kinds.get(row.site.pk, [])
+        row.minutes_over_today = minutes.get(row.site.pk, 0)
+    # Open that day: a term running, the site open that weekday, not a closed day.
+    scheduled = [row for row in rows if row.today.open and row.today.listed]
+    return Digest(
+        recipient=recipient,
+        day=day,
+        rows=[row for row in scheduled if row.today.attended or row.today.absent],
+        not_open=[row.site for row in scheduled if not (row.today.attended or row.today.absent)],
+        expiring=qualification_warnings(recipient, day),
+        dashboard_url=settings.PORTAL_URL + reverse("attendance:dashboard"),
+    )
+
+
+def render(recipient, day: date, now: datetime | None = None, digest: Digest | None = None):
+    """Subject, text and HTML of the e-mail, in the recipient's language."""
+    with translation.override(recipient.language):
+        context = {"digest": digest or build(recipient, day, now)}
+        subject = " ".join(render_to_string("emails/digest_subject.txt", context).split())
+        return (
+            subject,
+            render_to_string("emails/digest.txt", context),
+            render_to_string("emails/digest.html", context),
+        )
+
+
+def digest_message(recipient, day: date, now: datetime | None = None):
+    """The e-mail, or None on a day with nothing to report (no site due to open)."""
+    digest = build(recipient, day, now)
+    if digest.empty:
+        return None
+    subject, text, html = render(recipient, day, digest=digest)
+    message = EmailMultiAlternatives(subject, text, to=[recipient.email])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+# Children still checked in after closing --------------------------------------------------
+
+
+@dataclass
+class StillHere:
+    child_name: str
+    since: datetime
+    collectors: list  # (name, relation, mobile)
+
+
+def still_here(site: Site, day: date) -> list[StillHere]:
+    records = list(
+        AttendanceRecord.objects.filter(site=site, day=day, status=AttendanceStatus.PRESENT)
+        .select_related("child")
+        .order_by("child__name")
+    )
+    families = {r.child.family_id for r in records}
+    workers = {}
+    for worker in Worker.objects.filter(family__in=families).order_by("name"):
+        workers.setdefault(worker.family_id, []).append(worker)
+    permissions = {}
+    for permission in PickupPermission.objects.filter(
+        child__in=[r.child_id for r in records], allowed=True
+    ).select_related("adult"):
+        if permission.is_valid_on(day):
+            permissions.setdefault(permission.child_id, []).append(permission.adult)
+    result = []
+    for record in records:
+        people = [(w.name, "", w.mobile) for w in workers.get(record.child.family_id, [])]
+        people += [
+            (a.name, a.get_relation_display(), a.mobile)
+            for a in permissions.get(record.child_id, [])
+        ]
+        result.append(StillHere(record.child.name, record.checked_in_at, people))
+    return result
+
+
+def alert_recipients(site: Site):
+    """The site's leads and the coordinators who oversee its factory."""
+    coordinators = Q(role=Role.COORDINATOR) & (Q(all_factories=True) | Q(factories=site.factory_id))
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(role=Role.SITE_LEAD, sites=site) | coordinators)
+        .exclude(email="")
+        .distinct()
+    )
+
+
+def sites_past_closing(now: datetime) -> list[tuple[Site, date]]:
+    """Sites open today whose closing time was at least half an hour ago."""
+    local = timezone.localtime(now)
+    day = local.date()
+    running = Term.objects.filter(starts_on__lte=day, ends_on__gte=day).exclude(
+        closed_days__date=day
+    )
+    hours = OpeningHours.objects.filter(
+        weekday=day.weekday(), site__in=running.values("site")
+    ).select_related("site__factory")
+    return [
+        (h.site, day)
+        for h in hours
+        if datetime.combine(day, h.closes, tzinfo=local.tzinfo) + ALERT_AFTER_CLOSING <= local
+    ]
+
+
+def alert_still_checked_in(now: datetime | None = None) -> int:
+    """E-mail the site leads and coordinators once per site and day when children are still
+    checked in half an hour after closing. Returns the number of alerts sent.
+
+    The alert row is claimed first; if sending fails it is removed again so that the next
+    run retries (someone must act now: a repeated alert is better than none)."""
+    now = now or timezone.now()
+    sent = 0
+    for site, day in sites_past_closing(now):
+        if StillCheckedInAlert.objects.filter(site=site, day=day).exists():
+            continue
+        children = still_here(site, day)
+        if not children:
+            continue
+        try:
+            alert = StillCheckedInAlert.objects.create(site=site, day=day, children=len(children))
+        except IntegrityError:  # another worker claimed this site's alert first
+            continue
+        try:
+            for user in alert_recipients(site):
+                still_checked_in_message(user, site, day, children).send()
+        except Exception:
+            alert.delete()
+            raise
+        sent += 1
+    return sent
+
+
+def still_checked_in_message(user, site, day, children) -> EmailMultiAlternatives:
+    with translation.override(user.language):
+        context = {
+            "site": site,
+            "day": day,
+            "children": children,
+            "board_url": settings.PORTAL_URL
+            + reverse("attendance:site_board", kwargs={"site": site.pk}),
+        }
+        subject = " ".join(render_to_string("emails/still_checked_in_subject.txt", context).split())
+        message = EmailMultiAlternatives(
+            subject, render_to_string("emails/still_checked_in.txt", context), to=[user.email]
+        )
+        message.attach_alternative(
+            render_to_string("emails/still_checked_in.html", context), "text/html"
+        )
+    return message

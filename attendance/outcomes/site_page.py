@@ -1,0 +1,108 @@
+"""What a site's page adds to the dashboard's figures: the last two weeks day by day, who
+was collected late, what happened, and whether the staff on duty are enough."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from attendance.models import AttendanceRecord, Incident
+from attendance.outcomes.dashboard import Scope
+from attendance.outcomes.figures import Figures
+from attendance.outcomes.models import SiteDay
+from attendance.outcomes.tables import DAY, INT, SHARE, Column, Table
+from enrollment.models import Site
+from ffs_portal import access
+from staff import selectors as staff_selectors
+
+RECENT_DAYS = 14
+
+
+def days_table(site: Site, scope: Scope) -> Table:
+    """The last two weeks, one row per day the site was open, from the day table (one query)."""
+    start = scope.today - timedelta(days=RECENT_DAYS)
+    columns = [
+        Column(pgettext("calendar date", "Day"), DAY),
+        Column(_("Child-days expected"), INT),
+        Column(_("Attended"), INT),
+        Column(_("Attendance rate"), SHARE),
+        Column(_("Absent: ill"), INT),
+        Column(_("Absent: with family"), INT),
+        Column(_("Absent: reason unknown"), INT),
+        Column(_("Not recorded"), INT),
+        Column(_("Late pickups"), INT),
+        Column(_("Not checked out"), INT),
+        Column(_("Incidents"), INT),
+        Column(_("Refused pickups"), INT),
+        Column(_("Minutes over ratio"), INT),
+    ]
+    table = Table("days", _("The last two weeks, day by day"), columns)
+    days = SiteDay.objects.filter(site=site, day__gte=start, day__lte=scope.yesterday).order_by(
+        "-day"
+    )
+    for day in days:
+        figures = Figures.from_row(day.__dict__, prefix="")
+        table.rows.append(
+            [
+                day.day,
+                figures.expected,
+                figures.attended,
+                figures.rate,
+                figures.absent_ill,
+                figures.absent_family,
+                figures.absent_unknown,
+                figures.unrecorded,
+                figures.late_pickups,
+                figures.not_checked_out,
+                figures.incidents,
+                figures.refused_pickups,
+                figures.minutes_over_ratio,
+            ]
+        )
+    return table
+
+
+@dataclass
+class LatePickup:
+    day: date
+    child: str
+    checked_out_at: datetime
+    closes: time | None
+
+
+def late_pickups(user, site: Site, scope: Scope) -> list[LatePickup]:
+    """Who was collected after closing time in the last 7 days (two queries)."""
+    start, end = scope.last_7_days
+    closing = dict(site.opening_hours.values_list("weekday", "closes"))
+    records = (
+        access.scoped(user, AttendanceRecord)
+        .filter(site=site, day__gte=start, day__lte=scope.today, late=True)
+        .select_related("child")
+        .order_by("-day", "-checked_out_at")
+    )
+    return [
+        LatePickup(r.day, r.child.name, r.checked_out_at, closing.get(r.day.weekday()))
+        for r in records
+    ]
+
+
+def incidents(user, site: Site, scope: Scope) -> list[Incident]:
+    start, _end = scope.last_7_days
+    return list(
+        access.scoped(user, Incident)
+        .filter(site=site, occurred_at__date__gte=start)
+        .select_related("child")
+        .order_by("-occurred_at")
+    )
+
+
+def details(user, site: Site, scope: Scope) -> dict:
+    days = days_table(site, scope)
+    return {
+        "days_table": days,
+        "site_tables": {"days": days},
+        "on_duty": list(staff_selectors.on_duty(site)),
+        "late_pickups": late_pickups(user, site, scope),
+        "incidents": incidents(user, site, scope),
+    }
