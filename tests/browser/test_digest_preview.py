@@ -1,0 +1,40 @@
+"""A coordinator previews today's daily e-mail from the dashboard."""
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from attendance.models import AttendanceRecord
+from tests.factories import TEST_PASSWORD, enrolled_child
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_coordinator_previews_the_daily_email(
+    live_server, page, screenshot, coordinator, site_a, term_a, language
+):
+    for number in range(6):
+        child = enrolled_child(term_a)
+        if number < 4:
+            AttendanceRecord.objects.create(
+                site=site_a,
+                child=child,
+                day=timezone.localdate(),
+                status="present",
+                checked_in_at=timezone.now(),
+            )
+    coordinator.language = language
+    coordinator.save()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator("#id_username").fill(coordinator.username)
+    page.locator("#id_password").fill(TEST_PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.get_by_role("link", name="每日邮件" if language == "zh-hans" else "Daily e-mail").click()
+    heading = "今天的每日邮件" if language == "zh-hans" else "Today's daily e-mail"
+    expect(page.locator("h1")).to_have_text(heading)
+    email = page.frame_locator("iframe")
+    expect(email.locator("body")).to_contain_text(site_a.name)
+    expect(email.locator("body")).to_contain_text("4/6")
+    screenshot(f"digest-preview-{language}")
