@@ -309,22 +309,38 @@ def _check_in_locked(
     if record is None:
         record = AttendanceRecord.objects.create(site=site, child=child, day=day, **fields)
     else:
-        for name, value in fields.items():
-            setattr(record, name, value)
-        record.save(update_fields=list(fields))
+        _apply(record, fields)
     _audit_check_in(site, child, by, at)
     return Outcome(record, changed=True)
 
 
 def _audit_check_in(site: Site, child: Child, by, at: datetime) -> None:
+    _audit(
+        by,
+        "attendance.checked_in",
+        site,
+        child,
+        at=at.isoformat(),
+    )
+
+
+def _apply(record, fields: dict) -> None:
+    """Set the fields on the record and save exactly those."""
+    for name, value in fields.items():
+        setattr(record, name, value)
+    record.save(update_fields=list(fields))
+
+
+def _audit(by, action: str, site: Site, child: Child, **details) -> None:
+    """The audit entry of a board act on a child at a site (in the act's transaction)."""
     audit.record(
         actor=by,
-        action="attendance.checked_in",
+        action=action,
         factory=site.factory,
         family=child.family,
         child=child,
         site=site.pk,
-        at=at.isoformat(),
+        **details,
     )
 
 
@@ -424,17 +440,8 @@ def undo_check_in(*, site: Site, children, by, at: datetime | None = None) -> li
             "dropped_off_by_name": "",
             "updated_at": at,
         }
-        for name, value in fields.items():
-            setattr(record, name, value)
-        record.save(update_fields=list(fields))
-        audit.record(
-            actor=by,
-            action="attendance.check_in_undone",
-            factory=site.factory,
-            family=child.family,
-            child=child,
-            site=site.pk,
-        )
+        _apply(record, fields)
+        _audit(by, "attendance.check_in_undone", site, child)
         outcomes.append(Outcome(record, changed=True))
     return outcomes
 
@@ -541,16 +548,12 @@ def check_out(
         "updated_at": at,
         **_person_fields("collected_by", collector, child),
     }
-    for name, value in fields.items():
-        setattr(record, name, value)
-    record.save(update_fields=list(fields))
-    audit.record(
-        actor=by,
-        action="attendance.checked_out",
-        factory=site.factory,
-        family=child.family,
-        child=child,
-        site=site.pk,
+    _apply(record, fields)
+    _audit(
+        by,
+        "attendance.checked_out",
+        site,
+        child,
         late=late,
         incidents_acknowledged=len(pending),
     )
@@ -600,13 +603,11 @@ def refuse_pickup(
     if record is not None:
         record.updated_at = at
         record.save(update_fields=["updated_at"])
-    audit.record(
-        actor=by,
-        action="attendance.pickup_refused",
-        factory=site.factory,
-        family=child.family,
-        child=child,
-        site=site.pk,
+    _audit(
+        by,
+        "attendance.pickup_refused",
+        site,
+        child,
         reason=reason,
     )
     return refusal
@@ -652,16 +653,12 @@ def mark_absent(
     if record is None:
         record = AttendanceRecord.objects.create(site=site, child=child, day=day, **fields)
     else:
-        for name, value in fields.items():
-            setattr(record, name, value)
-        record.save(update_fields=list(fields))
-    audit.record(
-        actor=by,
-        action="attendance.absent",
-        factory=site.factory,
-        family=child.family,
-        child=child,
-        site=site.pk,
+        _apply(record, fields)
+    _audit(
+        by,
+        "attendance.absent",
+        site,
+        child,
         reason=reason,
     )
     return Outcome(record, changed=True)
@@ -683,17 +680,8 @@ def clear_absence(*, site: Site, child: Child, by, at: datetime | None = None) -
         "marked_absent_by": None,
         "updated_at": at,
     }
-    for name, value in fields.items():
-        setattr(record, name, value)
-    record.save(update_fields=list(fields))
-    audit.record(
-        actor=by,
-        action="attendance.absence_cleared",
-        factory=site.factory,
-        family=child.family,
-        child=child,
-        site=site.pk,
-    )
+    _apply(record, fields)
+    _audit(by, "attendance.absence_cleared", site, child)
     return Outcome(record, changed=True)
 
 
@@ -769,13 +757,11 @@ def report_incident(
     record.updated_at = now
     record.save(update_fields=["updated_at"])
     # The audit trail names the kind, never the medical details.
-    audit.record(
-        actor=by,
-        action="incident.reported",
-        factory=site.factory,
-        family=child.family,
-        child=child,
-        site=site.pk,
+    _audit(
+        by,
+        "incident.reported",
+        site,
+        child,
         kind=kind,
         incident=str(incident.key),
     )
