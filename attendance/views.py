@@ -79,6 +79,16 @@ def _fragments(
     return HttpResponse("".join(parts))
 
 
+def _closing(request, site, outcome, level: str, message: str) -> HttpResponse:
+    """The answer to an act that ends with the child's sheet closed: the changed tile and a
+    toast."""
+    response = _fragments(
+        request, site, tiles=[_tile_for(site, outcome)], toast={"level": level, "message": message}
+    )
+    response["HX-Trigger"] = "ffs:closeSheet"
+    return response
+
+
 def _tile_for(site, outcome, at=None):
     return selectors.tile(
         site=site,
@@ -483,17 +493,9 @@ def mark_absent(request, site, child):
             sheet=_sheet(request, site, child, error=" ".join(error.messages)),
         )
     outcome.child = child
-    response = _fragments(
-        request,
-        site,
-        tiles=[_tile_for(site, outcome)],
-        toast={
-            "level": "info",
-            "message": _("%(child)s marked absent") % {"child": child.name},
-        },
+    return _closing(
+        request, site, outcome, "info", _("%(child)s marked absent") % {"child": child.name}
     )
-    response["HX-Trigger"] = "ffs:closeSheet"
-    return response
 
 
 @require_POST
@@ -503,17 +505,9 @@ def clear_absence(request, site, child):
     child = selectors.board_child(request.user, site, child)
     outcome = services.clear_absence(site=site, child=child, by=request.user)
     outcome.child = child
-    response = _fragments(
-        request,
-        site,
-        tiles=[_tile_for(site, outcome)],
-        toast={
-            "level": "info",
-            "message": _("%(child)s is expected again") % {"child": child.name},
-        },
+    return _closing(
+        request, site, outcome, "info", _("%(child)s is expected again") % {"child": child.name}
     )
-    response["HX-Trigger"] = "ffs:closeSheet"
-    return response
 
 
 @require_POST
