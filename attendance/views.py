@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -781,44 +781,6 @@ def day_sheet(request, site):
             "following": day + timezone.timedelta(days=1),
         },
     )
-
-
-# Shown where a person has no photo (or it is missing from storage).
-NO_PHOTO_SVG = (
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" '
-    'fill="#dee2e6"/><circle cx="32" cy="24" r="12" fill="#adb5bd"/><path d="M10 60c2-14 12-20 '
-    '22-20s20 6 22 20z" fill="#adb5bd"/></svg>'
-)
-
-
-def _photo_response(photo) -> HttpResponse:
-    try:
-        response = FileResponse(photo.open("rb"), content_type="image/jpeg")
-    except (FileNotFoundError, ValueError):
-        response = HttpResponse(NO_PHOTO_SVG, content_type="image/svg+xml")
-    # Private to this browser; a day is enough for a tablet to stop fetching the same faces.
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
-
-
-@require_GET
-@requires(USE_BOARD)
-def child_photo(request, site, child):
-    site = _site(request, site)
-    child = selectors.board_child(request.user, site, child)
-    return _photo_response(child.photo)
-
-
-@require_GET
-@requires(USE_BOARD)
-def adult_photo(request, site, child, adult):
-    """The photo of an adult on the child's pickup list (reached through the child)."""
-    site = _site(request, site)
-    child = selectors.board_child(request.user, site, child)
-    permission = child.pickups.select_related("adult").filter(adult_id=adult).first()
-    if permission is None:
-        raise Http404
-    return _photo_response(permission.adult.photo)
 
 
 @requires(VIEW_DASHBOARD)

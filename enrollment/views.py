@@ -2,11 +2,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from enrollment import selectors, services
@@ -33,6 +31,7 @@ from enrollment.models import (
 from ffs_portal import access, audit
 from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, requires
 from ffs_portal.models import Role
+from ffs_portal.photos import photo_response
 
 
 def _redirect_back(request, default: str):
@@ -401,25 +400,20 @@ def term_detail(request, term):
     )
 
 
-@cache_control(private=True, max_age=3600)
 def child_photo(request, child):
-    """A child's photo, to those who may see the child (HR, coordinators, the child's site)."""
+    """A child's photo, to those who may see the child (HR, coordinators, the child's site;
+    the tablet board shows it too)."""
     child = access.get_scoped_or_404(request.user, Child, key=child)
-    if not child.photo:
-        raise Http404
-    return FileResponse(child.photo.open("rb"), content_type="image/jpeg")
+    return photo_response(child.photo)
 
 
-@cache_control(private=True, max_age=3600)
 def adult_photo(request, child, adult):
-    """An adult's photo, shown at pickup for a child they are listed for."""
+    """An adult's photo, reached through a child they are listed for (shown at pickup)."""
     child = access.get_scoped_or_404(request.user, Child, key=child)
     permission = get_object_or_404(
         PickupPermission.objects.select_related("adult"), child=child, adult_id=adult
     )
-    if not permission.adult.photo:
-        raise Http404
-    return FileResponse(permission.adult.photo.open("rb"), content_type="image/jpeg")
+    return photo_response(permission.adult.photo)
 
 
 @requires(MANAGE_FAMILIES)

@@ -5,6 +5,7 @@ from io import BytesIO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -28,3 +29,23 @@ def shrink_photo(upload) -> ContentFile:
     out = BytesIO()
     image.save(out, format="JPEG", quality=80, optimize=True)
     return ContentFile(out.getvalue(), name="photo.jpg")
+
+
+# Shown where a person has no photo (or it is missing from storage).
+NO_PHOTO_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" '
+    'fill="#dee2e6"/><circle cx="32" cy="24" r="12" fill="#adb5bd"/><path d="M10 60c2-14 12-20 '
+    '22-20s20 6 22 20z" fill="#adb5bd"/></svg>'
+)
+
+
+def photo_response(photo) -> HttpResponse:
+    """A stored photo, or a grey silhouette when there is none. Views call this only after
+    checking that the user may see the person."""
+    try:
+        response = FileResponse(photo.open("rb"), content_type="image/jpeg")
+    except (FileNotFoundError, ValueError):
+        response = HttpResponse(NO_PHOTO_SVG, content_type="image/svg+xml")
+    # Private to this browser; a day is enough for a tablet to stop fetching the same faces.
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

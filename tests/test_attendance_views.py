@@ -375,13 +375,17 @@ def test_search_finds_a_child_by_pinyin_initials(client, carer, site_a, child, t
     assert "王小明" in html and "陈欣怡" not in html
 
 
-def test_a_photo_is_served_only_through_the_board(client, carer, site_a, child, grandma):
+def test_a_photo_is_served_only_through_the_access_check(client, carer, site_a, child, grandma):
+    from django.urls import reverse
+
     client.force_login(carer)
-    response = client.get(url("child_photo", site_a, child))
+    response = client.get(reverse("enrollment:child_photo", kwargs={"child": child.key}))
     assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
-    photo = url("adult_photo", site_a, child, adult=grandma.pk)
+    photo = reverse("enrollment:adult_photo", kwargs={"child": child.key, "adult": grandma.pk})
     assert client.get(photo).status_code == 200
-    other = url("adult_photo", site_a, child, adult=grandma.pk + 999)
+    other = reverse(
+        "enrollment:adult_photo", kwargs={"child": child.key, "adult": grandma.pk + 999}
+    )
     assert client.get(other).status_code == 404
 
 

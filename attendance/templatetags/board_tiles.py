@@ -15,7 +15,7 @@ def tile_html(tile, site, oob: bool = False) -> SafeString:
     child = tile.child
     classes = f"tile st-{tile.status}" + (" overdue" if tile.overdue else "")
     if child.photo:
-        photo = reverse("attendance:child_photo", kwargs={"site": site.pk, "child": child.key})
+        photo = reverse("enrollment:child_photo", kwargs={"child": child.key})
         avatar = format_html('<img class="av" src="{}" alt="" loading="lazy">', photo)
     else:
         avatar = format_html(
