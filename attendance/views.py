@@ -49,6 +49,21 @@ def _action_key(request) -> uuid.UUID | None:
         return None
 
 
+def _posted_children(request, site) -> list[Child]:
+    """The children ticked on the board: those of this site the user may see."""
+    keys = []
+    for value in request.POST.getlist("child"):
+        try:
+            keys.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return list(
+        access.scoped(request.user, Child)
+        .filter(key__in=keys, enrollments__term__site=site)
+        .distinct()
+    )
+
+
 def _fragments(
     request, site, *, tiles=(), counts=False, ratio=False, toast=None, sheet=None
 ) -> HttpResponse:
@@ -219,17 +234,7 @@ def check_in(request, site, child):
 @requires(USE_BOARD)
 def check_in_many(request, site):
     site = _site(request, site)
-    keys = []
-    for value in request.POST.getlist("child"):
-        try:
-            keys.append(uuid.UUID(value))
-        except ValueError:
-            continue
-    children = list(
-        access.scoped(request.user, Child)
-        .filter(key__in=keys, enrollments__term__site=site)
-        .distinct()
-    )
+    children = _posted_children(request, site)
     if not children:
         return _fragments(
             request,
@@ -263,17 +268,7 @@ def check_in_many(request, site):
 @requires(USE_BOARD)
 def undo_check_in(request, site):
     site = _site(request, site)
-    keys = []
-    for value in request.POST.getlist("child"):
-        try:
-            keys.append(uuid.UUID(value))
-        except ValueError:
-            continue
-    children = list(
-        access.scoped(request.user, Child)
-        .filter(key__in=keys, enrollments__term__site=site)
-        .distinct()
-    )
+    children = _posted_children(request, site)
     try:
         outcomes = services.undo_check_in(site=site, children=children, by=request.user)
     except ValidationError as error:

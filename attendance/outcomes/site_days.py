@@ -20,25 +20,13 @@ from attendance.models import (
     Incident,
     RefusedPickup,
 )
+from attendance.outcomes.figures import SUMMED
 from attendance.outcomes.models import SiteDay
 from enrollment.models import ClosedDay, Enrollment, EnrollmentStatus, OpeningHours, Site, Term
 from staff.models import RatioDay
 
 PLACED = [EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED]
 ATTENDED = [AttendanceStatus.PRESENT, AttendanceStatus.COLLECTED]
-FIELDS = [
-    "expected",
-    "attended",
-    "absent_ill",
-    "absent_family",
-    "absent_unknown",
-    "unrecorded",
-    "late_pickups",
-    "not_checked_out",
-    "incidents",
-    "refused_pickups",
-    "minutes_over_ratio",
-]
 
 
 def _days(start: date, end: date):
@@ -83,7 +71,7 @@ def listed(site_ids, start: date, end: date) -> dict[tuple[int, date], int]:
 
 def compute(site_ids, start: date, end: date) -> dict[tuple[int, date], dict]:
     """The figures of every site-day in the range, in eight grouped queries."""
-    figures: dict[tuple[int, date], dict] = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
+    figures: dict[tuple[int, date], dict] = defaultdict(lambda: dict.fromkeys(SUMMED, 0))
     for key, n in listed(site_ids, start, end).items():
         figures[key]["expected"] = n
     in_range = {"site__in": site_ids, "day__gte": start, "day__lte": end}
@@ -178,7 +166,7 @@ def rebuild(*, start: date, end: date, site_ids=None) -> int:
         batch_size=2000,
         update_conflicts=True,
         unique_fields=["site", "day"],
-        update_fields=[*FIELDS, "computed_at"],
+        update_fields=[*SUMMED, "computed_at"],
     )
     return len(rows)
 

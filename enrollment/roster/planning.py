@@ -25,36 +25,32 @@ def _changes(instance, fields: dict) -> list[str]:
 
 
 @dataclass
-class WorkerPlan:
+class Plan:
+    """What an import does to one record: create it, update the fields that changed, or
+    leave it as it is."""
+
+    existing: Worker | Child | Adult | None
+    fields: dict
+    changed: list[str] = field(default_factory=list)
+
+    @property
+    def action(self) -> str:
+        if self.existing is None:
+            return CREATE
+        return UPDATE if self.changed else UNCHANGED
+
+
+class WorkerPlan(Plan):
     existing: Worker | None
-    fields: dict
-    changed: list[str] = field(default_factory=list)
-
-    @property
-    def action(self) -> str:
-        if self.existing is None:
-            return CREATE
-        return UPDATE if self.changed else UNCHANGED
 
 
-@dataclass
-class ChildPlan:
+class ChildPlan(Plan):
     existing: Child | None
-    fields: dict
-    changed: list[str] = field(default_factory=list)
-
-    @property
-    def action(self) -> str:
-        if self.existing is None:
-            return CREATE
-        return UPDATE if self.changed else UNCHANGED
 
 
 @dataclass
-class AdultPlan:
+class AdultPlan(Plan):
     existing: Adult | None
-    fields: dict
-    changed: list[str] = field(default_factory=list)
     new_pickups: int = 0
 
     @property
