@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from enrollment import services
 from enrollment.forms import FactoryForm, OpeningHoursForm, RoomFormSet, SiteForm, TermForm
 from enrollment.models import Factory, Site, Term
-from enrollment.views import _apply_service_errors
 from ffs_portal import access
 from ffs_portal.access import MANAGE_PROGRAM, requires
+from ffs_portal.forms import add_service_errors
 
 
 @requires(MANAGE_PROGRAM)
@@ -36,7 +36,7 @@ def factory_edit(request, factory=None):
         try:
             services.factory_save(factory=instance, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Factory saved."))
             return redirect("program:overview")
@@ -81,7 +81,7 @@ def site_edit(request, factory=None, site=None):
                     **form.cleaned_data,
                 )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Site saved."))
             return redirect("program:overview")
@@ -114,7 +114,7 @@ def term_edit(request, site=None, term=None):
                 **fields,
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Term saved."))
             return redirect("program:overview")

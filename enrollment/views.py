@@ -30,6 +30,7 @@ from enrollment.models import (
 )
 from ffs_portal import access, audit
 from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, requires
+from ffs_portal.forms import add_service_errors
 from ffs_portal.models import Role
 from ffs_portal.photos import photo_response
 
@@ -40,15 +41,6 @@ def _redirect_back(request, default: str):
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect(default)
-
-
-def _apply_service_errors(form, error: ValidationError) -> None:
-    """Show a service's refusal on the form: on its field when it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _factory_for_new_family(user):
@@ -87,7 +79,7 @@ def family_create(request):
         try:
             family = services.family_register(factory=factory, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Family registered. Now add the children."))
             return redirect("enrollment:family_detail", family=family.key)
@@ -133,7 +125,7 @@ def worker_edit(request, family, worker=None):
                 family=family, worker=instance, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Worker saved."))
             return redirect("enrollment:family_detail", family=family.key)
@@ -174,7 +166,7 @@ def _child_form(request, family, child):
                 family=family, child=child, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             if child is None:
                 messages.success(
@@ -212,7 +204,7 @@ def adult_edit(request, family, adult=None):
                 **fields,
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Adult saved."))
             return redirect("enrollment:family_detail", family=family.key)
@@ -249,7 +241,7 @@ def pickup_edit(request, child, adult):
         try:
             services.pickup_set(child=child, adult=adult, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Pickup rule saved."))
             return redirect("enrollment:family_detail", family=child.family.key)
@@ -272,7 +264,7 @@ def consent_record(request, child):
         try:
             services.consent_record(child=child, by=request.user, **form.service_arguments())
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Consent recorded for %(name)s.") % {"name": child.name})
             return redirect("enrollment:family_detail", family=child.family.key)
@@ -309,7 +301,7 @@ def enroll(request, child):
                 child=child, term=form.cleaned_data["term"], by=request.user
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             if enrollment.status == EnrollmentStatus.WAITLISTED:
                 messages.warning(

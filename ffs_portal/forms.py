@@ -3,6 +3,7 @@ import zoneinfo
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ffs_portal.models import User
@@ -14,6 +15,15 @@ TIME_ZONES = [
     "Europe/Berlin",
     "America/New_York",
 ]
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: on its field when it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 class AccountSettingsForm(forms.ModelForm):

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from enrollment.models import Site
-from enrollment.views import _apply_service_errors
 from ffs_portal import access
 from ffs_portal.access import LEAD_SITE, MANAGE_PROGRAM, USE_BOARD
+from ffs_portal.forms import add_service_errors
 from ffs_portal.models import User
 from staff import selectors, services
 from staff.forms import (
@@ -73,7 +73,7 @@ def staff_add(request, site):
         try:
             user = services.staff_member_add(site=site, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request, _("%(name)s added. Set their PIN for the tablet.") % {"name": user}
@@ -111,7 +111,7 @@ def person(request, person):
             else:
                 services.qualification_save(profile=profile, by=request.user, **data)
         except ValidationError as error:
-            _apply_service_errors(forms[action], error)
+            add_service_errors(forms[action], error)
         else:
             messages.success(request, _("Saved."))
             return redirect("staff:person", person=person.pk)
@@ -140,7 +140,7 @@ def rota(request, site):
         try:
             services.shift_add(site=site, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Shift added."))
             return redirect(f"{request.path}?week={monday.isoformat()}")

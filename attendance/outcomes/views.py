@@ -33,7 +33,6 @@ from attendance.outcomes.models import (
 )
 from attendance.outcomes.tables import XLSX_TYPE, to_csv, to_xlsx
 from enrollment.models import Child, EnrollmentStatus, Factory, Family, Site, SiteKind, Term
-from enrollment.views import _apply_service_errors
 from ffs_portal import access
 from ffs_portal.access import (
     MANAGE_FAMILIES,
@@ -43,6 +42,7 @@ from ffs_portal.access import (
     VIEW_SPONSOR_REPORTS,
     requires,
 )
+from ffs_portal.forms import add_service_errors
 
 
 def requires_any(*capabilities: str):
@@ -109,7 +109,7 @@ def sponsor_edit(request, sponsor=None):
         try:
             saved = services.sponsor_save(sponsor=instance, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Sponsor saved."))
             return redirect("outcomes:sponsor_edit", sponsor=saved.pk)
@@ -127,7 +127,7 @@ def sponsorship_add(request, sponsor):
         try:
             services.sponsorship_add(sponsor=sponsor, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Sponsorship added."))
             return redirect("outcomes:sponsor_edit", sponsor=sponsor.pk)
@@ -154,7 +154,7 @@ def sponsor_login_add(request, sponsor):
         try:
             services.sponsor_login_add(sponsor=sponsor, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request, _("Login added. Give the user name and password to the sponsor.")

@@ -11,9 +11,9 @@ from enrollment.models import Factory, Worker
 from enrollment.training import selectors, services
 from enrollment.training.forms import CourseForm, FeedbackForm, SessionForm
 from enrollment.training.models import Course, SessionAttendance, TrainingSession
-from enrollment.views import _apply_service_errors
 from ffs_portal import access
 from ffs_portal.access import MANAGE_FAMILIES, MANAGE_PROGRAM, VIEW_FAMILIES, requires
+from ffs_portal.forms import add_service_errors
 from ffs_portal.models import Role
 
 
@@ -60,7 +60,7 @@ def session_edit(request, session=None):
                 factory=factory, session=instance, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Session saved. Invite the parents next."))
             return redirect("training:session_detail", session=saved.key)
@@ -94,9 +94,8 @@ def invite(request, session):
         session, left_behind_only=left_behind_only, query=request.GET.get("q", "")
     )
     if request.method == "POST":
-        chosen = Worker.objects.filter(
-            factory__in=access.scoped(request.user, Factory),
-            pk__in=[v for v in request.POST.getlist("worker") if v.isdigit()],
+        chosen = access.scoped(request.user, Worker).filter(
+            pk__in=[v for v in request.POST.getlist("worker") if v.isdigit()]
         )
         try:
             added = services.invite(session=session, workers=chosen, by=request.user)
