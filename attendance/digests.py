@@ -25,6 +25,7 @@ from attendance.models import (
     StillCheckedInAlert,
 )
 from enrollment.models import OpeningHours, PickupPermission, Site, Term, Worker
+from ffs_portal import access
 from ffs_portal.models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ class Digest:
     day: date
     rows: list  # the dashboard's rows of the sites that opened, needing attention first
     not_open: list  # sites that should have opened that day but where nobody checked in
+    closed: list  # sites not due to open that day (no term running, closed day or weekday)
     expiring: list  # staff qualifications lapsed or lapsing within 30 days
     dashboard_url: str
 
@@ -198,6 +200,8 @@ def build(recipient, day: date, now: datetime | None = None) -> Digest:
         day=day,
         rows=[row for row in scheduled if row.today.attended or row.today.absent],
         not_open=[row.site for row in scheduled if not (row.today.attended or row.today.absent)],
+        closed=[row.site for row in rows if not (row.today.open and row.today.listed)]
+        + list(access.scoped(recipient, Site).exclude(pk__in=ids).order_by("name")),
         expiring=qualification_warnings(recipient, day),
         dashboard_url=settings.PORTAL_URL + reverse("attendance:dashboard"),
     )

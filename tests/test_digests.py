@@ -285,6 +285,16 @@ class TestContent:
         for secret in ("哮喘", "发烧", "38.5", "四川", "Sichuan"):
             assert secret not in text and secret not in html
 
+    def test_a_site_with_no_term_running_is_named_apart(self, recipient, known_day, factory_a):
+        from tests.factories import SiteFactory
+
+        SiteFactory(factory=factory_a, name="星河课后中心", kind="asc")
+        digest = digests.build(recipient, known_day)
+        assert [row.site.name for row in digest.rows] == ["星河暑期家庭友好空间"]
+        assert [site.name for site in digest.closed] == ["星河课后中心"]
+        _subject, text, _html = digests.render(recipient, known_day)
+        assert "当天无开放安排: 星河课后中心" in text
+
     def test_a_day_with_no_site_due_to_open_sends_nothing(self, recipient, site_a, term_a):
         OpeningHours.objects.filter(site=site_a).delete()
         run = DigestRun.objects.create(recipient=recipient, day=timezone.localdate())

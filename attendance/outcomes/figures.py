@@ -62,18 +62,8 @@ class Figures:
         return cls(*[row.get(prefix + name) or 0 for name in NAMES])
 
     def add(self, other: "Figures") -> "Figures":
-        self.expected += other.expected
-        self.attended += other.attended
-        self.absent_ill += other.absent_ill
-        self.absent_family += other.absent_family
-        self.absent_unknown += other.absent_unknown
-        self.unrecorded += other.unrecorded
-        self.late_pickups += other.late_pickups
-        self.not_checked_out += other.not_checked_out
-        self.incidents += other.incidents
-        self.refused_pickups += other.refused_pickups
-        self.minutes_over_ratio += other.minutes_over_ratio
-        self.days += other.days
+        for name in NAMES:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
     @property
