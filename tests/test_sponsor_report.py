@@ -126,6 +126,7 @@ def test_the_sponsor_reads_the_report_as_a_page_and_as_excel_with_no_names(
     )
     page = client.get(url).content.decode()
     assert "&lt;5" in page and "92%" in page
+    assert "99%" in page and "%%" not in page  # the 2017 reference, written as people read it
     for name in [
         *Child.objects.values_list("name", flat=True),
         *Worker.objects.values_list("name", flat=True),

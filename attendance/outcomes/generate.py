@@ -143,7 +143,23 @@ def generate(plan: Plan, report: Report | None = None) -> dict:
             f"{counts['incidents']:,} incidents, {counts['refused']:,} refused pickups, "
             f"{counts['ratio_days']:,} days over ratio, {counts['surveys']:,} survey answers"
         )
-    _analyze(AttendanceRecord, Incident, RefusedPickup, RatioDay, Enrollment, Child, Worker)
+    _analyze(
+        Factory,
+        Site,
+        Term,
+        Family,
+        Worker,
+        Child,
+        Consent,
+        Enrollment,
+        AttendanceRecord,
+        Incident,
+        RefusedPickup,
+        RatioDay,
+        DutyPeriod,
+        ParentSurvey,
+        ProgramYear,
+    )
     with transaction.atomic():
         counts["site_days"] = rebuild(
             start=plan.first_day,

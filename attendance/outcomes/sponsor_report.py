@@ -289,8 +289,9 @@ def build(user, sponsor: Sponsor, year: int) -> SponsorReport:
         total.values() if ordered else None,
         note=_(
             "One answer per family and term. Satisfied parents: answered 4 or 5 (of 5) to "
-            "“Overall, I am satisfied with the space”; reference 99%% (2017)."
-        ),
+            "“Overall, I am satisfied with the space”; reference %(reference)s (2017)."
+        )
+        % {"reference": f"{selectors.SATISFACTION_REFERENCE:.0%}"},
     )
     return SponsorReport(
         sponsor=sponsor,
