@@ -3,7 +3,7 @@ the day table, scoping for each role, exports, bad input and constant query coun
 
 import csv
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from io import BytesIO
 
 import pytest
@@ -19,6 +19,7 @@ from attendance.outcomes import dashboard, generate, live, services
 from attendance.outcomes import dashboard_tables as tables
 from attendance.outcomes.dashboard import Filters
 from attendance.outcomes.models import ParentSurvey, SiteDay
+from attendance.outcomes.site_days import rebuild
 from enrollment.models import ClosedDay, Site
 from ffs_portal.models import Role
 from staff.models import DutyPeriod, RatioDay
@@ -290,6 +291,18 @@ def test_each_role_with_the_dashboard_sees_it(client, today_site, request, role)
     assert response.status_code == 200
     page = response.content.decode()
     assert "星河暑期家庭友好空间" in page and "童乐课后中心" not in page
+
+
+def test_the_chart_of_last_weeks_lowest_sites_shows_only_when_sites_were_open(
+    client, today_site, coordinator
+):
+    client.force_login(coordinator)
+    page = client.get(reverse("attendance:dashboard")).content.decode()
+    assert 'id="chart-lowest"' not in page
+    today = timezone.localdate()
+    rebuild(start=today - timedelta(days=14), end=today - timedelta(days=1))
+    page = client.get(reverse("attendance:dashboard")).content.decode()
+    assert 'id="chart-lowest"' in page
 
 
 @pytest.mark.parametrize("role", ["carer", "sponsor_user"])
