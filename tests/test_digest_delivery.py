@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 from datetime import time as clock_time
@@ -86,9 +87,11 @@ def test_a_broker_outage_delays_digests_but_loses_none_and_sends_none_twice(
     broker = f"redis://127.0.0.1:{port}/0"
     monkeypatch.setattr(app.conf, "broker_url", broker)
     monkeypatch.setattr(app.conf, "result_backend", broker)
-    # Connections are pooled per app: start from fresh pools on the test's own broker.
+    # Connections are pooled per app and the result backend is kept per thread: start from
+    # fresh ones on the test's own broker, and leave the others to the tests that follow.
     monkeypatch.setattr(app, "_pool", None)
     monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    monkeypatch.setattr(app, "_local", threading.local())
 
     # The broker is down at the hour: the run is recorded, nothing is sent, nothing is lost.
     assert digests.queue_due(evening) == 0
