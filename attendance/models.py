@@ -133,6 +133,8 @@ class RefusedPickup(models.Model):
     attendance = models.ForeignKey(
         AttendanceRecord, null=True, on_delete=models.SET_NULL, related_name="refusals"
     )
+    # The action key of the tablet's act that recorded it: a retry finds the refusal again.
+    key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     day = models.DateField(_("day"))
     at = models.DateTimeField(_("at"))
     by = models.ForeignKey(

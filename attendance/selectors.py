@@ -29,6 +29,7 @@ from enrollment.models import (
     Term,
 )
 from ffs_portal import access
+from ffs_portal.lib.ages import age_on
 from ffs_portal.models import Role
 from staff.models import DutyPeriod
 
@@ -122,8 +123,7 @@ class BoardChild:
     family_id: int
 
     def age_on(self, day: date) -> int:
-        born = self.date_of_birth
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age_on(self.date_of_birth, day)
 
 
 @dataclass
@@ -166,6 +166,17 @@ class Group:
     tiles: list[Tile] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class BoardVersion:
+    """``seq``: the site's board version, which every act advances; what the tablet compares
+    to keep the newest of two answers. ``fingerprint``: ``seq`` and everything else the board
+    shows (enrolments, children's details, staff on duty, the time of day), to answer a
+    refresh with nothing when nothing changed."""
+
+    seq: int
+    fingerprint: str
+
+
 @dataclass
 class Board:
     site: Site
@@ -175,7 +186,7 @@ class Board:
     groups: list[Group]
     counts: dict
     afternoon: bool
-    version: str
+    version: BoardVersion | None
     query: str = ""
     # Ages of the children present now, for the child-to-staff ratio.
     present_ages: list[int] = field(default_factory=list)
@@ -225,9 +236,8 @@ def _group_for(age: int, rooms: list[Room]) -> Room | None:
 
 def board_version(
     site: Site, day: date, moment: datetime, hours: OpeningHours | None | bool = False
-) -> str:
-    """A short fingerprint of everything the board shows, in one query: a tablet polling the
-    board receives nothing when it has not changed."""
+) -> BoardVersion:
+    """The board's version, in one query."""
     records = (
         AttendanceRecord.objects.filter(site=OuterRef("pk"), day=day).order_by().values("site")
     )
@@ -247,14 +257,16 @@ def board_version(
             d_in=Subquery(duty.annotate(x=Max("clock_in_at")).values("x")),
             d_out=Subquery(duty.annotate(x=Max("clock_out_at")).values("x")),
         )
-        .values_list("r_max", "r_count", "e_max", "e_count", "c_max", "d_in", "d_out")
+        .values_list("board_seq", "r_max", "r_count", "e_max", "e_count", "c_max", "d_in", "d_out")
         .first()
     )
-    stamps = [v.timestamp() if isinstance(v, datetime) else v for v in row or ()]
+    seq, *rest = row or (0,)
+    stamps = [v.timestamp() if isinstance(v, datetime) else v for v in rest]
     if hours is False:
         hours = opening_hours(site.pk, day)
     moment_flags = (is_overdue_time(hours, moment), is_afternoon(hours, moment))
-    return "-".join(str(v) for v in (*stamps, *moment_flags, day.isoformat()))
+    fingerprint = "-".join(str(v) for v in (seq, *stamps, *moment_flags, day.isoformat()))
+    return BoardVersion(seq=seq, fingerprint=fingerprint)
 
 
 def board(
@@ -266,7 +278,7 @@ def board(
     day = timezone.localdate(at)
     hours = opening_hours(site.pk, day)
     # The day sheet passes its own records and needs no version.
-    version = board_version(site, day, at, hours) if records_query is None else ""
+    version = board_version(site, day, at, hours) if records_query is None else None
     rooms = list(access.scoped(user, Room).filter(site=site))
     # Plain rows, not model instances: a board of 200 children is built many times a minute.
     rows = (
@@ -344,22 +356,25 @@ def _term_running(site: Site, day: date) -> bool:
     )
 
 
-def counts(*, site: Site, day: date) -> dict:
-    """How many children are expected, present, collected and absent (two small queries)."""
+def day_counts(*, site: Site, day: date) -> tuple[dict, list[int]]:
+    """How many children are expected, present, collected and absent, and the ages of those
+    present (for the ratio), in two small queries."""
     on_list = expected_enrollments(site, day).values("child")
     total = on_list.order_by().values("child").distinct().count()
-    by_status = dict(
-        AttendanceRecord.objects.filter(site=site, day=day, child__in=on_list)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("pk"))
+    rows = AttendanceRecord.objects.filter(site=site, day=day, child__in=on_list).values_list(
+        "status", "child__date_of_birth"
     )
-    result = {status: by_status.get(status, 0) for status in AttendanceStatus.values}
+    result = dict.fromkeys(AttendanceStatus.values, 0)
+    present_ages = []
+    for status, born in rows:
+        result[status] += 1
+        if status == AttendanceStatus.PRESENT:
+            present_ages.append(age_on(born, day))
     result[AttendanceStatus.EXPECTED] = total - sum(
         result[s]
         for s in (AttendanceStatus.PRESENT, AttendanceStatus.COLLECTED, AttendanceStatus.ABSENT)
     )
-    return result
+    return result, present_ages
 
 
 def incident_flag(site, day: date, child=None):
@@ -370,22 +385,47 @@ def incident_flag(site, day: date, child=None):
     )
 
 
-def tile(
-    *,
-    site: Site,
-    child: Child,
-    record: AttendanceRecord | None,
-    at: datetime,
-    incident: bool | None = None,
-) -> Tile:
-    """One tile after an act on it (a query for the incident flag unless it is known)."""
+@dataclass
+class AnswerState:
+    """What an act's answer shows: the tiles of the children it touched and the site's
+    counters, all at board version ``seq``."""
+
+    seq: int
+    tiles: list[Tile]
+    counts: dict
+    present_ages: list[int]
+
+
+def answer_state(*, site: Site, children, at: datetime) -> AnswerState:
+    """The tiles of ``children`` and the site's counters now, with the version they show
+    (read it inside ``ffs_portal.lib.db.snapshot``: then they are all of that version).
+    Six queries whatever the number of children."""
     day = timezone.localdate(at)
-    if incident is None:
-        incident = incident_flag(site, day, child).exists()
-    result = Tile(child=child, record=record, age=child.age_on(day), incident=incident)
-    if result.status == AttendanceStatus.EXPECTED:
-        result.overdue = is_overdue_time(opening_hours(site.pk, day), at)
-    return result
+    seq = Site.objects.filter(pk=site.pk).order_by().values_list("board_seq", flat=True)[0]
+    children = list(children)
+    ids = [child.pk for child in children]
+    records = {
+        record.child_id: record
+        for record in AttendanceRecord.objects.filter(site=site, day=day, child_id__in=ids)
+    }
+    with_incident = set(
+        Incident.objects.filter(site=site, child_id__in=ids)
+        .filter(Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True))
+        .values_list("child_id", flat=True)
+    )
+    overdue = is_overdue_time(opening_hours(site.pk, day), at)
+    tiles = []
+    for child in children:
+        tile = Tile(
+            child=child,
+            record=records.get(child.pk),
+            age=child.age_on(day),
+            incident=child.pk in with_incident,
+        )
+        tile.overdue = overdue and tile.status == AttendanceStatus.EXPECTED
+        tiles.append(tile)
+    counts, present_ages = day_counts(site=site, day=day)
+    return AnswerState(seq=seq, tiles=tiles, counts=counts, present_ages=present_ages)
 
 
 def board_child(user, site: Site, key) -> Child:

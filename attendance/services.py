@@ -45,27 +45,21 @@ UNDO_SECONDS = 10
 ACTION_KEY_DAYS = 2
 
 
-class PickupRefused(ValidationError):
-    """The adult chosen may not collect the child today. The caller records the refusal
-    (``refuse_pickup``) in its own transaction: this one is rolled back."""
-
-    def __init__(self, message, *, reason: str, adult: Adult | None = None):
-        super().__init__(message)
-        self.reason = reason
-        self.adult = adult
-
-
 @dataclass
-class Outcome:
-    """What a board act did: ``changed`` is False when it had been done already (a double
-    tap, a retry, or another tablet first)."""
+class ActResult:
+    """What a board act did to one child's day, for the answer the tablet gets.
 
+    ``changed`` is True when this act changed the record. It is False when there was
+    nothing to do: another tablet was first, or this is a retry of an act already carried
+    out (``retried``: same action key), in which case ``refusal`` holds the refusal that act
+    recorded, if it was one. ``problems`` says why a child of a group was not checked in."""
+
+    child: Child
     record: AttendanceRecord | None
     changed: bool
+    retried: bool = False
+    refusal: RefusedPickup | None = None
     problems: list[str] = field(default_factory=list)
-    child: Child | None = None
-    # Whether the child's tile shows an incident, when the act found out (else None).
-    incident: bool | None = None
 
 
 def _local_time(moment: datetime) -> str:
@@ -98,10 +92,9 @@ def _ensure_family(*children: Child) -> None:
             child.family = families[child.pk]
 
 
-# The check-in's hot path: lock the child, and learn whether the child is on the site's list
-# that day and has an incident to show, in one statement. Written out because building it
-# with the ORM cost more than everything else in a check-in; it says exactly what
-# selectors.expected_enrollments and selectors.incident_flag say (the tests hold both to it).
+# The check-in's hot path: lock the child and learn whether the child is on the site's list
+# that day, in one statement. Written out because building it with the ORM cost more than
+# everything else in a check-in; it says exactly what selectors.expected_enrollments says.
 EXPECTED_AND_LOCKED = """
 SELECT
   EXISTS (
@@ -114,21 +107,14 @@ SELECT
       AND EXISTS (
         SELECT 1 FROM enrollment_openinghours h
         WHERE h.site_id = %(site)s AND h.weekday = %(weekday)s)
-  ),
-  EXISTS (
-    SELECT 1 FROM attendance_incident i
-    WHERE i.child_id = c.id AND i.site_id = %(site)s
-      AND (i.acknowledged_at IS NULL OR (i.occurred_at >= %(start)s AND i.occurred_at < %(end)s))
   )
 FROM enrollment_child c
 WHERE c.id = %(child)s
 """
 
 
-def _lock_expected_child(child: Child, site: Site, day: date) -> tuple[bool, bool]:
-    """Lock one child's row and say whether the child is on the site's list that day and has
-    an incident to show on the tile."""
-    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+def _lock_expected_child(child: Child, site: Site, day: date) -> bool:
+    """Lock one child's row and say whether the child is on the site's list that day."""
     sql = EXPECTED_AND_LOCKED
     if connection.features.has_select_for_update:
         sql += " FOR NO KEY UPDATE OF c" if connection.vendor == "postgresql" else " FOR UPDATE"
@@ -140,12 +126,10 @@ def _lock_expected_child(child: Child, site: Site, day: date) -> tuple[bool, boo
             "child": child.pk,
             "day": ops.adapt_datefield_value(day),
             "weekday": day.weekday(),
-            "start": ops.adapt_datetimefield_value(start),
-            "end": ops.adapt_datetimefield_value(start + timedelta(days=1)),
         }
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return (bool(row[0]), bool(row[1])) if row else (False, False)
+    return bool(row[0]) if row else False
 
 
 def _insert_unless_taken(record: AttendanceRecord) -> bool:
@@ -262,7 +246,7 @@ def _check_in_locked(
     dropped_off_by: Worker | Adult | None = None,
     expected: bool | None = None,
     first_of_the_day: bool = False,
-) -> Outcome:
+) -> ActResult:
     if expected is None:
         expected = selectors.is_expected(site=site, child=child, day=day)
     fields = {
@@ -281,10 +265,10 @@ def _check_in_locked(
         record = AttendanceRecord(site=site, child=child, day=day, **fields)
         if _insert_unless_taken(record):
             _audit_check_in(site, child, by, at)
-            return Outcome(record, changed=True)
+            return ActResult(child, record, changed=True)
     record, others = _records(child, site, day)
     if record is not None and record.status == AttendanceStatus.PRESENT:
-        return Outcome(record, changed=False)
+        return ActResult(child, record, changed=False)
     if record is not None and record.status == AttendanceStatus.COLLECTED:
         raise ValidationError(
             _(
@@ -311,7 +295,7 @@ def _check_in_locked(
     else:
         _apply(record, fields)
     _audit_check_in(site, child, by, at)
-    return Outcome(record, changed=True)
+    return ActResult(child, record, changed=True)
 
 
 def _audit_check_in(site: Site, child: Child, by, at: datetime) -> None:
@@ -344,6 +328,11 @@ def _audit(by, action: str, site: Site, child: Child, **details) -> None:
     )
 
 
+def _retried(child: Child, site: Site, day: date) -> ActResult:
+    """The answer to an act whose key was used already: what the child's record is now."""
+    return ActResult(child, _records(child, site, day)[0], changed=False, retried=True)
+
+
 @transaction.atomic
 def check_in(
     *,
@@ -353,49 +342,48 @@ def check_in(
     key: uuid.UUID | None = None,
     dropped_off_by: Worker | Adult | None = None,
     at: datetime | None = None,
-) -> Outcome:
+) -> ActResult:
     """Check a child in at a site: expected (or absent) → present. Done already → unchanged."""
     at = at or clock.now()
     day = timezone.localdate(at)
     _ensure_family(child)
-    expected, incident = _lock_expected_child(child, site, day)
+    expected = _lock_expected_child(child, site, day)
     if not _claim(key, "check_in", by):
-        outcome = Outcome(_records(child, site, day)[0], changed=False)
-    else:
-        outcome = _check_in_locked(
-            site=site,
-            child=child,
-            by=by,
-            at=at,
-            day=day,
-            dropped_off_by=dropped_off_by,
-            expected=expected,
-            first_of_the_day=True,
-        )
-    outcome.child = child
-    outcome.incident = incident
-    return outcome
+        return _retried(child, site, day)
+    result = _check_in_locked(
+        site=site,
+        child=child,
+        by=by,
+        at=at,
+        day=day,
+        dropped_off_by=dropped_off_by,
+        expected=expected,
+        first_of_the_day=True,
+    )
+    if result.changed:
+        site.next_board_seq()
+    return result
 
 
 @transaction.atomic
 def check_in_many(
     *, site: Site, children, by, key: uuid.UUID | None = None, at: datetime | None = None
-) -> list[Outcome]:
+) -> list[ActResult]:
     """Check a group in at once. A child who cannot be checked in is reported in that
-    child's outcome (``problems``); the others are checked in."""
+    child's result (``problems``); the others are checked in."""
     at = at or clock.now()
     day = timezone.localdate(at)
     locked = _lock_children(children)
     if not _claim(key, "check_in_many", by):
-        return [Outcome(_records(child, site, day)[0], changed=False) for child in locked]
+        return [_retried(child, site, day) for child in locked]
     expected_ids = selectors.expected_child_ids(
         site=site, day=day, child_ids=[c.pk for c in locked]
     )
-    outcomes = []
+    results = []
     for child in locked:
         try:
             with transaction.atomic():
-                outcome = _check_in_locked(
+                result = _check_in_locked(
                     site=site,
                     child=child,
                     by=by,
@@ -404,23 +392,24 @@ def check_in_many(
                     expected=child.pk in expected_ids,
                 )
         except ValidationError as error:
-            outcome = Outcome(None, changed=False, problems=error.messages)
-        outcome.child = child
-        outcomes.append(outcome)
-    return outcomes
+            result = ActResult(child, None, changed=False, problems=error.messages)
+        results.append(result)
+    if any(result.changed for result in results):
+        site.next_board_seq()
+    return results
 
 
 @transaction.atomic
-def undo_check_in(*, site: Site, children, by, at: datetime | None = None) -> list[Outcome]:
+def undo_check_in(*, site: Site, children, by, at: datetime | None = None) -> list[ActResult]:
     """Take back check-ins made in the last few seconds (site leads: at any time that day).
     Children not checked in are left as they are."""
     at = at or clock.now()
     day = timezone.localdate(at)
-    outcomes = []
+    results = []
     for child in _lock_children(children):
         record, _others = _records(child, site, day)
         if record is None or record.status != AttendanceStatus.PRESENT:
-            outcomes.append(Outcome(record, changed=False))
+            results.append(ActResult(child, record, changed=False))
             continue
         late = at - record.checked_in_at > timedelta(seconds=UNDO_SECONDS)
         if late and not access.can(by, access.LEAD_SITE):
@@ -442,45 +431,49 @@ def undo_check_in(*, site: Site, children, by, at: datetime | None = None) -> li
         }
         _apply(record, fields)
         _audit(by, "attendance.check_in_undone", site, child)
-        outcomes.append(Outcome(record, changed=True))
-    return outcomes
+        results.append(ActResult(child, record, changed=True))
+    if any(result.changed for result in results):
+        site.next_board_seq()
+    return results
 
 
-def _may_collect(child: Child, person: Worker | Adult, day: date) -> None:
-    """Raise PickupRefused unless ``person`` may collect ``child`` on ``day``."""
-    if person.family_id != child.family_id:
-        raise PickupRefused(
-            _("%(name)s is not on %(child)s's list. Do not hand %(child)s over.")
-            % {"name": person.name, "child": child.name},
-            reason=RefusalReason.NOT_LISTED,
-        )
-    if isinstance(person, Worker):
-        return
-    permission = PickupPermission.objects.filter(child=child, adult=person).first()
-    if permission is None:
-        raise PickupRefused(
-            _("%(name)s is not on %(child)s's list. Do not hand %(child)s over.")
-            % {"name": person.name, "child": child.name},
-            reason=RefusalReason.NOT_LISTED,
-            adult=person,
-        )
-    if not permission.allowed:
-        raise PickupRefused(
-            _("%(name)s may NOT collect %(child)s. Do not hand %(child)s over.")
-            % {"name": person.name, "child": child.name},
-            reason=RefusalReason.NOT_ALLOWED,
-            adult=person,
-        )
-    if not permission.is_valid_on(day):
-        raise PickupRefused(
+def refusal_message(reason: str, name: str, child: Child) -> str:
+    """What the tablet says when a pickup is refused, for each reason."""
+    names = {"name": name or _("This person"), "child": child.name}
+    if reason == RefusalReason.NOT_ALLOWED:
+        return _("%(name)s may NOT collect %(child)s. Do not hand %(child)s over.") % names
+    if reason == RefusalReason.EXPIRED:
+        return (
             _(
                 "%(name)s's permission to collect %(child)s is not valid today. Do not hand "
                 "%(child)s over."
             )
-            % {"name": person.name, "child": child.name},
-            reason=RefusalReason.EXPIRED,
-            adult=person,
+            % names
         )
+    return _("%(name)s is not on %(child)s's list. Do not hand %(child)s over.") % names
+
+
+def _refusal_reason(child: Child, person: Worker | Adult, day: date) -> str | None:
+    """Why ``person`` may not collect ``child`` on ``day``, or None when they may."""
+    if person.family_id != child.family_id:
+        return RefusalReason.NOT_LISTED
+    if isinstance(person, Worker):
+        return None
+    permission = PickupPermission.objects.filter(child=child, adult=person).first()
+    if permission is None:
+        return RefusalReason.NOT_LISTED
+    if not permission.allowed:
+        return RefusalReason.NOT_ALLOWED
+    if not permission.is_valid_on(day):
+        return RefusalReason.EXPIRED
+    return None
+
+
+def _retried_refusal(child: Child, site: Site, day: date, key: uuid.UUID | None) -> ActResult:
+    """A retried act that may have been a refusal: the refusal again, with the record now."""
+    result = _retried(child, site, day)
+    result.refusal = RefusedPickup.objects.filter(key=key).first() if key else None
+    return result
 
 
 @transaction.atomic
@@ -493,24 +486,38 @@ def check_out(
     key: uuid.UUID | None = None,
     incidents_acknowledged: bool = False,
     at: datetime | None = None,
-) -> Outcome:
+) -> ActResult:
     """Hand a present child to an adult who may collect them: present → collected.
 
-    Raises PickupRefused when the adult may not (the caller records the refusal), and asks
-    for the adult's acknowledgement of any incident not yet acknowledged."""
+    An adult who may not collect the child is refused: the refusal is recorded and returned
+    (``refusal``), the child stays present. Asks for the adult's acknowledgement of any
+    incident not yet acknowledged."""
     at = at or clock.now()
     day = timezone.localdate(at)
     (child,) = _lock_children([child])
     if not _claim(key, "check_out", by):
-        return Outcome(_records(child, site, day)[0], changed=False)
+        return _retried_refusal(child, site, day, key)
     record, _others = _records(child, site, day)
     if record is not None and record.status == AttendanceStatus.COLLECTED:
-        return Outcome(record, changed=False)
+        return ActResult(child, record, changed=False)
     if record is None or record.status != AttendanceStatus.PRESENT:
         raise ValidationError(
             _("%(child)s is not checked in, so cannot be checked out.") % {"child": child.name}
         )
-    _may_collect(child, collector, day)
+    reason = _refusal_reason(child, collector, day)
+    if reason is not None:
+        refusal = _record_refusal(
+            site=site,
+            child=child,
+            record=record,
+            by=by,
+            key=key,
+            reason=reason,
+            adult=collector if isinstance(collector, Adult) else None,
+            name=collector.name,
+            at=at,
+        )
+        return ActResult(child, record, changed=False, refusal=refusal)
     pending = list(
         Incident.objects.select_for_update().filter(
             child=child, site=site, acknowledged_at__isnull=True
@@ -557,7 +564,44 @@ def check_out(
         late=late,
         incidents_acknowledged=len(pending),
     )
-    return Outcome(record, changed=True)
+    site.next_board_seq()
+    return ActResult(child, record, changed=True)
+
+
+def _record_refusal(
+    *,
+    site: Site,
+    child: Child,
+    record: AttendanceRecord | None,
+    by,
+    key: uuid.UUID | None,
+    reason: str,
+    adult: Adult | None,
+    name: str,
+    at: datetime,
+    relation: str = "",
+    note: str = "",
+) -> RefusedPickup:
+    refusal = RefusedPickup.objects.create(
+        site=site,
+        child=child,
+        attendance=record,
+        key=key,
+        day=timezone.localdate(at),
+        at=at,
+        by=by,
+        adult=adult,
+        name=(name or (adult.name if adult else "")).strip()[:50],
+        relation=relation.strip()[:50],
+        reason=reason,
+        note=note.strip()[:200],
+    )
+    if record is not None:
+        record.updated_at = at
+        record.save(update_fields=["updated_at"])
+    _audit(by, "attendance.pickup_refused", site, child, reason=reason)
+    site.next_board_seq()
+    return refusal
 
 
 @transaction.atomic
@@ -573,44 +617,33 @@ def refuse_pickup(
     relation: str = "",
     note: str = "",
     at: datetime | None = None,
-) -> RefusedPickup | None:
-    """Record that someone came for a child and was not given the child. None when this
-    refusal (same key) was recorded already."""
+) -> ActResult:
+    """Record that someone came for a child and was not given the child. A retry of the
+    same act (same key) records nothing and answers with the refusal recorded first."""
     at = at or clock.now()
     day = timezone.localdate(at)
     if reason not in RefusalReason.values:
         raise ValidationError(_("Choose why the pickup was refused."))
     (child,) = _lock_children([child])
     if not _claim(key, "refuse_pickup", by):
-        return None
+        return _retried_refusal(child, site, day, key)
     if adult is not None and adult.family_id != child.family_id:
         adult = None
-    name = (name or (adult.name if adult else "")).strip()[:50]
     record, _others = _records(child, site, day)
-    refusal = RefusedPickup.objects.create(
+    refusal = _record_refusal(
         site=site,
         child=child,
-        attendance=record,
-        day=day,
-        at=at,
+        record=record,
         by=by,
+        key=key,
+        reason=reason,
         adult=adult,
         name=name,
-        relation=relation.strip()[:50],
-        reason=reason,
-        note=note.strip()[:200],
+        relation=relation,
+        note=note,
+        at=at,
     )
-    if record is not None:
-        record.updated_at = at
-        record.save(update_fields=["updated_at"])
-    _audit(
-        by,
-        "attendance.pickup_refused",
-        site,
-        child,
-        reason=reason,
-    )
-    return refusal
+    return ActResult(child, record, changed=False, refusal=refusal)
 
 
 @transaction.atomic
@@ -623,7 +656,7 @@ def mark_absent(
     note: str = "",
     key: uuid.UUID | None = None,
     at: datetime | None = None,
-) -> Outcome:
+) -> ActResult:
     """Mark an expected child absent, with a reason (ill, with family, unknown)."""
     at = at or clock.now()
     day = timezone.localdate(at)
@@ -631,7 +664,7 @@ def mark_absent(
         raise ValidationError(_("Choose a reason: ill, with family or unknown."))
     (child,) = _lock_children([child])
     if not _claim(key, "mark_absent", by):
-        return Outcome(_records(child, site, day)[0], changed=False)
+        return _retried(child, site, day)
     record, _others = _records(child, site, day)
     if record is not None and record.status in (
         AttendanceStatus.PRESENT,
@@ -661,17 +694,18 @@ def mark_absent(
         child,
         reason=reason,
     )
-    return Outcome(record, changed=True)
+    site.next_board_seq()
+    return ActResult(child, record, changed=True)
 
 
 @transaction.atomic
-def clear_absence(*, site: Site, child: Child, by, at: datetime | None = None) -> Outcome:
+def clear_absence(*, site: Site, child: Child, by, at: datetime | None = None) -> ActResult:
     """The child is not absent after all: absent → expected."""
     at = at or clock.now()
     (child,) = _lock_children([child])
     record, _others = _records(child, site, timezone.localdate(at))
     if record is None or record.status != AttendanceStatus.ABSENT:
-        return Outcome(record, changed=False)
+        return ActResult(child, record, changed=False)
     fields = {
         "status": AttendanceStatus.EXPECTED,
         "absence_reason": "",
@@ -682,7 +716,8 @@ def clear_absence(*, site: Site, child: Child, by, at: datetime | None = None) -
     }
     _apply(record, fields)
     _audit(by, "attendance.absence_cleared", site, child)
-    return Outcome(record, changed=True)
+    site.next_board_seq()
+    return ActResult(child, record, changed=True)
 
 
 def _check_informed(at: datetime | None, informed_by: str, how: str, now: datetime) -> None:
@@ -765,6 +800,8 @@ def report_incident(
         kind=kind,
         incident=str(incident.key),
     )
+    # The child's tile shows the incident.
+    site.next_board_seq()
     return incident
 
 

@@ -5,17 +5,17 @@ import json
 import uuid
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from attendance import clock, selectors, services
+from attendance import answers, clock, selectors, services
 from attendance.forms import (
     AbsenceForm,
     IncidentForm,
@@ -24,11 +24,11 @@ from attendance.forms import (
     ReviewForm,
     today_at,
 )
-from attendance.models import AttendanceStatus, Incident, RefusalReason
-from attendance.outcomes import selectors as outcome_selectors
+from attendance.models import AttendanceStatus, Incident
 from enrollment.models import Adult, Child, Site, Worker
 from ffs_portal import access, audit
 from ffs_portal.access import LEAD_SITE, USE_BOARD, VIEW_DASHBOARD, requires
+from ffs_portal.lib.db import snapshot
 from staff import selectors as staff_selectors
 
 PLACEHOLDER = uuid.UUID(int=0)
@@ -64,60 +64,6 @@ def _posted_children(request, site) -> list[Child]:
     )
 
 
-def _fragments(
-    request, site, *, tiles=(), counts=False, ratio=False, toast=None, sheet=None
-) -> HttpResponse:
-    """An htmx answer made of out-of-band pieces: changed tiles, a toast, the sheet. The board
-    moves its counters itself as tiles change status (and the next refresh brings the
-    server's figures), so acts do not pay for counting."""
-    context = {"site": site, "oob": True}
-    parts = [
-        render_to_string("attendance/_tile.html", {**context, "t": tile}, request=request)
-        for tile in tiles
-    ]
-    if counts:
-        parts.append(
-            render_to_string(
-                "attendance/_counters.html",
-                {**context, "counts": selectors.counts(site=site, day=clock.today())},
-                request=request,
-            )
-        )
-    if ratio:
-        live = staff_selectors.live_ratio(site)
-        for template in ("staff/_ratio.html", "staff/_ratio_detail.html"):
-            parts.append(render_to_string(template, {"ratio": live, "oob": True}, request=request))
-    if toast:
-        parts.append(render_to_string("attendance/_toast.html", toast, request=request))
-    if sheet:
-        parts.append(sheet)
-    return HttpResponse("".join(parts))
-
-
-def _closing(request, site, outcome, level: str, message: str) -> HttpResponse:
-    """The answer to an act that ends with the child's sheet closed: the changed tile and a
-    toast."""
-    response = _fragments(
-        request, site, tiles=[_tile_for(site, outcome)], toast={"level": level, "message": message}
-    )
-    response["HX-Trigger"] = "ffs:closeSheet"
-    return response
-
-
-def _tile_for(site, outcome, at=None):
-    return selectors.tile(
-        site=site,
-        child=outcome.child,
-        record=outcome.record,
-        at=at or clock.now(),
-        incident=outcome.incident,
-    )
-
-
-def _error_toast(error: ValidationError) -> dict:
-    return {"level": "danger", "message": " ".join(error.messages)}
-
-
 @require_GET
 @requires(USE_BOARD)
 def board(request):
@@ -150,19 +96,41 @@ def _urls(site) -> dict:
     }
 
 
+def _words() -> dict:
+    """What the board's script says, in the user's language."""
+    return {
+        "unsavedRetrying": _("Not saved · retrying"),
+        "unsaved": _("Not saved"),
+        "notSaved": _("Not saved: the portal could not be reached. Tap again."),
+        "notSavedChild": _("%(child)s: not saved, the portal could not be reached. Tap again.")
+        % {"child": "{child}"},
+        "notSavedTapAgain": _("Not saved: the portal could not be reached. Tap again."),
+        "signedOut": _("Not saved: this tablet is signed out. Sign in again, then tap again."),
+        "refused": _("Not saved: the portal refused it (error %(status)s). Call the site lead.")
+        % {"status": "{status}"},
+        "retrying": _("%(n)s not saved · retrying") % {"n": "{n}"},
+        "failed": _("%(n)s not saved") % {"n": "{n}"},
+        "offline": _("Offline · %(n)s waiting") % {"n": "{n}"},
+    }
+
+
 def _board_page(request, site):
-    data = selectors.board(user=request.user, site=site, query=request.GET.get("q", ""))
+    with snapshot():
+        data = selectors.board(user=request.user, site=site, query=request.GET.get("q", ""))
+        ratio = staff_selectors.live_ratio(site, ages=data.present_ages)
     audit.record(actor=request.user, action="board.viewed", factory=site.factory, site=site.pk)
     return render(
         request,
         "attendance/board.html",
         {
             "board": data,
-            "ratio": staff_selectors.live_ratio(site, ages=data.present_ages),
+            "ratio": ratio,
             "site": site,
             "urls": _urls(site),
             "placeholder": PLACEHOLDER,
-            "refresh_seconds": REFRESH_SECONDS,
+            "refresh_ms": round(REFRESH_SECONDS * 1000),
+            "retry_backoff": json.dumps(settings.BOARD_RETRY_BACKOFF_MS),
+            "words": _words(),
             "undo_seconds": services.UNDO_SECONDS,
         },
     )
@@ -175,22 +143,19 @@ def board_live(request, site):
     site = _site(request, site)
     query = request.GET.get("q", "")
     version = request.GET.get("v", "")
-    if (
-        version
-        and not query
-        and version == selectors.board_version(site, clock.today(), clock.now())
-    ):
-        return HttpResponse(status=204)
-    data = selectors.board(user=request.user, site=site, query=query)
+    with snapshot():
+        if (
+            version
+            and not query
+            and version == selectors.board_version(site, clock.today(), clock.now()).fingerprint
+        ):
+            return HttpResponse(status=204)
+        data = selectors.board(user=request.user, site=site, query=query)
+        ratio = staff_selectors.live_ratio(site, ages=data.present_ages)
     return render(
         request,
         "attendance/_board_live.html",
-        {
-            "board": data,
-            "site": site,
-            "live": True,
-            "ratio": staff_selectors.live_ratio(site, ages=data.present_ages),
-        },
+        {"board": data, "site": site, "live": True, "ratio": ratio},
     )
 
 
@@ -203,7 +168,7 @@ def check_in(request, site, child):
         request.user, Child.objects.select_related("family"), key=child
     )
     try:
-        outcome = services.check_in(
+        result = services.check_in(
             site=site,
             child=child,
             by=request.user,
@@ -211,23 +176,8 @@ def check_in(request, site, child):
             dropped_off_by=_collector(child, request.POST.get("dropped_off_by", "")),
         )
     except ValidationError as error:
-        record = selectors.record_today(child, site, clock.today())
-        outcome = services.Outcome(record, changed=False)
-        outcome.child = child
-        return _fragments(
-            request, site, tiles=[_tile_for(site, outcome)], toast=_error_toast(error)
-        )
-    outcome.child = child
-    toast = {
-        "level": "success",
-        "message": _("%(child)s checked in") % {"child": child.name},
-        "undo": [child.key],
-        "site": site,
-        "undo_seconds": services.UNDO_SECONDS,
-    }
-    if not outcome.changed:
-        toast = {"level": "info", "message": _("%(child)s is already here") % {"child": child.name}}
-    return _fragments(request, site, tiles=[_tile_for(site, outcome)], toast=toast)
+        return answers.checked_in(request, site, child, error=error)
+    return answers.checked_in(request, site, child, result)
 
 
 @require_POST
@@ -236,32 +186,13 @@ def check_in_many(request, site):
     site = _site(request, site)
     children = _posted_children(request, site)
     if not children:
-        return _fragments(
-            request,
-            site,
-            toast={"level": "warning", "message": _("Tap the children to check in first.")},
+        return answers.toast_only(
+            request, site, "warning", _("Tap the children to check in first.")
         )
-    outcomes = services.check_in_many(
+    results = services.check_in_many(
         site=site, children=children, by=request.user, key=_action_key(request)
     )
-    done = [o for o in outcomes if o.changed]
-    problems = [p for o in outcomes for p in o.problems]
-    message = _("%(count)s children checked in") % {"count": len(done)}
-    toast = {
-        "level": "warning" if problems else "success",
-        "message": " ".join([message, *problems]),
-        "undo": [o.child.key for o in done],
-        "site": site,
-        "undo_seconds": services.UNDO_SECONDS,
-    }
-    at = clock.now()
-    tiles = []
-    for outcome in outcomes:
-        if outcome.record is None:
-            outcome.record = selectors.record_today(outcome.child, site, at.date())
-        tiles.append(_tile_for(site, outcome, at))
-    # A group arriving may tip the ratio: the board shows it at once.
-    return _fragments(request, site, tiles=tiles, ratio=True, toast=toast)
+    return answers.checked_in_group(request, site, results)
 
 
 @require_POST
@@ -270,52 +201,10 @@ def undo_check_in(request, site):
     site = _site(request, site)
     children = _posted_children(request, site)
     try:
-        outcomes = services.undo_check_in(site=site, children=children, by=request.user)
+        results = services.undo_check_in(site=site, children=children, by=request.user)
     except ValidationError as error:
-        return _fragments(request, site, toast=_error_toast(error))
-    by_pk = {child.pk: child for child in children}
-    tiles = []
-    for outcome in outcomes:
-        outcome.child = by_pk[outcome.record.child_id] if outcome.record else None
-        if outcome.child is not None:
-            tiles.append(_tile_for(site, outcome))
-    names = ", ".join(t.child.name for t in tiles)
-    toast = {"level": "info", "message": _("Check-in undone: %(names)s") % {"names": names}}
-    return _fragments(request, site, tiles=tiles, toast=toast)
-
-
-def _sheet_context(request, site, child, **extra) -> dict:
-    day = clock.today()
-    record = selectors.record_today(child, site, day)
-    status = record.status if record else AttendanceStatus.EXPECTED
-    incidents = selectors.child_incidents(child, site, day)
-    context = {
-        "site": site,
-        "child": child,
-        "record": record,
-        "status": status,
-        "age_label": _("%(age)s yrs") % {"age": child.age_on(day)},
-        "incidents": incidents,
-        "has_pending": any(i.acknowledged_at is None for i in incidents),
-        "absence_form": AbsenceForm(),
-        "undo_seconds": services.UNDO_SECONDS,
-        "may_undo": record is not None
-        and record.status == AttendanceStatus.PRESENT
-        and (
-            (clock.now() - record.checked_in_at).total_seconds() < services.UNDO_SECONDS
-            or access.can(request.user, LEAD_SITE)
-        ),
-    }
-    if status in (AttendanceStatus.PRESENT, AttendanceStatus.EXPECTED, AttendanceStatus.ABSENT):
-        context["people"] = selectors.collectors(child, day)
-    context.update(extra)
-    return context
-
-
-def _sheet(request, site, child, template="attendance/_sheet.html", **extra) -> str:
-    """The child's sheet, as an out-of-band replacement of the open sheet's body."""
-    context = _sheet_context(request, site, child, **extra)
-    return render_to_string(template, {**context, "oob": True}, request=request)
+        return answers.toast_only(request, site, "danger", " ".join(error.messages))
+    return answers.undone(request, site, results)
 
 
 @require_GET
@@ -325,7 +214,7 @@ def child_sheet(request, site, child):
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
     audit.record(actor=request.user, action="child.viewed", child=child, site=site.pk)
-    return render(request, "attendance/_sheet.html", _sheet_context(request, site, child))
+    return render(request, "attendance/_sheet.html", answers.sheet_context(request, site, child))
 
 
 def _collector(child, value: str) -> Worker | Adult | None:
@@ -340,17 +229,6 @@ def _collector(child, value: str) -> Worker | Adult | None:
     return None
 
 
-def _refusal_sheet(request, site, child, refusal, message):
-    return _sheet(
-        request,
-        site,
-        child,
-        refusal=refusal,
-        refusal_message=message,
-        leads=selectors.site_leads(site),
-    )
-
-
 @require_POST
 @requires(USE_BOARD)
 def check_out(request, site, child):
@@ -358,13 +236,9 @@ def check_out(request, site, child):
     child = selectors.board_child(request.user, site, child)
     collector = _collector(child, request.POST.get("collector", ""))
     if collector is None:
-        return _fragments(
-            request,
-            site,
-            sheet=_sheet(request, site, child, error=_("Choose who is collecting the child.")),
-        )
+        return answers.sheet_error(request, site, child, _("Choose who is collecting the child."))
     try:
-        outcome = services.check_out(
+        result = services.check_out(
             site=site,
             child=child,
             collector=collector,
@@ -372,48 +246,9 @@ def check_out(request, site, child):
             key=_action_key(request),
             incidents_acknowledged=request.POST.get("acknowledged") == "on",
         )
-    except services.PickupRefused as refused:
-        refusal = services.refuse_pickup(
-            site=site,
-            child=child,
-            by=request.user,
-            reason=refused.reason,
-            adult=refused.adult,
-            name=collector.name,
-            key=_action_key(request),
-        )
-        return _fragments(
-            request,
-            site,
-            sheet=_refusal_sheet(request, site, child, refusal, refused.messages[0]),
-        )
     except ValidationError as error:
-        return _fragments(
-            request,
-            site,
-            sheet=_sheet(request, site, child, error=" ".join(error.messages)),
-        )
-    outcome.child = child
-    record = outcome.record
-    if record.late:
-        message = _("%(child)s collected by %(name)s · late pickup") % {
-            "child": child.name,
-            "name": record.collected_by_name,
-        }
-    else:
-        message = _("%(child)s collected by %(name)s") % {
-            "child": child.name,
-            "name": record.collected_by_name,
-        }
-    toast = {"level": "warning" if record.late else "success", "message": message}
-    if outcome_selectors.survey_to_offer(site, child):
-        # The end of a term: the parent may answer the survey on this tablet now.
-        toast["survey"] = reverse(
-            "outcomes:survey_start", kwargs={"site": site.pk, "child": child.key}
-        )
-    response = _fragments(request, site, tiles=[_tile_for(site, outcome)], toast=toast)
-    response["HX-Trigger"] = "ffs:closeSheet"
-    return response
+        return answers.sheet_error(request, site, child, " ".join(error.messages))
+    return answers.checked_out(request, site, child, result)
 
 
 @require_POST
@@ -424,17 +259,13 @@ def refuse_pickup(request, site, child):
     child = selectors.board_child(request.user, site, child)
     form = RefuseForm(request.POST)
     if not form.is_valid():
-        return _fragments(
-            request,
-            site,
-            sheet=_sheet(request, site, child, error=_("Check the form and try again.")),
-        )
+        return answers.sheet_error(request, site, child, _("Check the form and try again."))
     adult = None
     if form.cleaned_data["adult"]:
         adult = Adult.objects.filter(
             family_id=child.family_id, pk=form.cleaned_data["adult"]
         ).first()
-    refusal = services.refuse_pickup(
+    result = services.refuse_pickup(
         site=site,
         child=child,
         by=request.user,
@@ -445,17 +276,7 @@ def refuse_pickup(request, site, child):
         relation=form.cleaned_data["relation"],
         note=form.cleaned_data["note"],
     )
-    message = {
-        RefusalReason.NOT_ALLOWED: _("This person may NOT collect %(child)s."),
-        RefusalReason.EXPIRED: _("This person's permission is not valid today."),
-    }.get(form.cleaned_data["reason"], _("This person is not on %(child)s's list.")) % {
-        "child": child.name
-    }
-    return _fragments(
-        request,
-        site,
-        sheet=_refusal_sheet(request, site, child, refusal, message),
-    )
+    return answers.pickup_refused(request, site, child, result)
 
 
 @require_POST
@@ -465,15 +286,11 @@ def mark_absent(request, site, child):
     child = selectors.board_child(request.user, site, child)
     form = AbsenceForm(request.POST)
     if not form.is_valid():
-        return _fragments(
-            request,
-            site,
-            sheet=_sheet(
-                request, site, child, error=_("Choose a reason: ill, with family or unknown.")
-            ),
+        return answers.sheet_error(
+            request, site, child, _("Choose a reason: ill, with family or unknown.")
         )
     try:
-        outcome = services.mark_absent(
+        services.mark_absent(
             site=site,
             child=child,
             by=request.user,
@@ -482,15 +299,8 @@ def mark_absent(request, site, child):
             note=form.cleaned_data["note"],
         )
     except ValidationError as error:
-        return _fragments(
-            request,
-            site,
-            sheet=_sheet(request, site, child, error=" ".join(error.messages)),
-        )
-    outcome.child = child
-    return _closing(
-        request, site, outcome, "info", _("%(child)s marked absent") % {"child": child.name}
-    )
+        return answers.sheet_error(request, site, child, " ".join(error.messages))
+    return answers.marked_absent(request, site, child)
 
 
 @require_POST
@@ -498,11 +308,8 @@ def mark_absent(request, site, child):
 def clear_absence(request, site, child):
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
-    outcome = services.clear_absence(site=site, child=child, by=request.user)
-    outcome.child = child
-    return _closing(
-        request, site, outcome, "info", _("%(child)s is expected again") % {"child": child.name}
-    )
+    services.clear_absence(site=site, child=child, by=request.user)
+    return answers.absence_cleared(request, site, child)
 
 
 @require_POST
@@ -521,52 +328,26 @@ def scan(request, site):
         else None
     )
     if child is None:
-        return _fragments(
+        return answers.toast_only(
             request,
             site,
-            toast={
-                "level": "danger",
-                "message": _(
-                    "This card is not known at this space. Check the card or find the child "
-                    "by name."
-                ),
-            },
+            "danger",
+            _("This card is not known at this space. Check the card or find the child by name."),
         )
     record = selectors.record_today(child, site, clock.today())
     if record is not None and record.status in (
         AttendanceStatus.PRESENT,
         AttendanceStatus.COLLECTED,
     ):
-        response = HttpResponse(
-            render_to_string(
-                "attendance/_sheet.html",
-                {**_sheet_context(request, site, child), "oob": True},
-                request=request,
-            )
-        )
-        response["HX-Trigger"] = json.dumps({"ffs:openSheet": "", "ffs:focusTile": str(child.key)})
-        return response
+        return answers.scanned_present(request, site, child)
+    focus = {"ffs:focusTile": str(child.key)}
     try:
-        outcome = services.check_in(
+        result = services.check_in(
             site=site, child=child, by=request.user, key=_action_key(request)
         )
     except ValidationError as error:
-        return _fragments(request, site, toast=_error_toast(error))
-    outcome.child = child
-    response = _fragments(
-        request,
-        site,
-        tiles=[_tile_for(site, outcome)],
-        toast={
-            "level": "success",
-            "message": _("%(child)s checked in") % {"child": child.name},
-            "undo": [child.key],
-            "site": site,
-            "undo_seconds": services.UNDO_SECONDS,
-        },
-    )
-    response["HX-Trigger"] = json.dumps({"ffs:focusTile": str(child.key)})
-    return response
+        return answers.checked_in(request, site, child, error=error, events=focus)
+    return answers.checked_in(request, site, child, result, events=focus)
 
 
 @requires(USE_BOARD)
@@ -605,29 +386,8 @@ def incident_new(request, site, child):
                 else:
                     form.add_error(None, error)
             else:
-                outcome = services.Outcome(
-                    selectors.record_today(child, site, clock.today()), changed=True
-                )
-                outcome.child = child
-                return _fragments(
-                    request,
-                    site,
-                    tiles=[_tile_for(site, outcome)],
-                    toast={
-                        "level": "success",
-                        "message": _("Incident recorded for %(child)s") % {"child": child.name},
-                    },
-                    sheet=_sheet(request, site, child),
-                )
-        return _fragments(
-            request,
-            site,
-            sheet=render_to_string(
-                "attendance/_incident_form.html",
-                {"site": site, "child": child, "form": form, "oob": True},
-                request=request,
-            ),
-        )
+                return answers.incident_recorded(request, site, child)
+        return answers.incident_form(request, site, child, form)
     form = IncidentForm(
         initial={
             "occurred": now.time().replace(second=0, microsecond=0),

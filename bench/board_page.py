@@ -76,7 +76,7 @@ def main():
             measure(base, path, session, 3)  # warm up
         baseline, _ = measure(base, bare, session, args.repeat)
         full, html = measure(base, board, session, args.repeat)
-        version = selectors.board_version(site, timezone.localdate(), timezone.now())
+        version = selectors.board_version(site, timezone.localdate(), timezone.now()).fingerprint
         poll, _ = measure(base, f"{live}?v={version}", session, args.repeat)
         _status, _ms, body = get(base, board, session)
         static = sorted(set(re.findall(rb'(?:src|href)="(/static/[^"]+)"', body)))

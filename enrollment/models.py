@@ -3,12 +3,13 @@ import uuid
 from datetime import date
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ffs_portal.lib.ages import age_on
 from ffs_portal.validators import MOBILE_PATTERN, validate_mobile
 
 
@@ -85,6 +86,9 @@ class Site(models.Model):
     max_age = models.PositiveSmallIntegerField(_("oldest age"), default=14)
     address = models.CharField(_("where in the factory"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The version of what the site's tablet board shows: every act on the board (and every
+    # clock-in or clock-out, which moves the ratio) takes the next number.
+    board_seq = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("site")
@@ -97,6 +101,20 @@ class Site(models.Model):
 
     def __str__(self):
         return self.name
+
+    def next_board_seq(self) -> int:
+        """Give the board its next version and return it. The site's row stays locked until
+        the transaction ends, so versions are handed out in the order the acts commit: a
+        reader that sees version N sees every act up to N and none after."""
+        table = connection.ops.quote_name(Site._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET board_seq = board_seq + 1 WHERE id = %s "  # noqa: S608
+                "RETURNING board_seq",
+                [self.pk],
+            )
+            (self.board_seq,) = cursor.fetchone()
+        return self.board_seq
 
 
 class Weekday(models.IntegerChoices):
@@ -384,8 +402,7 @@ class Child(models.Model):
         return self.name
 
     def age_on(self, day: date) -> int:
-        born = self.date_of_birth
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age_on(self.date_of_birth, day)
 
 
 class PickupPermission(models.Model):

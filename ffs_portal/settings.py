@@ -128,6 +128,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # A shared tablet in a childcare space: sign out after a working day.
 SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
+# How long the tablet waits before each new try of an act whose answer was lost (ms): about
+# 45 s in all, then the tile says "not saved" and the worker taps again.
+BOARD_RETRY_BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 15000]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # Login throttling: after AXES_FAILURE_LIMIT failures for one username from one address,

@@ -35,7 +35,10 @@ def home(request):
 
 class LoginView(auth_views.LoginView):
     """Django's login (which rotates the session key), keeping the language the person
-    chose on the sign-in page."""
+    chose on the sign-in page. Someone signed in already (Back after an act, a bookmark)
+    goes to their landing page instead of seeing the form again."""
+
+    redirect_authenticated_user = True
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -7,7 +7,7 @@ need 4/8 + 15/15 = 1.5 adults. Whenever children are present at least two adults
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 MIN_ADULTS_WITH_CHILDREN = 2
 # Amber: the load is within 10% of the limit.
@@ -89,10 +89,6 @@ def assess(ages, staff: int, bands=DEFAULT_BANDS) -> Assessment:
         staff=staff,
         bands=[BandLoad(band, n) for band, n in counts.items()],
     )
-
-
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def minutes_over(

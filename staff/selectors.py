@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from enrollment.models import Site
 from ffs_portal import access
+from ffs_portal.lib.ages import age_on
 from ffs_portal.models import Role, User
 from staff.models import DutyPeriod, Qualification, QualificationKind, RatioRule, Shift
-from staff.ratio import DEFAULT_BANDS, RED, Assessment, Band, age_on, assess
+from staff.ratio import DEFAULT_BANDS, RED, Assessment, Band, assess
 
 EXPIRY_WARNING_DAYS = 30
 

@@ -165,6 +165,8 @@ def clock_in(
             user=user.username,
             override=override.username if override else "",
         )
+        # The board's ratio changes.
+        site.next_board_seq()
     return period
 
 
@@ -185,6 +187,7 @@ def clock_out(*, site: Site, user, pin: str, by) -> DutyPeriod:
         period.clock_out_at = now
         period.save(update_fields=["clock_out_at"])
         audit.record(actor=by, action="staff.clocked_out", factory=site.factory, user=user.username)
+        period.site.next_board_seq()
     return period
 
 

@@ -47,13 +47,16 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _static_files_without_manifest(django_test_environment):
-    # Tests run without `collectstatic`: serve static files by name from their sources.
+def _test_settings(django_test_environment):
     with override_settings(
+        # Tests run without `collectstatic`: serve static files by name from their sources.
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
+        },
+        # A password hashed with Django's PBKDF2 costs half a second here, and the fixtures
+        # make a dozen users per test; what is tested is who may sign in, not the hash.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     ):
         yield
 
@@ -87,14 +90,16 @@ def browser_type_launch_args(browser_type_launch_args, playwright):
 
 @pytest.fixture
 def screenshot(page):
-    """Save a full-page screenshot under var/screenshots/ and return its path."""
+    """Save a full-page screenshot (of ``page``, or of another page given) under
+    var/screenshots/ and return its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(name: str) -> Path:
+    def take(name: str, of=None) -> Path:
+        shown = of or page
         path = SCREENSHOTS / f"{name}.png"
         # From the top, so that a sticky header is drawn where the user sees it.
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(path), full_page=True)
+        shown.evaluate("window.scrollTo(0, 0)")
+        shown.screenshot(path=str(path), full_page=True)
         return path
 
     return take

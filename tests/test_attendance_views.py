@@ -1,6 +1,7 @@
 """The tablet board's pages and htmx acts, for each role, with another factory's children
 and bad input; query counts that do not grow with the number of children."""
 
+import json
 import uuid
 from datetime import datetime, time, timedelta
 
@@ -143,8 +144,14 @@ def test_one_tap_checks_a_child_in_and_answers_with_the_tile_counters_and_undo(
     assert response.status_code == 200
     html = response.content.decode()
     assert f'id="t-{child.key}"' in html and "st-present" in html
-    # The board moves its counters itself; the act does not pay for counting.
-    assert 'id="board-counters"' not in html
+    # The counters and the ratio come with the tile, all at the board version of the act.
+    site_a.refresh_from_db()
+    seq = f'data-seq="{site_a.board_seq}"'
+    assert site_a.board_seq == 1
+    assert html.count(seq) == 4  # the tile, the counters, the ratio pill and its detail
+    assert (
+        '<span class="n">1</span>' in html.split('id="board-counters"')[1].split("c-collected")[0]
+    )
     assert reverse("attendance:undo_check_in", kwargs={"site": site_a.pk}) in html
     assert AttendanceRecord.objects.get().status == AttendanceStatus.PRESENT
 
@@ -221,7 +228,7 @@ def test_handing_over_to_a_parent_checks_the_child_out(client, carer, site_a, ch
     client.force_login(carer)
     response = post(client, "check_out", site_a, child, collector=f"worker:{parent.pk}")
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "ffs:closeSheet"
+    assert json.loads(response["HX-Trigger"]) == {"ffs:closeSheet": str(child.key)}
     assert "st-collected" in response.content.decode()
     assert AttendanceRecord.objects.get().collected_by_worker == parent
 
@@ -360,7 +367,7 @@ def test_another_factorys_card_is_not_known_here(client, carer, site_a, theirs):
 
 def test_the_board_refresh_sends_nothing_when_nothing_changed(client, carer, site_a, child):
     client.force_login(carer)
-    version = selectors.board_version(site_a, timezone.localdate(), at(8))
+    version = selectors.board_version(site_a, timezone.localdate(), at(8)).fingerprint
     live = url("board_live", site_a)
     assert client.get(live, {"v": version}).status_code == 204
     services.check_in(site=site_a, child=child, by=carer)

@@ -70,7 +70,7 @@ def test_a_day_without_staff_is_red_while_children_are_there():
 
 
 def test_date_of_birth_ages():
-    from staff.ratio import age_on
+    from ffs_portal.lib.ages import age_on
 
     assert age_on(date(2020, 7, 16), date(2026, 7, 15)) == 5
     assert age_on(date(2020, 7, 15), date(2026, 7, 15)) == 6

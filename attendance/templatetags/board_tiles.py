@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 register = template.Library()
 
 
-def tile_html(tile, site, oob: bool = False) -> SafeString:
+def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeString:
+    """One tile; ``seq`` is the board version it shows (the tablet keeps the newest)."""
     child = tile.child
     classes = f"tile st-{tile.status}" + (" overdue" if tile.overdue else "")
     if child.photo:
@@ -45,7 +46,7 @@ def tile_html(tile, site, oob: bool = False) -> SafeString:
         else ""
     )
     return format_html(
-        '<div class="{}" id="t-{}" data-k="{}" data-s="{}"{}><button type="button" class="tm">'
+        '<div class="{}" id="t-{}" data-k="{}" data-s="{}"{}{}><button type="button" class="tm">'
         '{}<span class="nm">{}</span><span class="ag">{}</span>{}{}<span class="rb">'
         '<i class="bi {}" aria-hidden="true"></i> {}{}</span></button><button type="button" '
         'class="tx" aria-label="{} · {}"><i class="bi bi-three-dots" aria-hidden="true"></i>'
@@ -54,6 +55,7 @@ def tile_html(tile, site, oob: bool = False) -> SafeString:
         child.key,
         child.key,
         tile.status,
+        format_html(' data-seq="{}"', seq) if seq is not None else "",
         mark_safe(' hx-swap-oob="true"') if oob else "",  # noqa: S308
         avatar,
         child.name,
@@ -69,10 +71,5 @@ def tile_html(tile, site, oob: bool = False) -> SafeString:
 
 
 @register.simple_tag
-def tiles(group_tiles, site) -> SafeString:
-    return mark_safe("".join(tile_html(tile, site) for tile in group_tiles))  # noqa: S308
-
-
-@register.simple_tag
-def tile(one, site, oob=False) -> SafeString:
-    return tile_html(one, site, oob)
+def tiles(group_tiles, site, seq=None) -> SafeString:
+    return mark_safe("".join(tile_html(tile, site, seq=seq) for tile in group_tiles))  # noqa: S308

@@ -2,15 +2,13 @@
 one absence, an incident; afternoon check-out with one refused pickup and one late pickup.
 Then the same board in portrait and in English."""
 
-from datetime import datetime, time
-
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from attendance.models import AttendanceRecord, AttendanceStatus, Incident, RefusedPickup
+from tests.browser.tablet import open_sheet, sign_in, tile, today_at
 from tests.factories import (
-    TEST_PASSWORD,
     PickupPermissionFactory,
     RoomFactory,
     enrolled_child,
@@ -19,10 +17,6 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAMES = ["王小明", "李欣怡", "张子涵", "刘浩然", "陈梓萱", "杨宇轩", "黄诗琪", "赵俊杰", "吴雨桐"]
-
-
-def today_at(hour, minute=0):
-    return timezone.make_aware(datetime.combine(timezone.localdate(), time(hour, minute)))
 
 
 @pytest.fixture
@@ -52,24 +46,6 @@ def space(site_a, term_a):
         child=children["李欣怡"], allowed=False, adult__name="赵二", adult__relation="uncle"
     )
     return children
-
-
-def tile(page, child):
-    return page.locator(f"#t-{child.key}")
-
-
-def sign_in(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("#id_username").fill(user.username)
-    page.locator("#id_password").fill(TEST_PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    expect(page.locator("#board")).to_be_visible()
-
-
-def open_sheet(page, child):
-    tile(page, child).locator(".tm").click()
-    expect(page.locator("#sheet")).to_be_visible()
-    expect(page.locator("#sheet-title")).to_have_text(child.name)
 
 
 def test_a_day_on_the_tablet(live_server, page, screenshot, carer, site_lead, space, clock):

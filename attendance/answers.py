@@ -1,0 +1,352 @@
+"""The board's answers to acts, as htmx out-of-band pieces: the tiles of the children acted
+on, the counters, the ratio, a toast, the child's sheet.
+
+Every piece that shows the site's state carries the board version it shows (``data-seq``),
+read in one snapshot, so the tablet never replaces a newer piece with an older one. What an
+answer says is decided here, from the state of the child's record after the act: a retried
+act answers like its first try, a retried refusal is still a refusal, and an act that
+could not be done says why."""
+
+import json
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+
+from attendance import clock, selectors, services
+from attendance.forms import AbsenceForm
+from attendance.models import AttendanceRecord, AttendanceStatus
+from attendance.outcomes import selectors as outcome_selectors
+from attendance.services import ActResult
+from attendance.templatetags.board_tiles import tile_html
+from enrollment.models import Child, Site
+from ffs_portal import access
+from ffs_portal.access import LEAD_SITE
+from ffs_portal.lib.db import snapshot
+from staff import selectors as staff_selectors
+
+
+def _time(moment) -> str:
+    return time_format(timezone.localtime(moment), "H:i")
+
+
+def describe(child: Child, record: AttendanceRecord | None) -> str:
+    """The state of a child's day in one sentence."""
+    status = record.status if record else AttendanceStatus.EXPECTED
+    names = {"child": child.name}
+    if status == AttendanceStatus.PRESENT:
+        return _("%(child)s is here since %(time)s.") % {
+            **names,
+            "time": _time(record.checked_in_at),
+        }
+    if status == AttendanceStatus.COLLECTED:
+        return _("%(child)s was collected by %(name)s at %(time)s.") % {
+            **names,
+            "name": record.collected_by_name or _("an adult not recorded"),
+            "time": _time(record.checked_out_at),
+        }
+    if status == AttendanceStatus.ABSENT:
+        return _("%(child)s is marked absent today.") % names
+    return _("%(child)s is not checked in.") % names
+
+
+def _toast(level: str, message: str, **extra) -> dict:
+    return {"level": level, "message": message, **extra}
+
+
+def _undo_toast(site: Site, children, message: str) -> dict:
+    return _toast(
+        "success",
+        message,
+        undo=[child.key for child in children],
+        site=site,
+        undo_seconds=services.UNDO_SECONDS,
+    )
+
+
+def respond(
+    request,
+    site: Site,
+    *,
+    children=(),
+    toast: dict | None = None,
+    sheet: str | None = None,
+    events: dict | None = None,
+    state: selectors.AnswerState | None = None,
+) -> HttpResponse:
+    """The answer: the children's tiles, the counters and the ratio at one board version,
+    then the toast and the sheet, and the events the tablet should act on."""
+    if state is None:
+        state = read_state(site, children)
+    parts = [tile_html(tile, site, oob=True, seq=state.seq) for tile in state.tiles]
+    ratio = staff_selectors.live_ratio(site, ages=state.present_ages)
+    context = {"site": site, "oob": True, "seq": state.seq, "ratio": ratio}
+    parts.append(
+        render_to_string(
+            "attendance/_counters.html", {**context, "counts": state.counts}, request=request
+        )
+    )
+    for template in ("staff/_ratio.html", "staff/_ratio_detail.html"):
+        parts.append(render_to_string(template, context, request=request))
+    if toast:
+        parts.append(render_to_string("attendance/_toast.html", toast, request=request))
+    if sheet:
+        parts.append(sheet)
+    response = HttpResponse("".join(parts))
+    if events:
+        response["HX-Trigger"] = json.dumps(events)
+    return response
+
+
+def read_state(site: Site, children) -> selectors.AnswerState:
+    # The staff on duty are read in the same snapshot: the ratio is of the same moment.
+    with snapshot():
+        return selectors.answer_state(site=site, children=children, at=clock.now())
+
+
+def _record_now(state: selectors.AnswerState) -> AttendanceRecord | None:
+    return state.tiles[0].record if state.tiles else None
+
+
+def _close_sheet(child: Child) -> dict:
+    # The tablet closes the sheet only if it still shows this child.
+    return {"ffs:closeSheet": str(child.key)}
+
+
+# The sheet ---------------------------------------------------------------------------------
+
+
+def sheet_context(request, site: Site, child: Child, **extra) -> dict:
+    day = clock.today()
+    record = selectors.record_today(child, site, day)
+    status = record.status if record else AttendanceStatus.EXPECTED
+    incidents = selectors.child_incidents(child, site, day)
+    context = {
+        "site": site,
+        "child": child,
+        "record": record,
+        "status": status,
+        "age_label": _("%(age)s yrs") % {"age": child.age_on(day)},
+        "incidents": incidents,
+        "has_pending": any(i.acknowledged_at is None for i in incidents),
+        "absence_form": AbsenceForm(),
+        "undo_seconds": services.UNDO_SECONDS,
+        "may_undo": record is not None
+        and record.status == AttendanceStatus.PRESENT
+        and (
+            (clock.now() - record.checked_in_at).total_seconds() < services.UNDO_SECONDS
+            or access.can(request.user, LEAD_SITE)
+        ),
+    }
+    if status in (AttendanceStatus.PRESENT, AttendanceStatus.EXPECTED, AttendanceStatus.ABSENT):
+        context["people"] = selectors.collectors(child, day)
+    context.update(extra)
+    return context
+
+
+def sheet(request, site: Site, child: Child, template="attendance/_sheet.html", **extra) -> str:
+    """The child's sheet, as an out-of-band replacement of the open sheet's body."""
+    context = sheet_context(request, site, child, **extra)
+    return render_to_string(template, {**context, "oob": True}, request=request)
+
+
+def refused(request, site: Site, child: Child, result: ActResult) -> HttpResponse:
+    """A refused pickup: the sheet says so in red with whom to call; a toast says it too
+    when the sheet has been closed meanwhile."""
+    refusal = result.refusal
+    message = services.refusal_message(refusal.reason, refusal.name, child)
+    return respond(
+        request,
+        site,
+        children=[child],
+        sheet=sheet(
+            request,
+            site,
+            child,
+            refusal=refusal,
+            refusal_message=message,
+            leads=selectors.site_leads(site),
+        ),
+        toast=_toast("danger", message, fallback_for=child.key),
+    )
+
+
+def _sheet_with_error(request, site: Site, child: Child, message: str, state=None):
+    return respond(
+        request,
+        site,
+        children=[child],
+        state=state,
+        sheet=sheet(request, site, child, error=message),
+        # Said in a toast too when the sheet has been closed meanwhile.
+        toast=_toast("danger", message, fallback_for=child.key),
+    )
+
+
+# One answer per act ------------------------------------------------------------------------
+
+
+def checked_in(
+    request,
+    site: Site,
+    child: Child,
+    result: ActResult | None = None,
+    error: ValidationError | None = None,
+    events: dict | None = None,
+) -> HttpResponse:
+    state = read_state(site, [child])
+    if error is not None:
+        toast = _toast("danger", " ".join(error.messages))
+        return respond(request, site, children=[child], state=state, toast=toast, events=events)
+    record = _record_now(state)
+    present = record is not None and record.status == AttendanceStatus.PRESENT
+    if present and (result.changed or result.retried):
+        message = _("%(child)s checked in") % {"child": child.name}
+        in_window = clock.now() - record.checked_in_at < timedelta(seconds=services.UNDO_SECONDS)
+        toast = _undo_toast(site, [child], message) if in_window else _toast("success", message)
+    elif present:
+        toast = _toast("info", _("%(child)s is already here") % {"child": child.name})
+    else:
+        toast = _toast("info", describe(child, record))
+    return respond(request, site, children=[child], state=state, toast=toast, events=events)
+
+
+def checked_in_group(request, site: Site, results: list[ActResult]) -> HttpResponse:
+    done = [
+        result.child
+        for result in results
+        if (result.changed or result.retried)
+        and result.record is not None
+        and result.record.status == AttendanceStatus.PRESENT
+    ]
+    problems = [problem for result in results for problem in result.problems]
+    message = _("%(count)s children checked in") % {"count": len(done)}
+    toast = _undo_toast(site, done, " ".join([message, *problems]))
+    if problems:
+        toast["level"] = "warning"
+    return respond(request, site, children=[result.child for result in results], toast=toast)
+
+
+def undone(request, site: Site, results: list[ActResult]) -> HttpResponse:
+    done = [result.child for result in results if result.changed]
+    if done:
+        message = _("Check-in undone: %(names)s") % {
+            "names": ", ".join(child.name for child in done)
+        }
+    else:
+        message = " ".join(describe(result.child, result.record) for result in results)
+    return respond(
+        request,
+        site,
+        children=[result.child for result in results],
+        toast=_toast("info", message),
+    )
+
+
+def checked_out(request, site: Site, child: Child, result: ActResult) -> HttpResponse:
+    if result.refusal is not None:
+        return refused(request, site, child, result)
+    state = read_state(site, [child])
+    record = _record_now(state)
+    if record is None or record.status != AttendanceStatus.COLLECTED:
+        return _sheet_with_error(request, site, child, describe(child, record), state)
+    if not (result.changed or result.retried):
+        # Another tablet handed the child over first.
+        toast = _toast("info", describe(child, record))
+    elif record.late:
+        toast = _toast(
+            "warning",
+            _("%(child)s collected by %(name)s · late pickup")
+            % {"child": child.name, "name": record.collected_by_name},
+        )
+    else:
+        toast = _toast(
+            "success",
+            _("%(child)s collected by %(name)s")
+            % {"child": child.name, "name": record.collected_by_name},
+        )
+    if (result.changed or result.retried) and outcome_selectors.survey_to_offer(site, child):
+        # The end of a term: the parent may answer the survey on this tablet now.
+        toast["survey"] = reverse(
+            "outcomes:survey_start", kwargs={"site": site.pk, "child": child.key}
+        )
+    return respond(
+        request, site, children=[child], state=state, toast=toast, events=_close_sheet(child)
+    )
+
+
+def pickup_refused(request, site: Site, child: Child, result: ActResult) -> HttpResponse:
+    if result.refusal is None:
+        # The key was used by another act: say what is true now.
+        return _sheet_with_error(request, site, child, describe(child, result.record))
+    return refused(request, site, child, result)
+
+
+def _closes_sheet_when(request, site: Site, child: Child, status: str, message: str):
+    """The answer to an act after which the child's day should be in ``status``: then the
+    sheet closes with ``message``; otherwise it stays open and says what is true."""
+    state = read_state(site, [child])
+    record = _record_now(state)
+    if (record.status if record else AttendanceStatus.EXPECTED) != status:
+        return _sheet_with_error(request, site, child, describe(child, record), state)
+    return respond(
+        request,
+        site,
+        children=[child],
+        state=state,
+        toast=_toast("info", message),
+        events=_close_sheet(child),
+    )
+
+
+def marked_absent(request, site: Site, child: Child) -> HttpResponse:
+    message = _("%(child)s marked absent") % {"child": child.name}
+    return _closes_sheet_when(request, site, child, AttendanceStatus.ABSENT, message)
+
+
+def absence_cleared(request, site: Site, child: Child) -> HttpResponse:
+    message = _("%(child)s is expected again") % {"child": child.name}
+    return _closes_sheet_when(request, site, child, AttendanceStatus.EXPECTED, message)
+
+
+def sheet_error(request, site: Site, child: Child, message: str) -> HttpResponse:
+    """An act that could not be done: the sheet stays open and says why."""
+    return _sheet_with_error(request, site, child, message)
+
+
+def toast_only(request, site: Site, level: str, message: str) -> HttpResponse:
+    return respond(request, site, toast=_toast(level, message))
+
+
+def incident_recorded(request, site: Site, child: Child) -> HttpResponse:
+    return respond(
+        request,
+        site,
+        children=[child],
+        toast=_toast("success", _("Incident recorded for %(child)s") % {"child": child.name}),
+        sheet=sheet(request, site, child),
+    )
+
+
+def incident_form(request, site: Site, child: Child, form) -> HttpResponse:
+    return HttpResponse(
+        render_to_string(
+            "attendance/_incident_form.html",
+            {"site": site, "child": child, "form": form, "oob": True},
+            request=request,
+        )
+    )
+
+
+def scanned_present(request, site: Site, child: Child) -> HttpResponse:
+    """A card of a child already here: open the child's sheet."""
+    response = HttpResponse(sheet(request, site, child))
+    response["HX-Trigger"] = json.dumps(
+        {"ffs:openSheet": str(child.key), "ffs:focusTile": str(child.key)}
+    )
+    return response

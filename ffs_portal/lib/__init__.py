@@ -1,0 +1,1 @@
+"""Plain helpers shared by the apps. Nothing here imports an app."""
