@@ -84,7 +84,7 @@ def respond(
     if state is None:
         state = read_state(site, children)
     parts = [tile_html(tile, site, oob=True, seq=state.seq) for tile in state.tiles]
-    ratio = staff_selectors.live_ratio(site, ages=state.present_ages)
+    ratio = staff_selectors.live_ratio(site, ages=state.present_ages, staff=state.staff_on_duty)
     context = {"site": site, "oob": True, "seq": state.seq, "ratio": ratio}
     parts.append(
         render_to_string(
@@ -103,10 +103,18 @@ def respond(
     return response
 
 
-def read_state(site: Site, children) -> selectors.AnswerState:
-    # The staff on duty are read in the same snapshot: the ratio is of the same moment.
+def read_state(site: Site, children, results=()) -> selectors.AnswerState:
+    """What the answer shows: the records the act left (``results``), the rest read now.
+    The counters, the ratio's figures and the board version come in one statement, which
+    sees one moment; records read besides them are read in a snapshot of that moment."""
+    known = {
+        r.child.pk: (r.record, r.seq, r.incident) for r in results if r.seq is not None and r.record
+    }
+    at = clock.now()
+    if all(child.pk in known for child in children):
+        return selectors.answer_state(site=site, children=children, at=at, known=known)
     with snapshot():
-        return selectors.answer_state(site=site, children=children, at=clock.now())
+        return selectors.answer_state(site=site, children=children, at=at, known=known)
 
 
 def _record_now(state: selectors.AnswerState) -> AttendanceRecord | None:
@@ -164,6 +172,7 @@ def refused(request, site: Site, child: Child, result: ActResult) -> HttpRespons
         request,
         site,
         children=[child],
+        state=read_state(site, [child], [result]),
         sheet=sheet(
             request,
             site,
@@ -199,7 +208,7 @@ def checked_in(
     error: ValidationError | None = None,
     events: dict | None = None,
 ) -> HttpResponse:
-    state = read_state(site, [child])
+    state = read_state(site, [child], [result] if result else ())
     if error is not None:
         toast = _toast("danger", " ".join(error.messages))
         return respond(request, site, children=[child], state=state, toast=toast, events=events)
@@ -229,7 +238,10 @@ def checked_in_group(request, site: Site, results: list[ActResult]) -> HttpRespo
     toast = _undo_toast(site, done, " ".join([message, *problems]))
     if problems:
         toast["level"] = "warning"
-    return respond(request, site, children=[result.child for result in results], toast=toast)
+    children = [result.child for result in results]
+    return respond(
+        request, site, children=children, toast=toast, state=read_state(site, children, results)
+    )
 
 
 def undone(request, site: Site, results: list[ActResult]) -> HttpResponse:
@@ -240,18 +252,20 @@ def undone(request, site: Site, results: list[ActResult]) -> HttpResponse:
         }
     else:
         message = " ".join(describe(result.child, result.record) for result in results)
+    children = [result.child for result in results]
     return respond(
         request,
         site,
-        children=[result.child for result in results],
+        children=children,
         toast=_toast("info", message),
+        state=read_state(site, children, results),
     )
 
 
 def checked_out(request, site: Site, child: Child, result: ActResult) -> HttpResponse:
     if result.refusal is not None:
         return refused(request, site, child, result)
-    state = read_state(site, [child])
+    state = read_state(site, [child], [result])
     record = _record_now(state)
     if record is None or record.status != AttendanceStatus.COLLECTED:
         return _sheet_with_error(request, site, child, describe(child, record), state)
@@ -287,10 +301,13 @@ def pickup_refused(request, site: Site, child: Child, result: ActResult) -> Http
     return refused(request, site, child, result)
 
 
-def _closes_sheet_when(request, site: Site, child: Child, status: str, message: str):
+def _closes_sheet_when(
+    request, site: Site, result: ActResult, status: str, message: str
+) -> HttpResponse:
     """The answer to an act after which the child's day should be in ``status``: then the
     sheet closes with ``message``; otherwise it stays open and says what is true."""
-    state = read_state(site, [child])
+    child = result.child
+    state = read_state(site, [child], [result])
     record = _record_now(state)
     if (record.status if record else AttendanceStatus.EXPECTED) != status:
         return _sheet_with_error(request, site, child, describe(child, record), state)
@@ -304,14 +321,14 @@ def _closes_sheet_when(request, site: Site, child: Child, status: str, message: 
     )
 
 
-def marked_absent(request, site: Site, child: Child) -> HttpResponse:
-    message = _("%(child)s marked absent") % {"child": child.name}
-    return _closes_sheet_when(request, site, child, AttendanceStatus.ABSENT, message)
+def marked_absent(request, site: Site, result: ActResult) -> HttpResponse:
+    message = _("%(child)s marked absent") % {"child": result.child.name}
+    return _closes_sheet_when(request, site, result, AttendanceStatus.ABSENT, message)
 
 
-def absence_cleared(request, site: Site, child: Child) -> HttpResponse:
-    message = _("%(child)s is expected again") % {"child": child.name}
-    return _closes_sheet_when(request, site, child, AttendanceStatus.EXPECTED, message)
+def absence_cleared(request, site: Site, result: ActResult) -> HttpResponse:
+    message = _("%(child)s is expected again") % {"child": result.child.name}
+    return _closes_sheet_when(request, site, result, AttendanceStatus.EXPECTED, message)
 
 
 def sheet_error(request, site: Site, child: Child, message: str) -> HttpResponse:

@@ -174,6 +174,15 @@ def new_key():
     return uuid.uuid4()
 
 
+class IncidentQuerySet(models.QuerySet):
+    def to_show(self, site, day):
+        """The incidents a child's tile and sheet show at a site on a day: those of that day,
+        and any the family has not acknowledged yet."""
+        return self.filter(site=site).filter(
+            Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True)
+        )
+
+
 class Incident(models.Model):
     """An injury, illness or behaviour event during care."""
 
@@ -205,6 +214,8 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = IncidentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("incident")

@@ -6,7 +6,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -134,6 +134,8 @@ class Tile:
     overdue: bool = False
     incident: bool = False
     room: Room | None = None
+    # The board version the tile shows, when it is not the board's own.
+    seq: int | None = None
 
     @property
     def status(self) -> str:
@@ -291,10 +293,7 @@ def board(
         records_query = access.scoped(user, AttendanceRecord).filter(site=site, day=day)
     records = {record.child_id: record for record in records_query}
     with_incident = set(
-        access.scoped(user, Incident)
-        .filter(site=site)
-        .filter(Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True))
-        .values_list("child_id", flat=True)
+        access.scoped(user, Incident.objects.to_show(site, day)).values_list("child_id", flat=True)
     )
     overdue_time = day == clock.today() and is_overdue_time(hours, at)
     afternoon = is_afternoon(hours, at)
@@ -377,14 +376,6 @@ def day_counts(*, site: Site, day: date) -> tuple[dict, list[int]]:
     return result, present_ages
 
 
-def incident_flag(site, day: date, child=None):
-    """Whether a child has an incident to show on the tile: one today, or one the family has
-    not acknowledged yet. ``child`` may be an OuterRef."""
-    return Incident.objects.filter(site=site, child=child).filter(
-        Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True)
-    )
-
-
 @dataclass
 class AnswerState:
     """What an act's answer shows: the tiles of the children it touched and the site's
@@ -394,38 +385,60 @@ class AnswerState:
     tiles: list[Tile]
     counts: dict
     present_ages: list[int]
+    staff_on_duty: int
 
 
-def answer_state(*, site: Site, children, at: datetime) -> AnswerState:
-    """The tiles of ``children`` and the site's counters now, with the version they show
-    (read it inside ``ffs_portal.lib.db.snapshot``: then they are all of that version).
-    Six queries whatever the number of children."""
+def answer_state(*, site: Site, children, at: datetime, known=None) -> AnswerState:
+    """The tiles of ``children`` and the site's counters now, with the board versions they
+    show. ``known``: the records an act left, by child id, with the version of that act and
+    the incident flag if the act found it out; their tiles are of that version. The others are read (inside
+    ``ffs_portal.lib.db.snapshot``, they are of the counters' version). Two to four
+    queries whatever the number of children."""
+    from attendance import board_sql
+
+    known = known or {}
     day = timezone.localdate(at)
-    seq = Site.objects.filter(pk=site.pk).order_by().values_list("board_seq", flat=True)[0]
+    summary = board_sql.summary(site, day)
     children = list(children)
     ids = [child.pk for child in children]
-    records = {
-        record.child_id: record
-        for record in AttendanceRecord.objects.filter(site=site, day=day, child_id__in=ids)
-    }
-    with_incident = set(
-        Incident.objects.filter(site=site, child_id__in=ids)
-        .filter(Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True))
-        .values_list("child_id", flat=True)
-    )
-    overdue = is_overdue_time(opening_hours(site.pk, day), at)
-    tiles = []
-    for child in children:
-        tile = Tile(
+    unknown = [pk for pk in ids if pk not in known]
+    records = {pk: record for pk, (record, _seq, _flag) in known.items()}
+    if unknown:
+        records.update(
+            (record.child_id, record)
+            for record in AttendanceRecord.objects.filter(
+                site=site, day=day, child_id__in=unknown
+            ).order_by()
+        )
+    with_incident = {pk for pk, (_record, _seq, flag) in known.items() if flag}
+    unflagged = [pk for pk in ids if pk not in known or known[pk][2] is None]
+    if unflagged:
+        with_incident.update(
+            Incident.objects.to_show(site, day)
+            .filter(child_id__in=unflagged)
+            .values_list("child_id", flat=True)
+        )
+    tiles = [
+        Tile(
             child=child,
             record=records.get(child.pk),
             age=child.age_on(day),
             incident=child.pk in with_incident,
+            seq=known[child.pk][1] if child.pk in known else summary.seq,
         )
-        tile.overdue = overdue and tile.status == AttendanceStatus.EXPECTED
-        tiles.append(tile)
-    counts, present_ages = day_counts(site=site, day=day)
-    return AnswerState(seq=seq, tiles=tiles, counts=counts, present_ages=present_ages)
+        for child in children
+    ]
+    expected = [tile for tile in tiles if tile.status == AttendanceStatus.EXPECTED]
+    if expected and is_overdue_time(opening_hours(site.pk, day), at):
+        for tile in expected:
+            tile.overdue = True
+    return AnswerState(
+        seq=summary.seq,
+        tiles=tiles,
+        counts=summary.counts,
+        present_ages=summary.present_ages,
+        staff_on_duty=summary.staff_on_duty,
+    )
 
 
 def board_child(user, site: Site, key) -> Child:
@@ -469,8 +482,8 @@ def site_leads(site: Site) -> list:
 def child_incidents(child: Child, site: Site, day: date) -> list[Incident]:
     """Incidents shown on the child's sheet: today's and any not yet acknowledged."""
     return list(
-        Incident.objects.filter(site=site, child=child)
-        .filter(Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True))
+        Incident.objects.to_show(site, day)
+        .filter(child=child)
         .select_related("reported_by", "reviewed_by")
     )
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
-from attendance import clock, selectors
+from attendance import board_sql, clock, selectors
 from attendance.models import (
     AbsenceReason,
     ActionKey,
@@ -32,7 +32,6 @@ from attendance.models import (
 from enrollment.models import (
     Adult,
     Child,
-    EnrollmentStatus,
     PickupPermission,
     Site,
     Worker,
@@ -60,6 +59,10 @@ class ActResult:
     retried: bool = False
     refusal: RefusedPickup | None = None
     problems: list[str] = field(default_factory=list)
+    # The board version this act gave the site, when it changed something.
+    seq: int | None = None
+    # Whether the child's tile shows an incident, when the act found out (else None).
+    incident: bool | None = None
 
 
 def _local_time(moment: datetime) -> str:
@@ -90,46 +93,6 @@ def _ensure_family(*children: Child) -> None:
         }
         for child in missing:
             child.family = families[child.pk]
-
-
-# The check-in's hot path: lock the child and learn whether the child is on the site's list
-# that day, in one statement. Written out because building it with the ORM cost more than
-# everything else in a check-in; it says exactly what selectors.expected_enrollments says.
-EXPECTED_AND_LOCKED = """
-SELECT
-  EXISTS (
-    SELECT 1 FROM enrollment_enrollment e
-    JOIN enrollment_term t ON t.id = e.term_id
-    WHERE e.child_id = c.id AND e.status = %(enrolled)s AND t.site_id = %(site)s
-      AND t.starts_on <= %(day)s AND t.ends_on >= %(day)s
-      AND NOT EXISTS (
-        SELECT 1 FROM enrollment_closedday d WHERE d.term_id = t.id AND d.date = %(day)s)
-      AND EXISTS (
-        SELECT 1 FROM enrollment_openinghours h
-        WHERE h.site_id = %(site)s AND h.weekday = %(weekday)s)
-  )
-FROM enrollment_child c
-WHERE c.id = %(child)s
-"""
-
-
-def _lock_expected_child(child: Child, site: Site, day: date) -> bool:
-    """Lock one child's row and say whether the child is on the site's list that day."""
-    sql = EXPECTED_AND_LOCKED
-    if connection.features.has_select_for_update:
-        sql += " FOR NO KEY UPDATE OF c" if connection.vendor == "postgresql" else " FOR UPDATE"
-    ops = connection.ops
-    with connection.cursor() as cursor:
-        params = {
-            "enrolled": EnrollmentStatus.ENROLLED,
-            "site": site.pk,
-            "child": child.pk,
-            "day": ops.adapt_datefield_value(day),
-            "weekday": day.weekday(),
-        }
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return bool(row[0]) if row else False
 
 
 def _insert_unless_taken(record: AttendanceRecord) -> bool:
@@ -347,7 +310,7 @@ def check_in(
     at = at or clock.now()
     day = timezone.localdate(at)
     _ensure_family(child)
-    expected = _lock_expected_child(child, site, day)
+    expected, incident = board_sql.lock_expected_child(child, site, day)
     if not _claim(key, "check_in", by):
         return _retried(child, site, day)
     result = _check_in_locked(
@@ -361,7 +324,8 @@ def check_in(
         first_of_the_day=True,
     )
     if result.changed:
-        site.next_board_seq()
+        result.seq = site.next_board_seq()
+        result.incident = incident
     return result
 
 
@@ -394,9 +358,17 @@ def check_in_many(
         except ValidationError as error:
             result = ActResult(child, None, changed=False, problems=error.messages)
         results.append(result)
-    if any(result.changed for result in results):
-        site.next_board_seq()
+    _versioned(site, results)
     return results
+
+
+def _versioned(site: Site, results: list[ActResult]) -> None:
+    """Give the site its next board version if any of the results changed something."""
+    changed = [result for result in results if result.changed]
+    if changed:
+        seq = site.next_board_seq()
+        for result in changed:
+            result.seq = seq
 
 
 @transaction.atomic
@@ -432,8 +404,7 @@ def undo_check_in(*, site: Site, children, by, at: datetime | None = None) -> li
         _apply(record, fields)
         _audit(by, "attendance.check_in_undone", site, child)
         results.append(ActResult(child, record, changed=True))
-    if any(result.changed for result in results):
-        site.next_board_seq()
+    _versioned(site, results)
     return results
 
 
@@ -517,7 +488,7 @@ def check_out(
             name=collector.name,
             at=at,
         )
-        return ActResult(child, record, changed=False, refusal=refusal)
+        return ActResult(child, record, changed=False, refusal=refusal, seq=site.board_seq)
     pending = list(
         Incident.objects.select_for_update().filter(
             child=child, site=site, acknowledged_at__isnull=True
@@ -564,8 +535,7 @@ def check_out(
         late=late,
         incidents_acknowledged=len(pending),
     )
-    site.next_board_seq()
-    return ActResult(child, record, changed=True)
+    return ActResult(child, record, changed=True, seq=site.next_board_seq())
 
 
 def _record_refusal(
@@ -643,7 +613,7 @@ def refuse_pickup(
         note=note,
         at=at,
     )
-    return ActResult(child, record, changed=False, refusal=refusal)
+    return ActResult(child, record, changed=False, refusal=refusal, seq=site.board_seq)
 
 
 @transaction.atomic
@@ -694,8 +664,7 @@ def mark_absent(
         child,
         reason=reason,
     )
-    site.next_board_seq()
-    return ActResult(child, record, changed=True)
+    return ActResult(child, record, changed=True, seq=site.next_board_seq())
 
 
 @transaction.atomic
@@ -716,8 +685,7 @@ def clear_absence(*, site: Site, child: Child, by, at: datetime | None = None) -
     }
     _apply(record, fields)
     _audit(by, "attendance.absence_cleared", site, child)
-    site.next_board_seq()
-    return ActResult(child, record, changed=True)
+    return ActResult(child, record, changed=True, seq=site.next_board_seq())
 
 
 def _check_informed(at: datetime | None, informed_by: str, how: str, now: datetime) -> None:

@@ -290,7 +290,7 @@ def mark_absent(request, site, child):
             request, site, child, _("Choose a reason: ill, with family or unknown.")
         )
     try:
-        services.mark_absent(
+        result = services.mark_absent(
             site=site,
             child=child,
             by=request.user,
@@ -300,7 +300,7 @@ def mark_absent(request, site, child):
         )
     except ValidationError as error:
         return answers.sheet_error(request, site, child, " ".join(error.messages))
-    return answers.marked_absent(request, site, child)
+    return answers.marked_absent(request, site, result)
 
 
 @require_POST
@@ -308,8 +308,8 @@ def mark_absent(request, site, child):
 def clear_absence(request, site, child):
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
-    services.clear_absence(site=site, child=child, by=request.user)
-    return answers.absence_cleared(request, site, child)
+    result = services.clear_absence(site=site, child=child, by=request.user)
+    return answers.absence_cleared(request, site, result)
 
 
 @require_POST

@@ -111,10 +111,13 @@ class LiveRatio:
         return self.assessment.state
 
 
-def live_ratio(site: Site, *, ages=None, at: datetime | None = None, with_call=False) -> LiveRatio:
-    """Children present now against staff on duty now, by age band: two queries when the
-    caller knows the ages of the children present (the board does), three otherwise, and one
-    more for who to call when the ratio is red and ``with_call`` is asked."""
+def live_ratio(
+    site: Site, *, ages=None, staff: int | None = None, at: datetime | None = None, with_call=False
+) -> LiveRatio:
+    """Children present now against staff on duty now, by age band: one query when the
+    caller knows the ages of the children present and how many staff are on duty (the
+    board's answers do), up to three otherwise, and one more for who to call when the ratio
+    is red and ``with_call`` is asked."""
     from attendance.models import AttendanceRecord, AttendanceStatus
 
     at = at or timezone.now()
@@ -124,7 +127,8 @@ def live_ratio(site: Site, *, ages=None, at: datetime | None = None, with_call=F
             site=site, day=today, status=AttendanceStatus.PRESENT
         ).values_list("child__date_of_birth", flat=True)
         ages = [age_on(b, today) for b in born]
-    staff = DutyPeriod.objects.filter(site=site, clock_out_at__isnull=True).count()
+    if staff is None:
+        staff = on_duty(site).count()
     ratio = LiveRatio(site=site, assessment=assess(ages, staff, bands_for(site)))
     if with_call and ratio.state == RED:
         ratio.call = planned_absent(site, at)

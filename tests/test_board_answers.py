@@ -258,7 +258,8 @@ def test_a_check_in_and_a_check_out_cost_the_same_queries_whatever_the_site(
     large = act_costs(client, site_a, term_a, carer)
     assert small == large
     check_in, check_out = small
-    # The session and the user, the site, the child; the act with its audit entry; then the
-    # answer: the board version, the tile, the counters and the ratio.
-    assert check_in <= 19, check_in
-    assert check_out <= 24, check_out
+    # The session and the user, the site, the child; the act in its transaction (its start
+    # and end counted), with its audit entry and the board's next version; then the answer:
+    # the board version, the counters and the ratio's figures in one statement, the rules.
+    assert check_in <= 13, check_in
+    assert check_out <= 19, check_out

@@ -55,7 +55,9 @@ def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeStri
         child.key,
         child.key,
         tile.status,
-        format_html(' data-seq="{}"', seq) if seq is not None else "",
+        format_html(' data-seq="{}"', tile.seq if tile.seq is not None else seq)
+        if seq is not None or tile.seq is not None
+        else "",
         mark_safe(' hx-swap-oob="true"') if oob else "",  # noqa: S308
         avatar,
         child.name,

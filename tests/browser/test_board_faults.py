@@ -9,7 +9,7 @@ import pytest
 from django.db import OperationalError
 from playwright.sync_api import expect
 
-from attendance import services
+from attendance import board_sql, services
 from attendance.models import AttendanceRecord, AttendanceStatus, RefusedPickup
 from ffs_portal.models import AuditEntry
 from tests.browser.tablet import open_sheet, settled, sign_in, tile, today_at
@@ -326,7 +326,7 @@ def test_a_server_error_shows_not_saved_at_once_and_the_act_lands_once_it_recove
 ):
     child = enrolled_child(term_a, name="王小明")
     failures = {"left": 3}
-    real = services._lock_expected_child
+    real = board_sql.lock_expected_child
 
     def database_down(*args, **kwargs):
         if failures["left"] > 0:
@@ -334,7 +334,7 @@ def test_a_server_error_shows_not_saved_at_once_and_the_act_lands_once_it_recove
             raise OperationalError("could not connect to server: Connection refused")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("attendance.services._lock_expected_child", database_down)
+    monkeypatch.setattr("attendance.board_sql.lock_expected_child", database_down)
     page = tablet()
     tapped = time.monotonic()
     tile(page, child).locator(".tm").click()
@@ -358,14 +358,14 @@ def test_after_the_last_try_the_tile_says_not_saved_and_a_tap_sends_it_again(
     settings.BOARD_RETRY_BACKOFF_MS = [200, 200]
     child = enrolled_child(term_a, name="王小明")
     down = {"yes": True}
-    real = services._lock_expected_child
+    real = board_sql.lock_expected_child
 
     def database(*args, **kwargs):
         if down["yes"]:
             raise OperationalError("could not connect to server: Connection refused")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("attendance.services._lock_expected_child", database)
+    monkeypatch.setattr("attendance.board_sql.lock_expected_child", database)
     page = tablet()
     tile(page, child).locator(".tm").click()
     expect(tile(page, child).locator(".us")).to_have_text("未保存", timeout=5000)

@@ -1,0 +1,124 @@
+"""The board's hot path, written out in SQL.
+
+A check-in and its answer run many times a minute at every site; building these statements
+with the ORM cost more than running them (most of it compiling the query). Each says
+exactly what an ORM rule in ``attendance.selectors`` says: ``expected_enrollments`` (which
+children are on a site's list that day), ``Incident.objects.to_show`` (the tile's incident) and
+``day_counts`` (the counters), and
+``tests/test_board_sql.py`` holds each to its rule on PostgreSQL and SQLite.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from attendance.models import AttendanceStatus
+from enrollment.models import Child, EnrollmentStatus, Site
+from ffs_portal.lib.ages import age_on
+
+# Enrolments that put a child on the site's list that day: enrolled in a term of the site
+# running that day, the term not closed that day, the site open that weekday.
+LISTED = """
+SELECT e.child_id FROM enrollment_enrollment e
+JOIN enrollment_term t ON t.id = e.term_id
+WHERE e.status = %(enrolled)s AND t.site_id = %(site)s
+  AND t.starts_on <= %(day)s AND t.ends_on >= %(day)s
+  AND NOT EXISTS (
+    SELECT 1 FROM enrollment_closedday d WHERE d.term_id = t.id AND d.date = %(day)s)
+  AND EXISTS (
+    SELECT 1 FROM enrollment_openinghours h
+    WHERE h.site_id = %(site)s AND h.weekday = %(weekday)s)
+"""
+
+# Whether the child is on the list, and whether the child's tile shows an incident (one
+# today, or one the family has not acknowledged yet: Incident.objects.to_show).
+EXPECTED_AND_LOCKED = f"""
+SELECT
+  EXISTS ({LISTED} AND e.child_id = c.id),
+  EXISTS (
+    SELECT 1 FROM attendance_incident i
+    WHERE i.child_id = c.id AND i.site_id = %(site)s
+      AND (i.acknowledged_at IS NULL OR (i.occurred_at >= %(start)s AND i.occurred_at < %(end)s))
+  )
+FROM enrollment_child c
+WHERE c.id = %(child)s
+"""  # noqa: S608 - only the statement above is formatted in
+
+# The board's version, how many children are on the list, how many staff are on duty (as
+# staff.selectors.on_duty), and the status and birth date of each child on the list with a
+# record that day (one row with NULLs when there is none).
+SUMMARY = f"""
+SELECT s.board_seq, (SELECT COUNT(DISTINCT e.child_id) FROM ({LISTED}) e),
+  (SELECT COUNT(*) FROM staff_dutyperiod p WHERE p.site_id = s.id AND p.clock_out_at IS NULL),
+  r.status, c.date_of_birth
+FROM enrollment_site s
+LEFT JOIN attendance_attendancerecord r
+  ON r.site_id = s.id AND r.day = %(day)s AND EXISTS ({LISTED} AND e.child_id = r.child_id)
+LEFT JOIN enrollment_child c ON c.id = r.child_id
+WHERE s.id = %(site)s
+"""  # noqa: S608 - only the statement above is formatted in
+
+
+def _params(site: Site, day: date, **more) -> dict:
+    return {
+        "enrolled": EnrollmentStatus.ENROLLED,
+        "site": site.pk,
+        "day": connection.ops.adapt_datefield_value(day),
+        "weekday": day.weekday(),
+        **more,
+    }
+
+
+def lock_expected_child(child: Child, site: Site, day: date) -> tuple[bool, bool]:
+    """Lock one child's row and say whether the child is on the site's list that day and
+    whether the tile shows an incident."""
+    sql = EXPECTED_AND_LOCKED
+    if connection.features.has_select_for_update:
+        sql += " FOR NO KEY UPDATE OF c" if connection.vendor == "postgresql" else " FOR UPDATE"
+    start = timezone.make_aware(datetime.combine(day, time()))
+    ops = connection.ops
+    params = _params(
+        site,
+        day,
+        child=child.pk,
+        start=ops.adapt_datetimefield_value(start),
+        end=ops.adapt_datetimefield_value(start + timedelta(days=1)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
+
+
+@dataclass
+class Summary:
+    seq: int
+    counts: dict
+    present_ages: list[int]
+    staff_on_duty: int
+
+
+def summary(site: Site, day: date) -> Summary:
+    """The board's version, the counters, the ages of the children present and the number
+    of staff on duty, in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(SUMMARY, _params(site, day))
+        rows = cursor.fetchall()
+    seq, listed, staff = rows[0][:3]
+    counts = dict.fromkeys(AttendanceStatus.values, 0)
+    present_ages = []
+    for *_first, status, born in rows:
+        if status is None:
+            continue
+        counts[status] += 1
+        if status == AttendanceStatus.PRESENT:
+            if isinstance(born, str):  # SQLite gives dates as text here
+                born = date.fromisoformat(born)
+            present_ages.append(age_on(born, day))
+    counts[AttendanceStatus.EXPECTED] = listed - sum(
+        counts[s]
+        for s in (AttendanceStatus.PRESENT, AttendanceStatus.COLLECTED, AttendanceStatus.ABSENT)
+    )
+    return Summary(seq=seq, counts=counts, present_ages=present_ages, staff_on_duty=staff)

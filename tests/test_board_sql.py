@@ -1,0 +1,168 @@
+"""The board's hot-path SQL says exactly what the ORM rules say, across every case that
+decides them: the enrolment's status × the term running or not × a closed day × the site
+open that weekday or not × the states an incident can be in; and the counters."""
+
+import itertools
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from attendance import board_sql, selectors
+from attendance.models import AttendanceRecord, AttendanceStatus, Incident
+from enrollment.models import ClosedDay, EnrollmentStatus, OpeningHours
+from staff.models import DutyPeriod
+from tests.factories import (
+    ChildFactory,
+    ConsentFactory,
+    EnrollmentFactory,
+    FamilyFactory,
+    SiteFactory,
+    TermFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+TERMS = {
+    "running": (TODAY - timedelta(days=10), TODAY + timedelta(days=10)),
+    "starts today": (TODAY, TODAY + timedelta(days=10)),
+    "ends today": (TODAY - timedelta(days=10), TODAY),
+    "ended": (TODAY - timedelta(days=20), TODAY - timedelta(days=1)),
+    "not begun": (TODAY + timedelta(days=1), TODAY + timedelta(days=20)),
+}
+STATUSES = EnrollmentStatus.values
+INCIDENTS = [
+    "none",
+    "today",
+    "today acknowledged",
+    "earlier open",
+    "earlier acknowledged",
+    # The edges of the day, in the site's time zone.
+    "midnight acknowledged",
+    "just before midnight acknowledged",
+]
+RECORDS = [None, AttendanceStatus.PRESENT, AttendanceStatus.COLLECTED, AttendanceStatus.ABSENT]
+
+
+def moment(day, hour):
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def add_incident(site, child, state):
+    if state == "none":
+        return
+    start = timezone.make_aware(datetime.combine(TODAY, time()))
+    at = {
+        "midnight acknowledged": start,
+        "just before midnight acknowledged": start - timedelta(microseconds=1),
+    }.get(state) or moment(TODAY if state.startswith("today") else TODAY - timedelta(days=3), 10)
+    Incident.objects.create(
+        site=site,
+        child=child,
+        kind="injury",
+        occurred_at=at,
+        description="摔倒",
+        action_taken="消毒",
+        acknowledged_at=at + timedelta(hours=7) if "acknowledged" in state else None,
+        acknowledged_by_name="李秀英" if "acknowledged" in state else "",
+    )
+
+
+def add_record(site, child, status):
+    if status is None:
+        return
+    at = moment(TODAY, 8)
+    AttendanceRecord.objects.create(
+        site=site,
+        child=child,
+        day=TODAY,
+        status=status,
+        checked_in_at=at if status != AttendanceStatus.ABSENT else None,
+        checked_out_at=at + timedelta(hours=8) if status == AttendanceStatus.COLLECTED else None,
+        absence_reason="ill" if status == AttendanceStatus.ABSENT else "",
+    )
+
+
+@pytest.fixture
+def world(factory_a):
+    """A site with a term in each state (closed today or not) and a child in each of them
+    in each enrolment status, with each kind of incident and each kind of record."""
+    site = SiteFactory(factory=factory_a)
+    other_site = SiteFactory(factory=factory_a)
+    cases = []
+    combos = itertools.product(TERMS, (False, True), STATUSES)
+    for n, (term_state, closed, status) in enumerate(combos):
+        starts, ends = TERMS[term_state]
+        term = TermFactory(site=site, starts_on=starts, ends_on=ends)
+        if closed:
+            ClosedDay.objects.create(term=term, date=TODAY, reason="台风")
+        for m, incident in enumerate(INCIDENTS):
+            family = FamilyFactory(factory=factory_a)
+            child = ChildFactory(family=family)
+            ConsentFactory(child=child)
+            EnrollmentFactory(child=child, term=term, status=status)
+            add_incident(site, child, incident)
+            add_record(site, child, RECORDS[(n + m) % len(RECORDS)])
+            cases.append((child, (term_state, closed, status, incident)))
+    # Noise that must not count: an incident at another site, staff on duty elsewhere.
+    add_incident(other_site, cases[0][0], "today")
+    for where in (site, site, other_site):
+        DutyPeriod.objects.create(
+            site=where, user=UserFactory(sites=[where]), clock_in_at=moment(TODAY, 7)
+        )
+    DutyPeriod.objects.create(
+        site=site,
+        user=UserFactory(sites=[site]),
+        clock_in_at=moment(TODAY, 7),
+        clock_out_at=moment(TODAY, 8),
+    )
+    site.next_board_seq()
+    return site, cases
+
+
+@pytest.fixture(params=["open today", "closed weekday"])
+def opening(request, world):
+    site, cases = world
+    if request.param == "closed weekday":
+        OpeningHours.objects.filter(site=site, weekday=TODAY.weekday()).delete()
+    return site, cases
+
+
+def test_the_check_in_statement_agrees_with_the_orm_rules(opening):
+    site, cases = opening
+    disagree = []
+    expected_somewhere = shown_somewhere = False
+    for child, case in cases:
+        with transaction.atomic():
+            sql = board_sql.lock_expected_child(child, site, TODAY)
+        orm = (
+            selectors.expected_enrollments(site, TODAY).filter(child=child).exists(),
+            Incident.objects.to_show(site, TODAY).filter(child=child).exists(),
+        )
+        expected_somewhere |= orm[0]
+        shown_somewhere |= orm[1]
+        if sql != orm:
+            disagree.append((case, sql, orm))
+    assert disagree == []
+    # Both answers occur among the cases (when the site opens that weekday).
+    assert shown_somewhere
+    open_today = OpeningHours.objects.filter(site=site, weekday=TODAY.weekday()).exists()
+    assert expected_somewhere == open_today
+
+
+def test_the_summary_statement_agrees_with_the_orm_rules(opening):
+    site, cases = opening
+    summary = board_sql.summary(site, TODAY)
+    counts, ages = selectors.day_counts(site=site, day=TODAY)
+    site.refresh_from_db()
+    assert summary.seq == site.board_seq == 1
+    assert summary.counts == counts
+    assert sorted(summary.present_ages) == sorted(ages)
+    assert summary.staff_on_duty == 2
+    if OpeningHours.objects.filter(site=site, weekday=TODAY.weekday()).exists():
+        assert sum(counts.values()) > 0 and counts[AttendanceStatus.PRESENT] > 0
+    else:
+        assert sum(counts.values()) == 0
