@@ -29,13 +29,13 @@ from enrollment.models import (
     Term,
 )
 from ffs_portal import access
+from ffs_portal.lib import avatars
 from ffs_portal.lib.ages import age_on
 from ffs_portal.models import Role
 from staff.models import DutyPeriod
 
 # A child still expected this long after opening is highlighted on the board.
 OVERDUE_AFTER = timedelta(hours=1)
-AVATAR_COLOURS = 8
 STATUS_ICONS = {
     AttendanceStatus.EXPECTED: "bi-hourglass-split",
     AttendanceStatus.PRESENT: "bi-check-circle-fill",
@@ -86,15 +86,6 @@ def matches(child: Child, query: str) -> bool:
     return plain.isascii() and (
         child.name_initials.startswith(plain) or child.name_pinyin.startswith(plain)
     )
-
-
-def given_name(name: str) -> str:
-    """What the coloured avatar shows: the given name of a Chinese name (小明 of 王小明),
-    initials otherwise."""
-    name = name.strip()
-    if name and not name.isascii():
-        return name[1:3] if len(name) > 1 else name
-    return "".join(part[0] for part in name.split()[:2]).upper()
 
 
 @dataclass
@@ -155,11 +146,11 @@ class Tile:
 
     @property
     def avatar(self) -> str:
-        return given_name(self.child.name)
+        return avatars.avatar_text(self.child.name)
 
     @property
-    def colour(self) -> int:
-        return self.child.key.int % AVATAR_COLOURS
+    def colour(self) -> str:
+        return avatars.avatar_colour(self.child.key)
 
 
 @dataclass

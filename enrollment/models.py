@@ -443,6 +443,16 @@ class PickupPermission(models.Model):
 CONSENT_TEXT_VERSION = "2026-1"
 
 
+class ConsentQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(withdrawn_at__isnull=True)
+
+    def to_sponsor_reports(self):
+        """Consents, not withdrawn, that let a child count in the aggregated figures of
+        sponsors' reports."""
+        return self.active().filter(covers_reporting=True)
+
+
 class Consent(models.Model):
     """A guardian's separate consent to process a child's personal information (PIPL)."""
 
@@ -462,6 +472,8 @@ class Consent(models.Model):
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("consent")

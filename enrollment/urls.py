@@ -40,9 +40,9 @@ urlpatterns = [
     path("terms/<int:term>/cards/", views.term_cards, name="term_cards"),
     path("import/", roster.roster_import, name="roster_import"),
     path("import/template/", roster.roster_template, name="roster_template"),
-    path("import/<str:upload>/", roster.roster_import_preview, name="roster_import_preview"),
+    path("import/<token:upload>/", roster.roster_import_preview, name="roster_import_preview"),
     path(
-        "import/<str:upload>/confirm/", roster.roster_import_confirm, name="roster_import_confirm"
+        "import/<token:upload>/confirm/", roster.roster_import_confirm, name="roster_import_confirm"
     ),
     path("export/", roster.roster_export, name="roster_export"),
 ]

@@ -2,8 +2,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,16 +31,14 @@ from enrollment.models import (
 from ffs_portal import access, audit
 from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, requires
 from ffs_portal.forms import add_service_errors
+from ffs_portal.lib.urls import safe_next
 from ffs_portal.models import Role
 from ffs_portal.photos import photo_response
 
 
 def _redirect_back(request, default: str):
     """To the page the action was taken from (the family page or a term's roster)."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(default)
+    return HttpResponseRedirect(safe_next(request, request.POST.get("next"), default))
 
 
 def _factory_for_new_family(user):

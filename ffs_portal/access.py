@@ -151,6 +151,20 @@ def _sponsorship_rule(user):
     return Q(factory__in=factory_ids(user))
 
 
+def may_change_sponsor(user, sponsor) -> bool:
+    """Whether ``user`` may rename a sponsor or give and take its logins: only someone who
+    oversees every factory it sponsors. A sponsor shared with another factory is not one
+    coordinator's to change: its logins read the other factory's figures too."""
+    from enrollment.models import Factory
+
+    if not can(user, MANAGE_PROGRAM):
+        return False
+    if _sees_every_factory(user) or sponsor.pk is None:
+        return True
+    others = Factory.objects.exclude(pk__in=factory_ids(user))
+    return not sponsor.sponsorships.filter(factory__in=others).exists()
+
+
 def sponsor_report_factories(user, sponsor, year: int):
     """The factories whose aggregated figures ``user`` may read in ``sponsor``'s report for
     ``year``: all the sponsored ones for the sponsor's own staff, those among them the user

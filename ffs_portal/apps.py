@@ -7,6 +7,10 @@ class PortalConfig(AppConfig):
     verbose_name = _("FFS Portal")
 
     def ready(self):
-        from ffs_portal.celery import ensure_local_folders
+        from django.urls import register_converter
 
+        from ffs_portal.celery import ensure_local_folders
+        from ffs_portal.converters import TokenConverter
+
+        register_converter(TokenConverter, "token")
         ensure_local_folders()

@@ -1,12 +1,13 @@
 from django.conf import settings
 
-from ffs_portal import access
+from ffs_portal import access, kiosk
 
 
 def portal(request):
     user = getattr(request, "user", None)
     return {
         "LANGUAGES_OFFERED": settings.LANGUAGES,
+        "kiosk": kiosk.state(request),
         "can": {
             capability: access.can(user, capability)
             for capability in (

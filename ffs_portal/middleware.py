@@ -46,3 +46,75 @@ class NoStoreForSignedInMiddleware:
         if user is not None and user.is_authenticated and "Cache-Control" not in response:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class SecurityHeadersMiddleware:
+    """A strict Content-Security-Policy and Permissions-Policy on every answer: the portal
+    serves every script, style sheet, font and image itself and runs no inline script, so
+    injected markup can neither run nor reach another site. A view may set its own policy
+    (the e-mail preview's frame does)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose body is larger than the largest upload accepted before any of
+    it is read: Django would otherwise write a 100 MB upload to disk before a form refused
+    it. The proxy in front refuses them too (docker-compose)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            from django.template.response import TemplateResponse
+
+            response = TemplateResponse(
+                request,
+                "413.html",
+                {"max_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)},
+                status=413,
+            )
+            response.render()
+            # The body was not read: the connection cannot carry another request.
+            response["Connection"] = "close"
+            return response
+        return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """A NUL character anywhere in the address or the form is a 400: no person types one,
+    and PostgreSQL refuses to store or compare text holding it (a 500 otherwise)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http.multipartparser import MultiPartParserError
+
+        try:
+            unreadable = "\x00" in request.path or _has_nul(request.GET) or _has_nul(request.POST)
+        except MultiPartParserError:
+            unreadable = True  # a broken upload form: the same answer, not a 500
+        if unreadable:
+            from django.template.response import TemplateResponse
+
+            response = TemplateResponse(request, "400.html", status=400)
+            response.render()
+            return response
+        return self.get_response(request)
+
+
+def _has_nul(data) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists())

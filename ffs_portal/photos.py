@@ -10,6 +10,10 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 LONGEST_SIDE = 480
+# A phone's camera takes up to about 50 megapixels; a larger picture is a mistake or a
+# "decompression bomb" (a few KB that unpack into gigabytes). Pillow refuses twice this.
+MAX_PIXELS = 50_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 def shrink_photo(upload) -> ContentFile:
@@ -20,10 +24,18 @@ def shrink_photo(upload) -> ContentFile:
             % {"mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
         )
     try:
-        image = Image.open(upload)
-        image.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        image = Image.open(upload)  # reads the header only
+        too_big = image.width * image.height > MAX_PIXELS
+        if not too_big:
+            image.load()
+    except Image.DecompressionBombError:
+        too_big = True
+    except (UnidentifiedImageError, OSError, ValueError) as error:
         raise ValidationError(_("This file is not a photo (JPEG or PNG).")) from error
+    if too_big:
+        raise ValidationError(
+            _("This picture is too large (more than 50 megapixels). Take a photo with the camera.")
+        )
     image = ImageOps.exif_transpose(image).convert("RGB")
     image.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
     out = BytesIO()

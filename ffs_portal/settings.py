@@ -33,7 +33,45 @@ def env_list(name, default=""):
 VAR_DIR = Path(env("FFS_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env("DJANGO_SECRET_KEY", "django-insecure-embedded-default-change-me-in-production")
+# Served over HTTPS: production.
+HTTPS = env_bool("DJANGO_HTTPS", False)
+
+
+def _secret_key() -> str:
+    """DJANGO_SECRET_KEY; production refuses to start without it. The embedded default keeps
+    a random key of its own in var/, made the first time: never one that is public."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    key = env("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    if HTTPS:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it to a long random string, e.g. the output of "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
+    import secrets
+    import time
+
+    path = VAR_DIR / "secret_key"
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        # Only one of several processes starting at once creates it; the others read it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_text(encoding="ascii").strip()
+            if key:
+                return key
+            time.sleep(0.1)
+        raise ImproperlyConfigured(f"{path} is empty: delete it and start again.") from None
+    key = secrets.token_urlsafe(50)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 # The address of the portal as users reach it, for links in e-mails.
@@ -62,6 +100,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ffs_portal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +109,10 @@ MIDDLEWARE = [
     # Every view needs a signed-in user unless it is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "ffs_portal.middleware.UserLanguageMiddleware",
+    # A tablet handed to a parent for a survey goes nowhere else (ffs_portal/kiosk.py).
+    "ffs_portal.kiosk.KioskMiddleware",
+    "ffs_portal.middleware.RequestSizeLimitMiddleware",
+    "ffs_portal.middleware.RejectNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -176,6 +219,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Roster spreadsheets and photos larger than this are refused with a message.
 MAX_UPLOAD_BYTES = int(env("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+# A request carries one upload and a form around it; anything larger is refused unread.
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -260,8 +305,34 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Everything comes from the portal itself; no inline script or style. Bootstrap draws some
+# icons from data: URIs; the card scanner shows the camera through a blob.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "media-src 'self' blob:",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "frame-src 'self'",
+        "frame-ancestors 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+# The tablet reads children's cards with its camera; nothing else is asked of the device.
+PERMISSIONS_POLICY = (
+    "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
+    "bluetooth=(), midi=(), magnetometer=(), gyroscope=(), accelerometer=(), "
+    "display-capture=(), interest-cohort=()"
+)
+
 # Security: on when the portal is served over HTTPS (production).
-HTTPS = env_bool("DJANGO_HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

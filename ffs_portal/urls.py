@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("language/", views.set_language, name="set_language"),
+    path("kiosk/exit/", views.kiosk_exit, name="kiosk_exit"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/settings/", views.account_settings, name="account_settings"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -2,18 +2,20 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from ffs_portal import audit, kiosk
 from ffs_portal.forms import AccountSettingsForm
+from ffs_portal.lib.urls import safe_next
 from ffs_portal.models import Role
 
 logger = logging.getLogger(__name__)
@@ -75,12 +77,7 @@ def account_settings(request):
 def set_language(request):
     """Switch between Simplified Chinese and English; remembered for the user and the device."""
     language = request.POST.get("language")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
-    response = redirect(next_url)
+    response = HttpResponseRedirect(safe_next(request, request.POST.get("next")))
     if language in dict(settings.LANGUAGES):
         if request.user.is_authenticated and request.user.language != language:
             request.user.language = language
@@ -94,6 +91,49 @@ def set_language(request):
             samesite="Lax",
         )
     return response
+
+
+@require_POST
+def kiosk_exit(request):
+    """The staff member ends kiosk mode on their tablet with their own PIN (or password).
+    Too many wrong tries sign the tablet out: whoever holds it then needs a full sign-in."""
+    current = kiosk.state(request)
+    if current is None:
+        raise Http404
+    if _is_theirs(request.user, request.POST.get("secret", "")):
+        kiosk.leave(request)
+        audit.record(actor=request.user, action="kiosk.ended")
+        return redirect("home")
+    audit.record(actor=request.user, action="kiosk.exit_refused")
+    left = kiosk.wrong_try(request)
+    if left <= 0:
+        logout(request)
+        return redirect("login")
+    messages.error(
+        request,
+        _("That is not the PIN or password of %(name)s. %(left)s tries left.")
+        % {"name": request.user.get_full_name() or request.user.username, "left": left},
+    )
+    return HttpResponseRedirect(current["home"])
+
+
+def _is_theirs(user, secret: str) -> bool:
+    """The signed-in person's duty-clock PIN (throttled there) or their password."""
+    from django.core.exceptions import ValidationError
+
+    from staff import services as staff_services
+    from staff.models import StaffProfile
+
+    if not secret:
+        return False
+    profile = StaffProfile.objects.filter(user=user).exclude(pin="").first()
+    if profile is not None and secret.isdigit() and len(secret) <= 8:
+        try:
+            staff_services.pin_check(profile, secret)
+        except ValidationError:
+            return False
+        return True
+    return user.check_password(secret)
 
 
 def _database_ok() -> bool:

@@ -12,6 +12,7 @@ from enrollment.models import Site
 from ffs_portal import access
 from ffs_portal.access import LEAD_SITE, MANAGE_PROGRAM, USE_BOARD
 from ffs_portal.forms import add_service_errors
+from ffs_portal.lib.params import whole_number
 from ffs_portal.models import User
 from staff import selectors, services
 from staff.forms import (
@@ -195,7 +196,7 @@ def duty(request, site):
     site = access.get_scoped_or_404(request.user, Site, pk=site)
     staff = selectors.site_staff(site)
     if request.method == "POST":
-        person = staff.filter(pk=request.POST.get("person") or 0).first()
+        person = staff.filter(pk=whole_number(request.POST.get("person"))).first()
         if person is None:
             messages.error(request, _("Tap your name first."))
             return redirect("staff:duty", site=site.pk)

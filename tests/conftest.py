@@ -88,6 +88,25 @@ def browser_type_launch_args(browser_type_launch_args, playwright):
     )
 
 
+@pytest.fixture(autouse=True)
+def _content_security_policy_holds(request):
+    """Every page a browser test opens keeps to the Content-Security-Policy: no inline
+    script or style, nothing from outside the portal. A refusal fails the test."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    refused = []
+
+    def watch(message):
+        if "Content Security Policy" in message.text:
+            refused.append(f"{page.url}: {message.text}")
+
+    page.on("console", watch)
+    yield
+    assert refused == [], "\n".join(refused)
+
+
 @pytest.fixture
 def screenshot(page):
     """Save a full-page screenshot (of ``page``, or of another page given) under

@@ -10,7 +10,6 @@ from openpyxl import load_workbook
 
 from attendance.outcomes import services
 from attendance.outcomes import sponsor_report as report
-from attendance.outcomes.models import SiteDay
 from attendance.outcomes.sponsor_report import SUPPRESSED, Measure, suppress
 from attendance.outcomes.tables import INT, SHARE, TEXT, Column
 from tests.factories import (
@@ -70,23 +69,51 @@ def test_a_total_under_5_is_suppressed_as_well():
     assert total[1] == SUPPRESSED
 
 
+def record(site, child, day, status="collected", **fields):
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    from attendance.models import AttendanceRecord
+
+    at = timezone.make_aware(datetime.combine(day, time(8)))
+    came = status != "absent"
+    return AttendanceRecord.objects.create(
+        site=site,
+        child=child,
+        day=day,
+        status=status,
+        checked_in_at=at if came else None,
+        checked_out_at=at.replace(hour=17) if came else None,
+        absence_reason="" if came else "ill",
+        **fields,
+    )
+
+
 @pytest.fixture
 def sponsored_summer(factory_a, site_a, sponsor_a):
-    """Factory A's summer this year: 6 children of 6 families, two days, a survey, training."""
+    """Factory A's two-day summer this year: 6 children of 6 families whose guardians agreed
+    to reporting, a survey, training."""
+    from staff.models import RatioDay
+    from tests.factories import ConsentFactory
+
     year = sponsor_a.sponsorships.order_by("-year").first().year
-    term = TermFactory(site=site_a, starts_on=date(year, 1, 5), ends_on=date(year, 1, 30))
+    term = TermFactory(site=site_a, starts_on=date(year, 1, 5), ends_on=date(year, 1, 6))
     families = [FamilyFactory(factory=factory_a) for _n in range(6)]
+    children = []
     for family in families:
         WorkerFactory(family=family)
-        EnrollmentFactory(child=ChildFactory(family=family), term=term, status="completed")
-    SiteDay.objects.create(
-        site=site_a, day=date(year, 1, 5), expected=6, attended=5, absent_ill=1, late_pickups=1
-    )
-    SiteDay.objects.create(
-        site=site_a, day=date(year, 1, 6), expected=6, attended=6, minutes_over_ratio=12
-    )
+        child = ChildFactory(family=family)
+        ConsentFactory(child=child, covers_reporting=True)
+        EnrollmentFactory(child=child, term=term, status="completed")
+        children.append(child)
+    first, second = date(year, 1, 5), date(year, 1, 6)
+    for n, child in enumerate(children):
+        record(site_a, child, first, "absent" if n == 0 else "collected", late=n == 1)
+        record(site_a, child, second)
+    RatioDay.objects.create(site=site_a, day=second, minutes_over=12)
     # A day outside the term does not count.
-    SiteDay.objects.create(site=site_a, day=date(year, 2, 2), expected=9, attended=1, unrecorded=8)
+    record(site_a, children[0], date(year, 2, 2))
     scores = {"safe": 5, "enjoyed": 5, "informed": 4, "work": 5}
     for family, overall in zip(families, (5, 5, 4, 5, 2), strict=False):
         services.survey_enter_paper(family=family, term=term, by=None, overall=overall, **scores)
@@ -158,3 +185,23 @@ def test_a_year_out_of_range_is_not_found(client, sponsor_user, sponsor_a):
     client.force_login(sponsor_user)
     url = reverse("outcomes:sponsor_report", kwargs={"sponsor": sponsor_a.pk, "year": 1900})
     assert client.get(url).status_code == 404
+
+
+def test_children_whose_guardian_did_not_agree_to_reporting_are_not_counted(
+    sponsored_summer, sponsor_user, sponsor_a
+):
+    from enrollment.models import Consent
+
+    Consent.objects.filter(child__enrollments__term__starts_on__year=sponsored_summer).update(
+        covers_reporting=False
+    )
+    (unit,) = report.build(sponsor_user, sponsor_a, sponsored_summer).units
+    assert (unit.children, unit.families) == (0, 0)
+    assert (unit.figures.expected, unit.figures.attended, unit.figures.late_pickups) == (0, 0, 0)
+    # One family agrees again: one child counts, in every figure about children.
+    consent = Consent.objects.first()
+    consent.covers_reporting = True
+    consent.save(update_fields=["covers_reporting"])
+    (unit,) = report.build(sponsor_user, sponsor_a, sponsored_summer).units
+    assert (unit.children, unit.families) == (1, 1)
+    assert unit.figures.expected == 2

@@ -237,7 +237,10 @@ class TestViews:
         client.post(url, answers)
         assert SessionFeedback.objects.count() == 1
         assert (
-            client.get(reverse("training:feedback", kwargs={"token": "guess"})).status_code == 404
+            client.get(
+                reverse("training:feedback", kwargs={"token": "a-guess-of-22-letters"})
+            ).status_code
+            == 404
         )
 
     def test_the_family_page_lists_the_sessions_a_worker_attended(self, client, hr, factory_a):

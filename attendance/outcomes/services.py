@@ -4,10 +4,11 @@ program in a year, parents' survey answers, and the per-site-per-day figures."""
 from datetime import date, timedelta
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from attendance.outcomes.models import (
     DUPLICATE_SPONSOR,
@@ -22,7 +23,7 @@ from attendance.outcomes.models import (
     SurveyMethod,
 )
 from enrollment.models import Factory, Family, Term
-from ffs_portal import audit
+from ffs_portal import access, audit
 from ffs_portal.models import Role, User
 
 # The survey opens on the tablet two weeks before a term's last day and stays open a month
@@ -41,8 +42,21 @@ def _check_year(year: int) -> None:
         )
 
 
+SHARED_SPONSOR = _lazy(
+    "This sponsor also sponsors factories you do not oversee, so its name and logins are "
+    "changed by a coordinator of all factories. Ask the program's administrator."
+)
+
+
+def _check_may_change(by, sponsor: Sponsor) -> None:
+    if not access.may_change_sponsor(by, sponsor):
+        raise PermissionDenied(SHARED_SPONSOR)
+
+
 @transaction.atomic
 def sponsor_save(*, by, sponsor: Sponsor | None = None, **fields) -> Sponsor:
+    if sponsor is not None:
+        _check_may_change(by, sponsor)
     sponsor = sponsor or Sponsor()
     creating = sponsor.pk is None
     fields["name"] = fields.get("name", sponsor.name).strip()
@@ -66,6 +80,7 @@ def sponsor_login_add(
     *, sponsor: Sponsor, by, username: str, name: str, email: str = "", password: str
 ) -> User:
     """A read-only login for someone at the sponsor: it sees the sponsor's reports only."""
+    _check_may_change(by, sponsor)
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError(
             {"username": _("The user name %(name)s is taken.") % {"name": username}}
@@ -92,6 +107,7 @@ def sponsor_login_add(
 def sponsor_login_deactivate(*, user: User, by) -> None:
     if user.role != Role.SPONSOR:
         raise ValidationError(_("Only a sponsor's login can be switched off here."))
+    _check_may_change(by, user.sponsor)
     user.is_active = False
     user.save(update_fields=["is_active"])
     audit.record(actor=by, action="sponsor.login_deactivated", user=user.username)

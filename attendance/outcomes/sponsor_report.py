@@ -9,16 +9,16 @@ by subtraction (and so are the rates made from it)."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from attendance.outcomes import selectors
-from attendance.outcomes.figures import Figures, sums
-from attendance.outcomes.models import SiteDay, Sponsor
+from attendance.outcomes import selectors, site_days
+from attendance.outcomes.figures import Figures
+from attendance.outcomes.models import Sponsor
 from attendance.outcomes.selectors import PLACED, RETENTION_MONTHS, Satisfaction
 from attendance.outcomes.tables import DECIMAL, INT, SHARE, TEXT, Column, Table
-from enrollment.models import Enrollment, Factory, Site, SiteKind, Term
+from enrollment.models import Consent, Enrollment, Factory, Site, SiteKind, Term
 from enrollment.training import selectors as training_selectors
 from ffs_portal import access
 
@@ -233,8 +233,11 @@ def build(user, sponsor: Sponsor, year: int) -> SponsorReport:
         units[(row["factory"], row["kind"])].sites = row["n"]
     for site in sites.filter(terms__in=terms).distinct().values("factory", "kind", "capacity"):
         units[(site["factory"], site["kind"])].capacity += site["capacity"]
+    # Only children whose guardian agreed to aggregated reporting to sponsors count, in
+    # every figure about children.
+    reported = Consent.objects.to_sponsor_reports().values("child")
     people = (
-        Enrollment.objects.filter(term__in=terms, status__in=PLACED)
+        Enrollment.objects.filter(term__in=terms, status__in=PLACED, child__in=reported)
         .values("term__site__factory", "term__site__kind")
         .annotate(
             children=Count("child", distinct=True), families=Count("child__family", distinct=True)
@@ -244,21 +247,8 @@ def build(user, sponsor: Sponsor, year: int) -> SponsorReport:
     for row in people:
         unit = units[(row["term__site__factory"], row["term__site__kind"])]
         unit.children, unit.families = row["children"], row["families"]
-    yesterday = timezone.localdate() - timezone.timedelta(days=1)
-    days = (
-        SiteDay.objects.filter(
-            site__in=sites,
-            day__lte=yesterday,
-            site__terms__in=terms,
-            site__terms__starts_on__lte=F("day"),
-            site__terms__ends_on__gte=F("day"),
-        )
-        .values("site__factory", "site__kind")
-        .annotate(**sums())
-        .order_by()
-    )
-    for row in days:
-        units[(row["site__factory"], row["site__kind"])].figures = Figures.from_row(row)
+    for key, figures in _day_figures(terms, reported).items():
+        units[key].figures = figures
     for key, figures in selectors.satisfaction_by(terms, "factory", "kind").items():
         if key in units:
             units[key].satisfaction = figures
@@ -305,6 +295,29 @@ def build(user, sponsor: Sponsor, year: int) -> SponsorReport:
         reach=_reach_table(factories, year),
         generated_on=timezone.localdate(),
     )
+
+
+def _day_figures(terms, children) -> dict[tuple[int, str], Figures]:
+    """Child-days of the terms up to yesterday, by factory and program, counting only
+    ``children``: computed from the records (the day table counts every child)."""
+    yesterday = timezone.localdate() - timezone.timedelta(days=1)
+    windows = list(terms.values_list("site", "site__factory", "site__kind", "starts_on", "ends_on"))
+    if not windows:
+        return {}
+    start = min(w[3] for w in windows)
+    end = min(max(w[4] for w in windows), yesterday)
+    result: dict[tuple[int, str], Figures] = {}
+    if start > end:
+        return result
+    days = site_days.compute(list({w[0] for w in windows}), start, end, children=children)
+    for (site_id, day), values in days.items():
+        for window_site, factory, kind, starts, ends in windows:
+            if window_site == site_id and starts <= day <= min(ends, yesterday):
+                figures = Figures.from_row(values, prefix="")
+                figures.days = 1 if values["expected"] else 0
+                result.setdefault((factory, kind), Figures()).add(figures)
+                break
+    return result
 
 
 def _retention_table(pairs, by_pk, year) -> Table:

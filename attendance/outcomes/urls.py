@@ -33,7 +33,7 @@ urlpatterns = [
     ),
     path("reports/", views.reports, name="reports"),
     path("reports/<int:sponsor>/<int:year>/", views.sponsor_report, name="sponsor_report"),
-    path("survey/<str:survey>/", views.survey_kiosk, name="survey_kiosk"),
+    path("survey/<token:survey>/", views.survey_kiosk, name="survey_kiosk"),
     path("surveys/", views.survey_list, name="survey_list"),
     path("surveys/<int:term>/<uuid:family>/", views.survey_paper, name="survey_paper"),
     path("surveys/start/<int:site>/<uuid:child>/", views.survey_start, name="survey_start"),

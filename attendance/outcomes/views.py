@@ -33,7 +33,7 @@ from attendance.outcomes.models import (
 )
 from attendance.outcomes.tables import XLSX_TYPE, to_csv, to_xlsx
 from enrollment.models import Child, EnrollmentStatus, Factory, Family, Site, SiteKind, Term
-from ffs_portal import access
+from ffs_portal import access, kiosk
 from ffs_portal.access import (
     MANAGE_FAMILIES,
     MANAGE_PROGRAM,
@@ -97,6 +97,7 @@ def _sponsor_page(request, sponsor, *, form=None, sponsorship_form=None, login_f
             "logins": sponsor.users.order_by("-is_active", "username"),
             "login_form": login_form,
             "years": selectors.sponsor_years(request.user, sponsor),
+            "may_change": access.may_change_sponsor(request.user, sponsor),
         },
     )
 
@@ -291,6 +292,8 @@ def survey_kiosk(request, survey):
     instance = ParentSurvey.objects.select_related("term__site").filter(token=survey).first()
     if instance is None:
         raise Http404
+    # Handed over on a staff member's tablet: the parent goes nowhere else.
+    kiosk.enter(request, allowed=[request.path])
     answered = instance.is_answered
     is_open = services.survey_kiosk_open(instance.term)
     form = SurveyForm(request.POST or None)

@@ -20,7 +20,7 @@ def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeStri
         avatar = format_html('<img class="av" src="{}" alt="" loading="lazy">', photo)
     else:
         avatar = format_html(
-            '<span class="av a{}" aria-hidden="true">{}</span>', tile.colour, tile.avatar
+            '<span class="av {}" aria-hidden="true">{}</span>', tile.colour, tile.avatar
         )
     allergy = (
         format_html(

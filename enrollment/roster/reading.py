@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 
 from enrollment.roster.columns import COLUMNS_BY_KEY, EXAMPLE_ROW, REQUIRED, column_for_header
 
 # More rows than any factory's roster: a bigger file is a mistake or an attack.
 MAX_ROWS = 10_000
+# The template has about thirty columns; a sheet with something further right is not one.
+MAX_COLUMNS = 100
 # An .xlsx is a zip; refuse one that would unpack into more than this (a "zip bomb").
 MAX_UNPACKED_BYTES = 60 * 1024 * 1024
 # The header may sit under a title row or two ("2026年暑期员工子女名单").
@@ -114,29 +116,63 @@ def _read_xlsx(data: bytes) -> RawSheet:
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=True)
         try:
             sheet = _roster_sheet(workbook)
-            table = [list(row) for row in sheet.iter_rows(values_only=True)]
-            merged = _merged_ranges(data, sheet)
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                xml = archive.read(sheet._worksheet_path)
+            # Where the sheet's values end, from its XML: the size the sheet declares (its
+            # "dimension") may be anything, and openpyxl would fill every cell up to it.
+            last_row, last_column = _extent(xml)
+            if last_row > MAX_ROWS + HEADER_SEARCH_ROWS:
+                raise _too_many_rows()
+            if last_column > MAX_COLUMNS:
+                raise _too_many_columns(last_column)
+            sheet.reset_dimensions()
+            table = [
+                list(row)
+                for row in sheet.iter_rows(
+                    max_row=max(last_row, 1), max_col=max(last_column, 1), values_only=True
+                )
+            ]
+            merged = _merged_ranges(xml)
         finally:
             workbook.close()
     except RosterFileError:
         raise
     except Exception as error:  # openpyxl raises many kinds of error on a damaged file
         raise _corrupt_xlsx() from error
-    # Rows that were only formatted count for openpyxl, not for the person.
-    while table and all(_blank(value) for value in table[-1]):
-        table.pop()
-    if len(table) > MAX_ROWS + HEADER_SEARCH_ROWS:
-        raise _too_many_rows()
     return _build_sheet(XLSX, table, merged)
+
+
+# A cell with a value (a number, a shared or inline string, a formula's result).
+VALUE_CELL = re.compile(
+    rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"[^>]*?>\s*<(?:\w+:)?(?:v|is|f)\b"
+)
+
+
+def _extent(xml: bytes) -> tuple[int, int]:
+    """The last row and the last column (1-based) holding a value; formatting alone does
+    not count."""
+    last_row = last_column = 0
+    for letters, number in VALUE_CELL.findall(xml):
+        last_row = max(last_row, int(number))
+        last_column = max(last_column, column_index_from_string(letters.decode()))
+    return last_row, last_column
+
+
+def _too_many_columns(last: int) -> RosterFileError:
+    return RosterFileError(
+        _(
+            "This sheet has something in column %(column)s, far to the right of the roster's "
+            "columns. Delete the columns after the roster and upload the file again."
+        )
+        % {"column": get_column_letter(last)}
+    )
 
 
 MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)\"")
 
 
-def _merged_ranges(data: bytes, sheet) -> list[tuple]:
+def _merged_ranges(xml: bytes) -> list[tuple]:
     """The sheet's merged cells, read from its XML (openpyxl's read-only mode skips them)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        xml = archive.read(sheet._worksheet_path)
     ranges = []
     for ref in MERGE_CELL.findall(xml):
         ref = ref.decode()
@@ -158,7 +194,10 @@ def _roster_sheet(workbook):
     """The first sheet that has the roster's headers (the template also has an instructions
     sheet, and people add sheets of their own)."""
     for sheet in workbook.worksheets:
-        for row in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
+        # Not the size the sheet declares: that may be a million rows of 16,384 cells.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, max_col=MAX_COLUMNS, values_only=True)
+        for row in rows:
             if _recognised(row) >= MIN_HEADERS_RECOGNISED:
                 return sheet
     return workbook.worksheets[0]

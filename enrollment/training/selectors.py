@@ -90,18 +90,21 @@ def invite_candidates(session: TrainingSession, *, left_behind_only: bool, query
     return workers
 
 
+# The desk is a tablet in the open: a name is found by two characters or more, an employee
+# number only whole, and only among those invited, so nobody can list the factory.
+MIN_NAME_CHARACTERS = 2
+
+
 def sign_in_matches(session: TrainingSession, query: str, limit: int = 12):
-    """Workers matching a name, employee number or badge (the badge shows the employee no.)."""
+    """The session's invitees matching at least two characters of a name, or a whole
+    employee number (the badge shows it)."""
     query = query.strip()
-    if not query:
+    if len(query) < MIN_NAME_CHARACTERS:
         return Worker.objects.none()
     return (
         Worker.objects.filter(factory=session.factory)
-        .filter(
-            Q(name__icontains=query)
-            | Q(employee_no__iexact=query)
-            | Q(employee_no__icontains=query)
-        )
+        .filter(Exists(session.invitations.filter(worker=OuterRef("pk"))))
+        .filter(Q(name__icontains=query) | Q(employee_no__iexact=query))
         .annotate(
             signed_in=Exists(session.attendances.filter(worker=OuterRef("pk"))),
             invited=Exists(session.invitations.filter(worker=OuterRef("pk"))),

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,15 +12,11 @@ from enrollment.models import Factory, Worker
 from enrollment.training import selectors, services
 from enrollment.training.forms import CourseForm, FeedbackForm, SessionForm
 from enrollment.training.models import Course, SessionAttendance, TrainingSession
-from ffs_portal import access
+from ffs_portal import access, kiosk
 from ffs_portal.access import MANAGE_FAMILIES, MANAGE_PROGRAM, VIEW_FAMILIES, requires
 from ffs_portal.forms import add_service_errors
+from ffs_portal.lib.params import whole_number
 from ffs_portal.models import Role
-
-
-def _number(data, name) -> int:
-    value = data.get(name, "")
-    return int(value) if value.isdigit() else 0
 
 
 def _session(request, key) -> TrainingSession:
@@ -126,6 +123,13 @@ def invitation_print(request, session):
 def sign_in_desk(request, session):
     """The tablet at the door of the session: find yourself, tap, done."""
     session = _session(request, session)
+    kiosk.enter(
+        request,
+        allowed=[
+            reverse("training:sign_in_desk", kwargs={"session": session.key}),
+            reverse("training:sign_in", kwargs={"session": session.key}),
+        ],
+    )
     query = request.GET.get("q", "")
     context = {
         "session": session,
@@ -144,7 +148,7 @@ def sign_in(request, session):
     session = _session(request, session)
     method = "list" if request.POST.get("method") == "list" else "tablet"
     worker = Worker.objects.filter(
-        factory=session.factory, pk=_number(request.POST, "worker")
+        factory=session.factory, pk=whole_number(request.POST.get("worker"))
     ).first()
     if worker is None:
         messages.error(request, _("Choose who is signing in."))
@@ -175,7 +179,7 @@ def sign_in(request, session):
 @require_POST
 def sign_in_remove(request, session):
     session = _session(request, session)
-    attendance = session.attendances.filter(pk=_number(request.POST, "attendance")).first()
+    attendance = session.attendances.filter(pk=whole_number(request.POST.get("attendance"))).first()
     if attendance is not None:
         services.sign_in_off(attendance=attendance, by=request.user)
         messages.info(request, _("Sign-in removed."))
@@ -192,6 +196,7 @@ def feedback(request, token):
     )
     if attendance is None:
         raise Http404
+    kiosk.enter(request, allowed=[request.path])
     answered = hasattr(attendance, "feedback")
     form = FeedbackForm(request.POST or None)
     if request.method == "POST" and not answered and form.is_valid():

@@ -1,12 +1,10 @@
-import zlib
-
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-register = template.Library()
+from ffs_portal.lib import avatars
 
-AVATAR_COLOURS = ["#0b5cad", "#2f7d32", "#8e24aa", "#c2410c", "#00796b", "#5d4037", "#3949ab"]
+register = template.Library()
 
 
 @register.filter
@@ -19,16 +17,13 @@ def age(born, on=None):
 
 
 @register.filter
-def avatar_colour(text):
-    """A steady colour per name, so the same child always has the same tile colour."""
-    return AVATAR_COLOURS[zlib.crc32(str(text).encode()) % len(AVATAR_COLOURS)]
+def avatar_text(name):
+    return avatars.avatar_text(name)
 
 
 @register.filter
-def avatar_text(name):
-    """The given name's first character (the family name is shared by siblings)."""
-    name = str(name).strip()
-    return name[1:2] if len(name) >= 2 else name[:1]
+def avatar_colour(key):
+    return avatars.avatar_colour(key)
 
 
 @register.inclusion_tag("_enrollment_status.html")

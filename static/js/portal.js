@@ -17,6 +17,14 @@
     if (event.detail.successful || (event.detail.xhr && event.detail.xhr.status > 0)) showOffline(false);
   });
 
+  // A choice that takes effect at once (the program year): no inline handler under the CSP.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-submit-on-change]")) event.target.form.submit();
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     if (window.htmx) {
       // A slow factory network: give up after 10 s and say so, instead of spinning forever.
