@@ -141,7 +141,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(env("AXES_PROXY_COUNT", "0"))
+# Reverse proxies in front of the portal that append to X-Forwarded-For. With 0 the header is
+# ignored (a client could write anything in it); see ffs_portal.lib.client_address. Axes'
+# own proxy settings need django-ipware; the variable keeps its name for existing set-ups.
+TRUSTED_PROXY_COUNT = int(env("AXES_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "ffs_portal.lib.client_address.client_address"
 
 # Languages: Simplified Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
