@@ -133,11 +133,18 @@ SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
 BOARD_RETRY_BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 15000]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
-# Login throttling: after AXES_FAILURE_LIMIT failures for one username from one address,
-# that pair is locked out for AXES_COOLOFF_TIME.
+# Sign-in throttling (ffs_portal.login_throttling), over the failures of the cool-off period:
+# a user name is locked after AXES_FAILURE_LIMIT failures from any addresses, and an address
+# after AXES_ADDRESS_FAILURE_LIMIT failures on any user names, each for AXES_COOLOFF_TIME.
+# The address's limit is higher because a factory's HR, site leads and childcare workers
+# may all reach the portal through one address: a dozen people may each mistype a couple of
+# times at the start of a shift, while spraying a password over many accounts stays slow.
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_ADDRESS_FAILURE_LIMIT = int(env("AXES_ADDRESS_FAILURE_LIMIT", "20"))
 AXES_COOLOFF_TIME = float(env("AXES_COOLOFF_HOURS", "0.25"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "ffs_portal.login_throttling.LoginThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "ffs_portal.login_throttling.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

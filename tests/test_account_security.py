@@ -3,11 +3,11 @@ changing the e-mail address, and password resets."""
 
 import pytest
 from axes.models import AccessAttempt
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from ffs_portal.lib.client_address import client_address
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, UserFactory
 
 PROXY = "10.0.0.1"
 
@@ -75,3 +75,109 @@ def test_a_forged_forwarded_header_without_a_proxy_is_not_believed(client, hr, s
     settings.TRUSTED_PROXY_COUNT = 0
     sign_in(client, hr.username, "guess", address="203.0.113.7", HTTP_X_FORWARDED_FOR="192.0.2.1")
     assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["203.0.113.7"]
+
+
+# Sign-in throttling ----------------------------------------------------------------------
+
+
+def spray(client, users, tries: int, **where) -> list[int]:
+    """Wrong passwords on the users in turn, as a password sprayer would: status codes."""
+    return [
+        sign_in(client, users[n % len(users)].username, f"guess-{n}", **where).status_code
+        for n in range(tries)
+    ]
+
+
+@pytest.fixture
+def nine_users(db):
+    return [UserFactory(username=f"worker{n}") for n in range(9)]
+
+
+def test_twenty_wrong_passwords_for_one_user_name_over_five_addresses_lock_it(client, hr):
+    for address in ["10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4", "10.1.0.5"]:
+        for _ in range(4):
+            sign_in(Client(), hr.username, "guess", address=address)
+    locked = sign_in(client, hr.username, address="10.1.0.6")  # the right password
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_account_locks_at_the_fifth_failure_from_anywhere(client, hr, settings):
+    codes = [
+        sign_in(Client(), hr.username, "guess", address=f"10.2.0.{n}").status_code
+        for n in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    assert codes == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
+
+
+def test_spraying_from_one_address_over_many_user_names_is_paused_at_its_limit(
+    client, nine_users, hr, carer, settings
+):
+    limit = settings.AXES_ADDRESS_FAILURE_LIMIT
+    assert limit == 20
+    # 27 tries on 9 users: three each, never five on one user name.
+    codes = spray(client, nine_users, 27)
+    assert codes == [200] * (limit - 1) + [429] * (27 - limit + 1)
+    paused = sign_in(Client(), hr.username)  # the right password, from the same address
+    assert paused.status_code == 429
+    assert paused.context["by_address"] is True
+    # The accounts themselves are not locked: from another network they sign in.
+    assert sign_in(Client(), hr.username, address="10.3.0.1").status_code == 302
+    assert sign_in(Client(), nine_users[0].username, address="10.3.0.1").status_code == 302
+
+
+def test_a_sign_in_of_ones_own_between_guesses_does_not_clear_the_address(
+    client, nine_users, carer, settings
+):
+    limit = settings.AXES_ADDRESS_FAILURE_LIMIT
+    spray(client, nine_users, limit - 1)
+    assert sign_in(Client(), carer.username).status_code == 302
+    assert spray(client, nine_users, 1) == [429]
+
+
+def test_the_address_lock_page_says_the_account_itself_is_not_locked(client, nine_users, hr):
+    spray(client, nine_users, 20)
+    page = sign_in(client, hr.username).content.decode()
+    assert "您自己的账号没有被锁定" in page
+    assert "15 分钟" in page
+
+
+def test_two_clients_behind_one_proxy_are_told_apart(client, nine_users, hr, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    codes = spray(client, nine_users, 20, **via_proxy("198.51.100.1"))
+    assert codes[-1] == 429
+    colleague = sign_in(Client(), hr.username, **via_proxy("198.51.100.2"))
+    assert colleague.status_code == 302
+
+
+def test_a_client_behind_the_proxy_cannot_escape_the_limit_by_forging_the_header(
+    client, nine_users, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    codes = [
+        sign_in(
+            client,
+            nine_users[n % 9].username,
+            "guess",
+            **via_proxy("198.51.100.1", forged=f"192.0.2.{n}"),
+        ).status_code
+        for n in range(20)
+    ]
+    assert codes[-1] == 429
+
+
+def test_a_forged_forwarded_header_without_a_proxy_does_not_spread_the_guesses(
+    client, nine_users, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 0
+    codes = [
+        sign_in(
+            client,
+            nine_users[n % 9].username,
+            "guess",
+            address="203.0.113.7",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+        ).status_code
+        for n in range(20)
+    ]
+    assert codes[-1] == 429
