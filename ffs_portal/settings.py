@@ -148,6 +148,8 @@ AXES_LOCKOUT_CALLABLE = "ffs_portal.login_throttling.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Axes keeps the POSTed fields of a failure; the settings page's password check is one too.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "current_password"]
 # Reverse proxies in front of the portal that append to X-Forwarded-For. With 0 the header is
 # ignored (a client could write anything in it); see ffs_portal.lib.client_address. Axes'
 # own proxy settings need django-ipware; the variable keeps its name for existing set-ups.

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from ffs_portal import services
 from ffs_portal.forms import AccountSettingsForm
 from ffs_portal.models import Role
 
@@ -51,10 +52,11 @@ class LoginView(auth_views.LoginView):
 
 
 def account_settings(request):
-    """Each user's own settings: language, the daily e-mail and its hour."""
-    form = AccountSettingsForm(request.POST or None, instance=request.user)
+    """Each user's own settings: language, the daily e-mail and its hour, and the e-mail
+    address, which only changes with the current password."""
+    form = AccountSettingsForm(request.POST or None, instance=request.user, request=request)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.account_settings_save(user=request.user, **form.settings())
         response = redirect("account_settings")
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,

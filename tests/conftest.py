@@ -71,6 +71,16 @@ def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture
+def celery_eager():
+    """Tasks run in the test's process as they are queued, instead of going to a broker."""
+    from ffs_portal.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args, playwright):
     if Path(DEBIAN_CHROMIUM).exists():

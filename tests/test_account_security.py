@@ -1,12 +1,17 @@
 """Findings of the penetration test: the client address behind proxies, sign-in throttling,
 changing the e-mail address, and password resets."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from axes.models import AccessAttempt
+from django.core import mail
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from ffs_portal.lib.client_address import client_address
+from ffs_portal.models import AuditEntry, Role
 from tests.factories import TEST_PASSWORD, UserFactory
 
 PROXY = "10.0.0.1"
@@ -181,3 +186,157 @@ def test_a_forged_forwarded_header_without_a_proxy_does_not_spread_the_guesses(
         for n in range(20)
     ]
     assert codes[-1] == 429
+
+
+# Changing the e-mail address ------------------------------------------------------------
+
+SETTINGS = reverse("account_settings")
+
+
+def settings_form(user, **changes) -> dict:
+    """The settings page as the user sees it, with some fields changed."""
+    data = {
+        "language": user.language,
+        "email": user.email,
+        "digest_hour": str(user.digest_hour),
+        "time_zone": user.time_zone,
+    }
+    if user.digest_enabled:
+        data["digest_enabled"] = "on"
+    return {**data, **changes}
+
+
+def test_the_settings_page_shows_the_current_password_field(client, coordinator):
+    client.force_login(coordinator)
+    page = client.get(SETTINGS).content.decode()
+    assert 'name="current_password"' in page
+    assert 'autocomplete="current-password"' in page
+
+
+def test_changing_the_email_without_the_password_is_refused_and_nothing_is_saved(
+    client, coordinator
+):
+    client.force_login(coordinator)
+    response = client.post(
+        SETTINGS, settings_form(coordinator, email="someone@example.net", language="en")
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["current_password"] == [
+        "要更改电子邮箱地址，请输入您当前的密码。"
+    ]
+    coordinator.refresh_from_db()
+    assert (coordinator.email, coordinator.language) == ("coordinator@example.com", "zh-hans")
+    assert mail.outbox == []
+
+
+def test_changing_the_email_with_a_wrong_password_is_refused_and_nothing_is_saved(
+    client, coordinator
+):
+    client.force_login(coordinator)
+    response = client.post(
+        SETTINGS,
+        settings_form(
+            coordinator, email="someone@example.net", digest_hour="6", current_password="guess"
+        ),
+    )
+    assert response.status_code == 200
+    [error] = response.context["form"].errors["current_password"]
+    assert "不是您当前的密码" in error
+    assert error in response.content.decode()
+    coordinator.refresh_from_db()
+    assert (coordinator.email, coordinator.digest_hour) == ("coordinator@example.com", 19)
+    assert mail.outbox == []
+
+
+def test_changing_the_email_with_the_password_saves_it_and_tells_the_old_address(
+    client, coordinator, celery_eager, django_capture_on_commit_callbacks
+):
+    client.force_login(coordinator)
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(
+            SETTINGS,
+            settings_form(coordinator, email="new@example.com", current_password=TEST_PASSWORD),
+        )
+    assert response.status_code == 302
+    coordinator.refresh_from_db()
+    assert coordinator.email == "new@example.com"
+    # Nothing goes out before the change is committed; then a task sends the notice.
+    assert mail.outbox == []
+    [callback] = queued
+    callback()
+    [notice] = mail.outbox
+    assert notice.to == ["coordinator@example.com"]
+    assert "电子邮箱地址已更改" in notice.subject
+    changed_at = AuditEntry.objects.get(actor=coordinator, action="account.email_changed").at
+    when = timezone.localtime(changed_at, ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
+    html = notice.alternatives[0][0]
+    for part in (notice.body, html):
+        assert "new@example.com" in part
+        assert when in part
+        assert "协调员" in part
+
+
+def test_the_notice_is_in_the_users_language_and_time_zone(
+    client, coordinator, celery_eager, django_capture_on_commit_callbacks
+):
+    coordinator.language, coordinator.time_zone = "en", "Europe/London"
+    coordinator.save()
+    client.force_login(coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            SETTINGS,
+            settings_form(coordinator, email="new@example.com", current_password=TEST_PASSWORD),
+        )
+    [notice] = mail.outbox
+    assert notice.subject == "FFS Portal: the e-mail address of your account was changed"
+    changed_at = AuditEntry.objects.get(action="account.email_changed").at
+    when = timezone.localtime(changed_at, ZoneInfo("Europe/London")).strftime("%H:%M")
+    assert f"{when} (Europe/London) to new@example.com" in notice.body
+    assert "tell your program coordinator" in notice.body
+
+
+def test_other_settings_save_without_the_password_and_send_nothing(
+    client, coordinator, django_capture_on_commit_callbacks
+):
+    client.force_login(coordinator)
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = client.post(SETTINGS, settings_form(coordinator, language="en", digest_hour="7"))
+    assert response.status_code == 302
+    coordinator.refresh_from_db()
+    assert (coordinator.language, coordinator.digest_hour) == ("en", 7)
+    assert queued == []
+    assert mail.outbox == []
+
+
+def test_a_first_address_needs_the_password_too_and_tells_no_one(
+    client, factory_a, django_capture_on_commit_callbacks
+):
+    user = UserFactory(role=Role.COORDINATOR, factories=[factory_a], email="")
+    client.force_login(user)
+    refused = client.post(SETTINGS, settings_form(user, email="mine@example.com"))
+    assert "current_password" in refused.context["form"].errors
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        client.post(
+            SETTINGS, settings_form(user, email="mine@example.com", current_password=TEST_PASSWORD)
+        )
+    user.refresh_from_db()
+    assert user.email == "mine@example.com"
+    assert queued == []
+
+
+def test_guessing_the_password_on_the_settings_page_locks_the_account(
+    client, coordinator, settings
+):
+    client.force_login(coordinator)
+    codes = [
+        client.post(
+            SETTINGS,
+            settings_form(coordinator, email="someone@example.net", current_password=f"guess-{n}"),
+            REMOTE_ADDR="10.4.0.1",
+        ).status_code
+        for n in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    assert codes == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
+    assert sign_in(Client(), coordinator.username, address="10.4.0.2").status_code == 429
+    recorded = "".join(AccessAttempt.objects.values_list("post_data", flat=True))
+    assert "guess-" not in recorded

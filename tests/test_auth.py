@@ -142,7 +142,7 @@ def test_each_user_sets_language_and_the_daily_email_hour(client, coordinator):
         url,
         {
             "language": "en",
-            "email": "c@example.com",
+            "email": coordinator.email,
             "digest_enabled": "on",
             "digest_hour": "7",
             "time_zone": "Europe/London",
@@ -157,7 +157,12 @@ def test_each_user_sets_language_and_the_daily_email_hour(client, coordinator):
     )
     bad = client.post(
         url,
-        {"language": "en", "email": "c@example.com", "digest_hour": "25", "time_zone": "Mars/Base"},
+        {
+            "language": "en",
+            "email": coordinator.email,
+            "digest_hour": "25",
+            "time_zone": "Mars/Base",
+        },
     )
     assert bad.status_code == 200
     coordinator.refresh_from_db()
