@@ -2,8 +2,10 @@
 
 import zoneinfo
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -39,3 +41,34 @@ def email_changed_notice(
             render_to_string("emails/email_changed.html", context), "text/html"
         )
     return message
+
+
+class _PasswordResetMail(PasswordResetForm):
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        # In the account's language, not the asker's. Django's form only logs an SMTP
+        # failure; here it reaches the task, which tries again.
+        with translation.override(context["user"].language):
+            subject = " ".join(render_to_string(subject_template_name, context).split())
+            body = render_to_string(email_template_name, context)
+        EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
+
+
+def send_password_reset(email: str) -> None:
+    """Send each active account with this address a link to choose a new password."""
+    form = _PasswordResetMail({"email": email})
+    if not form.is_valid():
+        return
+    # Links point at the portal's configured address: there is no request to take a host from.
+    portal = urlsplit(settings.PORTAL_URL)
+    form.save(
+        domain_override=portal.netloc + portal.path.rstrip("/"),
+        use_https=portal.scheme == "https",
+    )

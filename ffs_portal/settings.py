@@ -273,6 +273,22 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The cache holds the password-reset throttle's counters (ffs_portal.lib.throttle), which every
+# web process must share: Redis when REDIS_URL is set. The embedded default serves from one
+# process, whose own memory is enough.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "ffs-portal",
+            # Fail fast, as with the broker: the throttle refuses when it cannot count.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Security: on when the portal is served over HTTPS (production).
 HTTPS = env_bool("DJANGO_HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True

@@ -38,3 +38,10 @@ def send_email_changed_notice(
         changed_at=datetime.fromisoformat(changed_at),
     ).send()
     return True
+
+
+@shared_task(ignore_result=True, **MAIL_RETRY)
+def send_password_reset(email: str) -> None:
+    """The link to choose a new password, to each active account with this address: often
+    none, and then nothing is sent."""
+    account_mail.send_password_reset(email)

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from ffs_portal import services
 from ffs_portal.forms import AccountSettingsForm
+from ffs_portal.lib.client_address import client_address
 from ffs_portal.models import Role
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,18 @@ class LoginView(auth_views.LoginView):
             user.language = chosen
             user.save(update_fields=["language"])
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, except that a worker looks the address up and sends the e-mail,
+    and only a few requests an hour go out per e-mail address and per client address. Every
+    request gets the same answer, sent or not."""
+
+    def form_valid(self, form):
+        services.password_reset_request(
+            email=form.cleaned_data["email"], address=client_address(self.request)
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 def account_settings(request):

@@ -1,15 +1,23 @@
 """Findings of the penetration test: the client address behind proxies, sign-in throttling,
 changing the e-mail address, and password resets."""
 
+import re
+import socket
+import time
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from axes.models import AccessAttempt
 from django.core import mail
+from django.db import connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from ffs_portal import tasks
+from ffs_portal.lib import throttle
 from ffs_portal.lib.client_address import client_address
 from ffs_portal.models import AuditEntry, Role
 from tests.factories import TEST_PASSWORD, UserFactory
@@ -340,3 +348,142 @@ def test_guessing_the_password_on_the_settings_page_locks_the_account(
     assert sign_in(Client(), coordinator.username, address="10.4.0.2").status_code == 429
     recorded = "".join(AccessAttempt.objects.values_list("post_data", flat=True))
     assert "guess-" not in recorded
+
+
+# Password resets -------------------------------------------------------------------------
+
+RESET = reverse("password_reset")
+
+
+def ask_reset(client, email, *, address="10.0.0.8", **extra):
+    return client.post(RESET, {"email": email}, REMOTE_ADDR=address, **extra)
+
+
+def page(response) -> str:
+    """The page as the asker sees it, but for the CSRF token that differs on every page."""
+    token = response.context["csrf_token"]
+    return response.content.decode().replace(str(token), "(token)")
+
+
+def test_a_reset_is_queued_for_a_task_once_the_request_is_committed(
+    client, hr, django_capture_on_commit_callbacks, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr(tasks.send_password_reset, "delay", queued.append)
+    with django_capture_on_commit_callbacks() as on_commit:
+        response = ask_reset(client, hr.email)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("password_reset_done")
+    assert queued == []
+    assert mail.outbox == []
+    [callback] = on_commit
+    callback()
+    # The request looked nothing up and sent nothing: the task has the address as typed.
+    assert queued == [hr.email]
+    assert mail.outbox == []
+
+
+def test_the_reset_task_sends_the_link_to_the_portals_address(hr):
+    tasks.send_password_reset(hr.email)
+    [message] = mail.outbox
+    assert message.to == [hr.email]
+    link = re.search(r"(https?://\S+/accounts/reset/\S+)", message.body).group(1)
+    assert link.startswith("http://127.0.0.1:8000/accounts/reset/")
+
+
+def test_the_reset_email_is_in_the_accounts_language(
+    client, hr, celery_eager, django_capture_on_commit_callbacks
+):
+    hr.language = "en"
+    hr.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        ask_reset(client, hr.email)  # from a page in Chinese
+    [message] = mail.outbox
+    assert message.subject == "FFS Portal: choose a new password"
+
+
+def test_an_unknown_address_takes_the_same_path_and_gets_the_same_answer(
+    hr, celery_eager, django_capture_on_commit_callbacks
+):
+    answers = []
+    for email in (hr.email, "nobody@example.com"):
+        with (
+            django_capture_on_commit_callbacks() as queued,
+            CaptureQueriesContext(connection) as queries,
+        ):
+            response = ask_reset(Client(), email, follow=True)
+        answers.append((response.redirect_chain, page(response), len(queries), len(queued)))
+        for callback in queued:
+            callback()
+    assert answers[0] == answers[1]
+    assert answers[0][3] == 1  # one task queued for each: the lookup happens in the worker
+    assert [m.to for m in mail.outbox] == [[hr.email]]
+
+
+def test_the_fourth_reset_for_one_email_within_the_hour_is_not_sent(
+    hr, celery_eager, django_capture_on_commit_callbacks
+):
+    answers = []
+    for n in range(4):  # from four addresses, so that only the e-mail's limit applies
+        with django_capture_on_commit_callbacks(execute=True):
+            answers.append(
+                ask_reset(Client(), hr.email.upper(), address=f"10.5.0.{n}", follow=True)
+            )
+    assert len(mail.outbox) == 3
+    assert answers[3].redirect_chain == answers[0].redirect_chain
+    assert page(answers[3]) == page(answers[0])
+
+
+def test_the_eleventh_reset_from_one_address_within_the_hour_is_not_sent(
+    client, hr, celery_eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        for n in range(10):
+            ask_reset(client, f"someone{n}@example.com")
+        throttled = ask_reset(client, hr.email, follow=True)
+    assert len(queued) == 10
+    assert mail.outbox == []
+    assert throttled.redirect_chain[-1][0] == reverse("password_reset_done")
+    assert "如果有账号使用这个邮箱" in throttled.content.decode()
+    # Someone at another address may still ask for the same account.
+    with django_capture_on_commit_callbacks(execute=True):
+        ask_reset(Client(), hr.email, address="10.6.0.1")
+    assert [m.to for m in mail.outbox] == [[hr.email]]
+
+
+def test_behind_the_proxy_each_client_has_its_own_reset_allowance(
+    client, hr, settings, celery_eager, django_capture_on_commit_callbacks
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(10):
+        ask_reset(client, f"someone{n}@example.com", **via_proxy("198.51.100.1"))
+    with django_capture_on_commit_callbacks(execute=True):
+        ask_reset(client, hr.email, **via_proxy("198.51.100.2"))
+    assert len(mail.outbox) == 1
+
+
+def test_no_reset_goes_out_when_the_counters_cannot_be_reached(
+    client, hr, settings, django_capture_on_commit_callbacks
+):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed}/0",
+        }
+    }
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = ask_reset(client, hr.email)
+    assert response["Location"] == reverse("password_reset_done")
+    assert queued == []
+    assert mail.outbox == []
+
+
+def test_a_throttle_window_starts_again_once_it_has_passed():
+    window = timedelta(seconds=1)
+    counted = [throttle.allow("test:window", limit=2, window=window) for _ in range(3)]
+    assert counted == [True, True, False]
+    time.sleep(1.1)
+    assert throttle.allow("test:window", limit=2, window=window) is True

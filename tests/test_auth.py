@@ -91,8 +91,11 @@ def test_logout_needs_a_post_and_ends_the_session(client, hr):
     assert "_auth_user_id" not in client.session
 
 
-def test_a_password_reset_link_arrives_by_email_and_works(client, hr):
-    response = client.post(reverse("password_reset"), {"email": hr.email})
+def test_a_password_reset_link_arrives_by_email_and_works(
+    client, hr, celery_eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": hr.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -109,8 +112,11 @@ def test_a_password_reset_link_arrives_by_email_and_works(client, hr):
     assert hr.check_password("a-new-long-passphrase-9")
 
 
-def test_a_reset_for_an_unknown_address_sends_nothing_but_looks_the_same(client, db):
-    response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
+def test_a_reset_for_an_unknown_address_sends_nothing_but_looks_the_same(
+    client, db, celery_eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
     assert response.status_code == 302
     assert mail.outbox == []
 
