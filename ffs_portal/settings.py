@@ -176,15 +176,28 @@ SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
 BOARD_RETRY_BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 15000]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
-# Login throttling: after AXES_FAILURE_LIMIT failures for one username from one address,
-# that pair is locked out for AXES_COOLOFF_TIME.
+# Sign-in throttling (ffs_portal.login_throttling), over the failures of the cool-off period:
+# a user name is locked after AXES_FAILURE_LIMIT failures from any addresses, and an address
+# after AXES_ADDRESS_FAILURE_LIMIT failures on any user names, each for AXES_COOLOFF_TIME.
+# The address's limit is higher because a factory's HR, site leads and childcare workers
+# may all reach the portal through one address: a dozen people may each mistype a couple of
+# times at the start of a shift, while spraying a password over many accounts stays slow.
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_ADDRESS_FAILURE_LIMIT = int(env("AXES_ADDRESS_FAILURE_LIMIT", "20"))
 AXES_COOLOFF_TIME = float(env("AXES_COOLOFF_HOURS", "0.25"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "ffs_portal.login_throttling.LoginThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "ffs_portal.login_throttling.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(env("AXES_PROXY_COUNT", "0"))
+# Axes keeps the POSTed fields of a failure; the settings page's password check is one too.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "current_password"]
+# Reverse proxies in front of the portal that append to X-Forwarded-For. With 0 the header is
+# ignored (a client could write anything in it); see ffs_portal.lib.client_address. Axes'
+# own proxy settings need django-ipware; the variable keeps its name for existing set-ups.
+TRUSTED_PROXY_COUNT = int(env("AXES_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "ffs_portal.lib.client_address.client_address"
 
 # Languages: Simplified Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
@@ -331,6 +344,22 @@ PERMISSIONS_POLICY = (
     "bluetooth=(), midi=(), magnetometer=(), gyroscope=(), accelerometer=(), "
     "display-capture=(), interest-cohort=()"
 )
+
+# The cache holds the password-reset throttle's counters (ffs_portal.lib.throttle), which every
+# web process must share: Redis when REDIS_URL is set. The embedded default serves from one
+# process, whose own memory is enough.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "ffs-portal",
+            # Fail fast, as with the broker: the throttle refuses when it cannot count.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Security: on when the portal is served over HTTPS (production).
 SESSION_COOKIE_HTTPONLY = True

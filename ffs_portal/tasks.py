@@ -1,7 +1,47 @@
+from datetime import datetime
+from smtplib import SMTPException
+
 from celery import shared_task
+
+from ffs_portal import account_mail
+from ffs_portal.models import User
+
+# An account's e-mails retry an SMTP failure with growing, jittered pauses (about an hour in
+# all), then give up: a reset link that arrives the next day is of no use.
+MAIL_RETRY = {
+    "autoretry_for": (SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 60 * 15,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
 
 
 @shared_task
 def ping() -> str:
     """Answers "pong": lets /healthz and the tests see a worker complete a task."""
     return "pong"
+
+
+@shared_task(ignore_result=True, **MAIL_RETRY)
+def send_email_changed_notice(
+    user_id: int, old_email: str, new_email: str, changed_at: str
+) -> bool:
+    """Tell the old address that the account's e-mail address was changed."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return False
+    account_mail.email_changed_notice(
+        user,
+        old_email=old_email,
+        new_email=new_email,
+        changed_at=datetime.fromisoformat(changed_at),
+    ).send()
+    return True
+
+
+@shared_task(ignore_result=True, **MAIL_RETRY)
+def send_password_reset(email: str) -> None:
+    """The link to choose a new password, to each active account with this address: often
+    none, and then nothing is sent."""
+    account_mail.send_password_reset(email)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("kiosk/exit/", views.kiosk_exit, name="kiosk_exit"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/settings/", views.account_settings, name="account_settings"),
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("families/", include("enrollment.urls")),
     path("program/", include("enrollment.program_urls")),

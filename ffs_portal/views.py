@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from ffs_portal import audit, kiosk
+from ffs_portal import audit, kiosk, services
 from ffs_portal.forms import AccountSettingsForm
+from ffs_portal.lib.client_address import client_address
 from ffs_portal.lib.urls import safe_next
 from ffs_portal.models import Role
 
@@ -52,11 +53,24 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, except that a worker looks the address up and sends the e-mail,
+    and only a few requests an hour go out per e-mail address and per client address. Every
+    request gets the same answer, sent or not."""
+
+    def form_valid(self, form):
+        services.password_reset_request(
+            email=form.cleaned_data["email"], address=client_address(self.request)
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
 def account_settings(request):
-    """Each user's own settings: language, the daily e-mail and its hour."""
-    form = AccountSettingsForm(request.POST or None, instance=request.user)
+    """Each user's own settings: language, the daily e-mail and its hour, and the e-mail
+    address, which only changes with the current password."""
+    form = AccountSettingsForm(request.POST or None, instance=request.user, request=request)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.account_settings_save(user=request.user, **form.settings())
         response = redirect("account_settings")
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,

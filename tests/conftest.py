@@ -71,6 +71,26 @@ def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def _local_cache(settings):
+    """Throttle counters start from nothing in each test, in its own process's memory rather
+    than in a Redis that other tests and earlier runs have counted in."""
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks run in the test's process as they are queued, instead of going to a broker."""
+    from ffs_portal.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args, playwright):
     if Path(DEBIAN_CHROMIUM).exists():

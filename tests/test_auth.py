@@ -70,7 +70,9 @@ def test_repeated_failures_lock_the_account_for_a_while(client, hr, settings):
     assert "15" in locked.content.decode()
 
 
-def test_another_address_is_not_locked_out_by_someone_elses_guessing(client, hr, settings):
+def test_the_account_stays_locked_when_the_right_password_comes_from_elsewhere(
+    client, hr, settings
+):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         login(client, hr.username, "guess")
     elsewhere = Client().post(
@@ -78,7 +80,7 @@ def test_another_address_is_not_locked_out_by_someone_elses_guessing(client, hr,
         {"username": hr.username, "password": TEST_PASSWORD},
         REMOTE_ADDR="10.9.9.9",
     )
-    assert elsewhere.status_code == 302
+    assert elsewhere.status_code == 429
 
 
 def test_logout_needs_a_post_and_ends_the_session(client, hr):
@@ -89,8 +91,11 @@ def test_logout_needs_a_post_and_ends_the_session(client, hr):
     assert "_auth_user_id" not in client.session
 
 
-def test_a_password_reset_link_arrives_by_email_and_works(client, hr):
-    response = client.post(reverse("password_reset"), {"email": hr.email})
+def test_a_password_reset_link_arrives_by_email_and_works(
+    client, hr, celery_eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": hr.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -107,8 +112,11 @@ def test_a_password_reset_link_arrives_by_email_and_works(client, hr):
     assert hr.check_password("a-new-long-passphrase-9")
 
 
-def test_a_reset_for_an_unknown_address_sends_nothing_but_looks_the_same(client, db):
-    response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
+def test_a_reset_for_an_unknown_address_sends_nothing_but_looks_the_same(
+    client, db, celery_eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
     assert response.status_code == 302
     assert mail.outbox == []
 
@@ -140,7 +148,7 @@ def test_each_user_sets_language_and_the_daily_email_hour(client, coordinator):
         url,
         {
             "language": "en",
-            "email": "c@example.com",
+            "email": coordinator.email,
             "digest_enabled": "on",
             "digest_hour": "7",
             "time_zone": "Europe/London",
@@ -155,7 +163,12 @@ def test_each_user_sets_language_and_the_daily_email_hour(client, coordinator):
     )
     bad = client.post(
         url,
-        {"language": "en", "email": "c@example.com", "digest_hour": "25", "time_zone": "Mars/Base"},
+        {
+            "language": "en",
+            "email": coordinator.email,
+            "digest_hour": "25",
+            "time_zone": "Mars/Base",
+        },
     )
     assert bad.status_code == 200
     coordinator.refresh_from_db()
