@@ -16,6 +16,7 @@ from enrollment.models import (
     Term,
     Weekday,
     Worker,
+    normalise_employee_no,
 )
 from ffs_portal.photos import shrink_photo
 
@@ -52,6 +53,12 @@ class WorkerForm(forms.ModelForm):
             "leave_date",
         ]
         widgets = {"hire_date": DateInput(), "leave_date": DateInput()}
+
+    def clean_employee_no(self):
+        number = normalise_employee_no(self.cleaned_data["employee_no"])
+        if not number:
+            raise forms.ValidationError(_("Type the employee number."))
+        return number
 
     def __init__(self, *args, submit=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,4 +1,5 @@
 import secrets
+import unicodedata
 import uuid
 from datetime import date
 
@@ -239,6 +240,16 @@ class Family(models.Model):
 
     def get_absolute_url(self):
         return reverse("enrollment:family_detail", kwargs={"family": self.key})
+
+
+def normalise_employee_no(value) -> str:
+    """An employee number as the factory means it: full-width characters as ordinary ones
+    (ＸＨ００００１ is XH00001), no spaces or invisible characters, capital letters; the web
+    form and the roster import both keep it this way."""
+    text = unicodedata.normalize("NFKC", str(value or ""))
+    return "".join(
+        ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf"
+    ).upper()
 
 
 class Worker(models.Model):

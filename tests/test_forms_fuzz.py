@@ -18,6 +18,13 @@ FUZZ = settings(
 )
 
 
+def answered(response, *typed) -> bool:
+    """A page or a redirect; a 400 when what was typed holds a NUL (no person types one)."""
+    if any("\x00" in str(value) for value in typed):
+        return response.status_code in (200, 302, 400)
+    return response.status_code in (200, 302)
+
+
 @pytest.fixture
 def signed_in(hr):
     client = Client(raise_request_exception=True)
@@ -39,7 +46,7 @@ def test_family_registration_never_fails(signed_in, employee_no, name, mobile, h
             "hukou_province": province,
         },
     )
-    assert response.status_code in (200, 302)
+    assert answered(response, employee_no, name, mobile, hire_date, province)
 
 
 @pytest.mark.django_db
@@ -58,7 +65,7 @@ def test_child_registration_never_fails(signed_in, hr, name, sex, born, arrival,
             "emergency_contact_mobile": mobile,
         },
     )
-    assert response.status_code in (200, 302)
+    assert answered(response, name, sex, born, arrival, departure, mobile)
 
 
 @pytest.mark.django_db
@@ -77,7 +84,7 @@ def test_adult_registration_never_fails(signed_in, hr, name, relation, mobile, c
             "must_not_collect": children[:1],
         },
     )
-    assert response.status_code in (200, 302)
+    assert answered(response, name, relation, mobile)
 
 
 @pytest.mark.django_db
@@ -92,4 +99,4 @@ def test_consent_and_enrolment_never_fail(signed_in, hr, given_by, relation, giv
     enrol = signed_in.post(
         reverse("enrollment:enroll", kwargs={"child": child.key}), {"term": term}
     )
-    assert consent.status_code in (200, 302) and enrol.status_code in (200, 302)
+    assert answered(consent, given_by, relation, given_on) and answered(enrol, term)

@@ -370,3 +370,57 @@ def test_a_coordinator_of_every_sponsored_factory_may(client, shared_sponsor, fa
         {"name": "Anna", "username": "anna", "password": "a-long-pass-phrase"},
     )
     assert User.objects.get(username="anna").sponsor == shared_sponsor
+
+
+# 10. Smaller findings: confusable employee numbers; children's names in page titles.
+
+
+@pytest.mark.parametrize("typed", ["ＸＨ１０００１", "xh10001", "XH\u200b10001", " XH 10001 "])
+def test_an_employee_number_is_kept_as_the_factory_means_it(client, hr, factory_a, typed):
+    from enrollment.models import Worker
+
+    client.force_login(hr)
+    data = {"name": "王建华", "mobile": "13812345678", "hukou_province": "sichuan"}
+    client.post(reverse("enrollment:family_create"), {"employee_no": "XH10001", **data})
+    again = client.post(reverse("enrollment:family_create"), {"employee_no": typed, **data})
+    assert again.status_code == 200  # refused: the same worker is registered already
+    assert list(Worker.objects.values_list("employee_no", flat=True)) == ["XH10001"]
+
+
+def test_the_roster_import_reads_employee_numbers_the_same_way():
+    from enrollment.roster.parsing import _employee_no
+
+    class Row:
+        problems = []
+
+        def problem(self, *args, **kwargs):
+            self.problems.append(args)
+
+    assert {
+        _employee_no(Row(), typed) for typed in ("ＸＨ１０００１", "xh10001", "XH\u200b10001")
+    } == {"XH10001"}
+
+
+def test_no_childs_or_workers_name_is_in_a_page_title(client, hr, term_a):
+    import re
+
+    child = enrolled_child(term_a, name="王小明")
+    adult = PickupPermissionFactory(child=child, adult__name="李秀英").adult
+    worker = child.family.workers.get()
+    client.force_login(hr)
+    pages = [
+        reverse("enrollment:family_detail", kwargs={"family": child.family.key}),
+        reverse("enrollment:child_edit", kwargs={"child": child.key}),
+        reverse("enrollment:consent_record", kwargs={"child": child.key}),
+        reverse("enrollment:enroll", kwargs={"child": child.key}),
+        reverse("enrollment:pickup_edit", kwargs={"child": child.key, "adult": adult.pk}),
+        reverse("enrollment:worker_edit", kwargs={"family": child.family.key, "worker": worker.pk}),
+        reverse("enrollment:adult_edit", kwargs={"family": child.family.key, "adult": adult.pk}),
+        reverse("enrollment:family_cards", kwargs={"family": child.family.key}),
+    ]
+    for url in pages:
+        html = client.get(url).content.decode()
+        title = re.search(r"<title>(.*?)</title>", html, re.S)[1]
+        for name in (child.name, adult.name, worker.name):
+            assert name not in title, (url, title)
+        assert child.name in html or adult.name in html or worker.name in html, url

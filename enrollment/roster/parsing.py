@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enrollment.models import Adult, Child, Worker
+from enrollment.models import Adult, Child, Worker, normalise_employee_no
 from enrollment.roster.columns import (
     COLUMNS_BY_KEY,
     NOTHING_WORDS,
@@ -142,7 +142,7 @@ def _name(row: Row, key: str, value, limit: int) -> str:
 
 
 def _employee_no(row: Row, value) -> str:
-    number = unicodedata.normalize("NFKC", text(value)).replace(" ", "")
+    number = normalise_employee_no(text(value))
     if number and _length_ok(row, "employee_no", number, _max_length(Worker, "employee_no")):
         return number
     return ""

@@ -14,6 +14,7 @@ from enrollment.models import (
     LivesWith,
     Term,
     Worker,
+    normalise_employee_no,
 )
 from enrollment.training.models import SessionAttendance, SessionFeedback, TrainingSession
 from ffs_portal import access
@@ -104,7 +105,7 @@ def sign_in_matches(session: TrainingSession, query: str, limit: int = 12):
     return (
         Worker.objects.filter(factory=session.factory)
         .filter(Exists(session.invitations.filter(worker=OuterRef("pk"))))
-        .filter(Q(name__icontains=query) | Q(employee_no__iexact=query))
+        .filter(Q(name__icontains=query) | Q(employee_no__iexact=normalise_employee_no(query)))
         .annotate(
             signed_in=Exists(session.attendances.filter(worker=OuterRef("pk"))),
             invited=Exists(session.invitations.filter(worker=OuterRef("pk"))),

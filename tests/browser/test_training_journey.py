@@ -20,6 +20,14 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def unlock(page):
+    """HR, who has no PIN, ends kiosk mode with their password."""
+    page.locator(".kiosk-exit summary").click()
+    page.locator("#kiosk-secret").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="解锁").click()
+    expect(page.locator(".kiosk-exit")).to_have_count(0)
+
+
 def test_hr_runs_a_training_session_and_the_reach_moves(
     live_server, page, screenshot, hr, factory_a, term_a
 ):
@@ -56,6 +64,7 @@ def test_hr_runs_a_training_session_and_the_reach_moves(
     page.locator("#id_capacity").fill("20")
     page.get_by_role("button", name="保存").click()
     expect(page.locator("h1")).to_have_text(course.name)
+    session_page = page.url
 
     page.get_by_role("link", name="邀请家长").click()
     expect(page.locator("main table")).to_contain_text("王秀兰")
@@ -73,8 +82,13 @@ def test_hr_runs_a_training_session_and_the_reach_moves(
         page.get_by_role("button", name=worker.name).click()
         expect(page.locator(".alert-success").first).to_contain_text(f"{worker.name}，签到成功")
     screenshot("training-sign-in-tablet-zh")
+    # The desk is a kiosk: nothing else opens on this tablet until HR unlocks it.
+    page.goto(session_page)
+    expect(page.locator("#sign-in-search")).to_be_visible()
+    unlock(page)
+    screenshot("training-kiosk-unlocked-zh")
 
-    page.get_by_role("link", name="返回培训页面").click()
+    page.goto(session_page)
     page.get_by_role("link", name="在本平板上填写").first.click()
     for question in ("usefulness", "clarity", "will_apply"):
         page.locator(f"label[for=id_{question}_4]").click()
@@ -82,6 +96,7 @@ def test_hr_runs_a_training_session_and_the_reach_moves(
     screenshot("training-feedback-kiosk-zh")
     page.get_by_role("button", name="提交").click()
     expect(page.locator(".alert-success")).to_contain_text("谢谢")
+    unlock(page)
 
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_server.url}/dashboard/")
