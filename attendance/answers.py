@@ -18,16 +18,17 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
-from attendance import clock, selectors, services
+from attendance import selectors, services
 from attendance.forms import AbsenceForm
 from attendance.models import AttendanceRecord, AttendanceStatus
-from attendance.outcomes import selectors as outcome_selectors
 from attendance.services import ActResult
 from attendance.templatetags.board_tiles import tile_html
 from enrollment.models import Child, Site
 from ffs_portal import access
 from ffs_portal.access import LEAD_SITE
+from ffs_portal.lib import clock
 from ffs_portal.lib.db import snapshot
+from ffs_portal.outcomes import selectors as outcome_selectors
 from staff import selectors as staff_selectors
 
 

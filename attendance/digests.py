@@ -171,7 +171,7 @@ def build(recipient, day: date, now: datetime | None = None) -> Digest:
     """The figures of every site the recipient oversees, for ``day``, in the dashboard's
     order (sites needing attention first). A constant number of queries, whatever the
     number of sites. No medical notes, hukou or ID numbers: only counts and names of staff."""
-    from attendance.outcomes import dashboard
+    from ffs_portal.outcomes import dashboard
     from staff.models import RatioDay
     from staff.selectors import qualification_warnings
 

@@ -4,8 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from attendance import clock
 from attendance.models import AbsenceReason, IncidentKind, InformedHow, RefusalReason
+from ffs_portal.lib import clock
 
 
 def today_at(value) -> datetime | None:

@@ -10,7 +10,6 @@ from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from attendance import clock
 from attendance.models import (
     AttendanceRecord,
     AttendanceStatus,
@@ -29,7 +28,7 @@ from enrollment.models import (
     Term,
 )
 from ffs_portal import access
-from ffs_portal.lib import avatars
+from ffs_portal.lib import avatars, clock
 from ffs_portal.lib.ages import age_on
 from ffs_portal.models import Role
 from staff.models import DutyPeriod

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
-from attendance import board_sql, clock, selectors
+from attendance import board_sql, selectors
 from attendance.models import (
     AbsenceReason,
     ActionKey,
@@ -37,6 +37,7 @@ from enrollment.models import (
     Worker,
 )
 from ffs_portal import access, audit
+from ffs_portal.lib import clock
 
 # How long after a check-in the worker may take it back with one tap.
 UNDO_SECONDS = 10

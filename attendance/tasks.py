@@ -3,7 +3,8 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.utils import timezone
 
-from attendance import clock, services
+from attendance import services
+from ffs_portal.lib import clock
 
 
 @shared_task

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from attendance import views
-from attendance.outcomes import dashboard_views
+from ffs_portal.outcomes import dashboard_views
 
 app_name = "attendance"
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from attendance import answers, clock, selectors, services
+from attendance import answers, selectors, services
 from attendance.forms import (
     AbsenceForm,
     IncidentForm,
@@ -28,6 +28,7 @@ from attendance.models import AttendanceStatus, Incident
 from enrollment.models import Adult, Child, Site, Worker
 from ffs_portal import access, audit
 from ffs_portal.access import LEAD_SITE, USE_BOARD, VIEW_DASHBOARD, requires
+from ffs_portal.lib import clock
 from ffs_portal.lib.db import snapshot
 from staff import selectors as staff_selectors
 

@@ -39,12 +39,13 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from attendance.models import AttendanceRecord  # noqa: E402
-from attendance.outcomes import generate, services  # noqa: E402
-from attendance.outcomes.dashboard import Filters, Season  # noqa: E402
-from attendance.outcomes.dashboard import scope as dashboard_scope  # noqa: E402
-from attendance.outcomes.models import SiteDay  # noqa: E402
 from enrollment.models import Factory, Site, Term  # noqa: E402
+from ffs_portal.demo import generate  # noqa: E402
 from ffs_portal.models import Role, User  # noqa: E402
+from ffs_portal.outcomes import services  # noqa: E402
+from ffs_portal.outcomes.dashboard import Filters, Season  # noqa: E402
+from ffs_portal.outcomes.dashboard import scope as dashboard_scope  # noqa: E402
+from ffs_portal.outcomes.models import SiteDay  # noqa: E402
 
 TARGET_MS = 500
 TARGET_RATIO = 2.0

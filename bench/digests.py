@@ -36,8 +36,8 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from django.utils import timezone, translation  # noqa: E402
 
 from attendance import digests  # noqa: E402
-from attendance.outcomes import generate  # noqa: E402
 from enrollment.models import Factory, Site  # noqa: E402
+from ffs_portal.demo import generate  # noqa: E402
 from ffs_portal.models import Role, User  # noqa: E402
 
 TARGET_SECONDS = 10

@@ -45,17 +45,13 @@ from enrollment.models import (  # noqa: E402
 from enrollment.roster.columns import COLUMNS  # noqa: E402
 from enrollment.roster.planning import build_plan  # noqa: E402
 from enrollment.roster.reading import read_roster  # noqa: E402
+from ffs_portal.demo import names  # noqa: E402
 from ffs_portal.models import AuditEntry, Role, User  # noqa: E402
 
 TARGET_SECONDS = 30
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-# The last two lie outside the Basic Multilingual Plane or in its rare extension.
-GIVEN = [
-    *("小明", "欣怡", "子涵", "浩然", "梓萱", "宇轩", "诗琪", "俊杰", "雨桐", "明轩"),
-    *("佳怡", "博文", "思远", "可馨", "家豪", "一诺", "梦瑶", "天佑", "晓峰", "安琪"),
-    *("𠮷", "䶮"),
-]
-ADULT_GIVEN = ["秀英", "桂兰", "建国", "玉兰", "德明", "淑珍", "志强", "凤英"]
+SURNAMES = names.FAMILY_NAMES[:20]
+GIVEN = [*names.GIVEN_NAMES, *names.RARE_GIVEN_NAMES]
+ADULT_GIVEN = names.ADULT_GIVEN_NAMES
 PROVINCES = ["四川", "贵州", "河南", "湖南", "江西", "安徽", "广西", "湖北"]
 DEPARTMENTS = ["装配一线", "装配二线", "喷油车间", "注塑车间", "包装车间", "品检部"]
 RELATIONS = [("奶奶", "祖母"), ("外婆", "外祖母"), ("爷爷", "祖父"), ("外公", "外祖父"),

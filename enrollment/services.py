@@ -8,7 +8,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enrollment import names
 from enrollment.models import (
     ACTIVE_ENROLLMENT_STATUSES,
     Adult,
@@ -28,6 +27,7 @@ from enrollment.models import (
     Worker,
 )
 from ffs_portal import audit
+from ffs_portal.lib import pinyin
 
 MAX_WORKERS_PER_FAMILY = 2
 
@@ -148,8 +148,8 @@ def child_save(*, family: Family, by, child: Child | None = None, **fields) -> C
     if "photo" in fields:
         _set_photo(child, fields.pop("photo"), allowed=_photos_allowed(child))
     changed = _changed_fields(child, fields)
-    child.name_initials = names.initials(child.name)
-    child.name_pinyin = names.full_pinyin(child.name)
+    child.name_initials = pinyin.initials(child.name)
+    child.name_pinyin = pinyin.full_pinyin(child.name)
     child.updated_at = timezone.now()
     child.full_clean(exclude=["family"])
     child.save()
@@ -631,8 +631,8 @@ def _write_roster(plan, by) -> None:
         for key, child in family_plan.children.items():
             if child.existing is None:
                 instance = Child(family=family, created_at=now, updated_at=now, **child.fields)
-                instance.name_initials = names.initials(instance.name)
-                instance.name_pinyin = names.full_pinyin(instance.name)
+                instance.name_initials = pinyin.initials(instance.name)
+                instance.name_pinyin = pinyin.full_pinyin(instance.name)
                 new_children.append(_checked(instance, "family"))
             else:
                 instance = child.existing

@@ -133,7 +133,7 @@ def _staff_rule(user):
 def _sponsor_rule(user):
     """A sponsor's own staff see their sponsor; coordinators see the sponsors of the factories
     they oversee, and sponsors without any sponsorship yet (just added)."""
-    from attendance.outcomes.models import Sponsorship
+    from ffs_portal.outcomes.models import Sponsorship
 
     if user.role == Role.SPONSOR:
         return Q(pk=user.sponsor_id)
@@ -177,10 +177,10 @@ def sponsor_report_factories(user, sponsor, year: int):
 
 def _rules():
     from attendance import models as attendance
-    from attendance.outcomes import models as outcomes
     from enrollment import models as enrollment
     from enrollment.training import models as training
     from ffs_portal.models import User
+    from ffs_portal.outcomes import models as outcomes
     from staff import models as staff
 
     return {

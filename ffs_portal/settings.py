@@ -95,7 +95,8 @@ INSTALLED_APPS = [
     "enrollment.training",
     "attendance",
     "staff",
-    "attendance.outcomes",
+    "ffs_portal.outcomes",
+    "ffs_portal.demo",
 ]
 
 MIDDLEWARE = [

@@ -205,7 +205,7 @@ def administrator(db):
 @pytest.fixture
 def sponsor_a(factory_a):
     """A sponsor of factory A's summer space this year and last year."""
-    from attendance.outcomes.models import Sponsor, Sponsorship
+    from ffs_portal.outcomes.models import Sponsor, Sponsorship
 
     sponsor = Sponsor.objects.create(name="乐高基金会 LEGO Foundation")
     year = timezone.localdate().year
@@ -216,7 +216,7 @@ def sponsor_a(factory_a):
 
 @pytest.fixture
 def sponsor_b(factory_b):
-    from attendance.outcomes.models import Sponsor, Sponsorship
+    from ffs_portal.outcomes.models import Sponsor, Sponsorship
 
     sponsor = Sponsor.objects.create(name="Target")
     Sponsorship.objects.create(

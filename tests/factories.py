@@ -6,7 +6,6 @@ from datetime import date, time, timedelta
 import factory as fb
 from django.utils import timezone
 
-from enrollment import names
 from enrollment.models import (
     CONSENT_TEXT_VERSION,
     Adult,
@@ -23,10 +22,13 @@ from enrollment.models import (
     Worker,
 )
 from enrollment.training.models import Course, TrainingSession
+from ffs_portal.demo import names as demo_names
+from ffs_portal.lib import pinyin
 from ffs_portal.models import Role, User
 
-SURNAMES = "王李张刘陈杨黄赵吴周"
-GIVEN = ["小明", "欣怡", "子涵", "浩然", "梓萱", "宇轩", "诗琪", "俊杰", "雨桐", "明轩"]
+# A hundred different names, ten family names by ten given names.
+SURNAMES = demo_names.FAMILY_NAMES[:10]
+GIVEN = demo_names.GIVEN_NAMES[:10]
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -118,8 +120,8 @@ class ChildFactory(fb.django.DjangoModelFactory):
 
     family = fb.SubFactory(FamilyFactory)
     name = fb.Sequence(chinese_name)
-    name_initials = fb.LazyAttribute(lambda c: names.initials(c.name))
-    name_pinyin = fb.LazyAttribute(lambda c: names.full_pinyin(c.name))
+    name_initials = fb.LazyAttribute(lambda c: pinyin.initials(c.name))
+    name_pinyin = fb.LazyAttribute(lambda c: pinyin.full_pinyin(c.name))
     sex = "f"
     date_of_birth = fb.LazyFunction(lambda: timezone.localdate() - timedelta(days=365 * 7))
     hukou_province = "sichuan"

@@ -40,7 +40,7 @@ def at(hour, minute=0, days=0):
 def evening(monkeypatch):
     """The board's clock reads 20:00 today, after every act these tests make; messages are
     matched in English."""
-    monkeypatch.setattr("attendance.clock.now", lambda: at(20))
+    monkeypatch.setattr("ffs_portal.lib.clock.now", lambda: at(20))
     with translation.override("en"):
         yield
 

@@ -30,7 +30,7 @@ def at(hour, minute=0):
 def morning(monkeypatch):
     """The board's clock reads 08:00 today unless a test moves it."""
     clock = {"now": at(8)}
-    monkeypatch.setattr("attendance.clock.now", lambda: clock["now"])
+    monkeypatch.setattr("ffs_portal.lib.clock.now", lambda: clock["now"])
     return clock
 
 

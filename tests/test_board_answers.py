@@ -29,7 +29,7 @@ def at(hour, minute=0):
 @pytest.fixture(autouse=True)
 def morning(monkeypatch):
     clock = {"now": at(8)}
-    monkeypatch.setattr("attendance.clock.now", lambda: clock["now"])
+    monkeypatch.setattr("ffs_portal.lib.clock.now", lambda: clock["now"])
     return clock
 
 

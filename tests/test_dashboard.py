@@ -15,13 +15,14 @@ from openpyxl import load_workbook
 
 from attendance import services as attendance
 from attendance.models import AttendanceRecord, Incident, RefusedPickup
-from attendance.outcomes import dashboard, generate, live, services
-from attendance.outcomes import dashboard_tables as tables
-from attendance.outcomes.dashboard import Filters
-from attendance.outcomes.models import ParentSurvey, SiteDay
-from attendance.outcomes.site_days import rebuild
 from enrollment.models import ClosedDay, Site
+from ffs_portal.demo import generate
 from ffs_portal.models import Role
+from ffs_portal.outcomes import dashboard, live, services
+from ffs_portal.outcomes import dashboard_tables as tables
+from ffs_portal.outcomes.dashboard import Filters
+from ffs_portal.outcomes.models import ParentSurvey, SiteDay
+from ffs_portal.outcomes.site_days import rebuild
 from staff.models import DutyPeriod, RatioDay
 from tests.factories import (
     ChildFactory,

@@ -112,8 +112,8 @@ def test_no_hostile_input_gives_a_server_error(world, administrator, part):  # n
 
 def kiosk_samples(things) -> dict:
     """The tokens of the pages that need no login: a family's survey, a worker's feedback."""
-    from attendance.outcomes import services as outcome_services
     from enrollment.training.models import SessionAttendance
+    from ffs_portal.outcomes import services as outcome_services
 
     child = things["child"]
     survey = outcome_services.survey_for(family=child.family, term=things["term"])

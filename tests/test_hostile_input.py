@@ -230,7 +230,7 @@ def test_a_body_larger_than_any_upload_is_refused_before_it_is_read(client, hr, 
 
 @pytest.fixture
 def survey_on_tablet(client, carer, term_a):
-    from attendance.outcomes import services as outcome_services
+    from ffs_portal.outcomes import services as outcome_services
 
     profile = staff_services.profile_for(carer)
     staff_services.pin_set(profile=profile, pin="4826", by=None)

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attendance.models import AttendanceRecord
-from attendance.outcomes import selectors, services
-from attendance.outcomes.models import ParentSurvey, ProgramYear
 from enrollment.models import Factory, Term
+from ffs_portal.outcomes import selectors, services
+from ffs_portal.outcomes.models import ParentSurvey, ProgramYear
 from tests.factories import (
     ChildFactory,
     EnrollmentFactory,

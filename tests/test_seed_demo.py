@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from attendance.models import AttendanceRecord, AttendanceStatus, Incident
 from enrollment.models import Child, Enrollment, Factory, Site
-from ffs_portal.management.commands.seed_demo import DEMO_PASSWORD
+from ffs_portal.demo.management.commands.seed_demo import DEMO_PASSWORD
 from ffs_portal.models import Role, User
 
 

@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from attendance.outcomes import services
-from attendance.outcomes import sponsor_report as report
-from attendance.outcomes.sponsor_report import SUPPRESSED, Measure, suppress
-from attendance.outcomes.tables import INT, SHARE, TEXT, Column
+from ffs_portal.outcomes import services
+from ffs_portal.outcomes import sponsor_report as report
+from ffs_portal.outcomes.sponsor_report import SUPPRESSED, Measure, suppress
+from ffs_portal.outcomes.tables import INT, SHARE, TEXT, Column
 from tests.factories import (
     ChildFactory,
     EnrollmentFactory,

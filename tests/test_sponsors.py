@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from attendance.outcomes.models import Sponsor, Sponsorship
 from ffs_portal.models import Role, User
+from ffs_portal.outcomes.models import Sponsor, Sponsorship
 from tests.test_sweeps import PUBLIC, object_samples, world  # noqa: F401 - the sweep's world
 from tests.urlsweep import all_routes, build_url
 

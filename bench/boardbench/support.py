@@ -45,7 +45,6 @@ def ensure_sites(sites: int, children: int, tablets: int):
     from django.db import transaction
     from django.utils import timezone
 
-    from enrollment import names
     from enrollment.models import (
         Adult,
         Child,
@@ -59,6 +58,7 @@ def ensure_sites(sites: int, children: int, tablets: int):
         Term,
         Worker,
     )
+    from ffs_portal.lib import pinyin
     from ffs_portal.models import Role, User
 
     surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
@@ -127,8 +127,8 @@ def ensure_sites(sites: int, children: int, tablets: int):
                             family=family,
                             name=child_name,
                             sex="fm"[i % 2],
-                            name_initials=names.initials(child_name),
-                            name_pinyin=names.full_pinyin(child_name),
+                            name_initials=pinyin.initials(child_name),
+                            name_pinyin=pinyin.full_pinyin(child_name),
                             date_of_birth=date(today.year - 3 - i % 12, 1 + i % 12, 1 + i % 28),
                             allergies="花生" if i % 9 == 0 else "",
                         )

@@ -32,7 +32,7 @@ ROUNDS = int(__import__("os").environ.get("FFS_ROUNDS", "20"))
 @pytest.fixture
 def clock(monkeypatch):
     state = {"now": today_at(8, 0)}
-    monkeypatch.setattr("attendance.clock.now", lambda: state["now"])
+    monkeypatch.setattr("ffs_portal.lib.clock.now", lambda: state["now"])
     return state
 
 

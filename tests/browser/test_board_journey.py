@@ -22,7 +22,7 @@ NAMES = ["王小明", "李欣怡", "张子涵", "刘浩然", "陈梓萱", "杨�
 @pytest.fixture
 def clock(monkeypatch):
     state = {"now": today_at(7, 40)}
-    monkeypatch.setattr("attendance.clock.now", lambda: state["now"])
+    monkeypatch.setattr("ffs_portal.lib.clock.now", lambda: state["now"])
     return state
 
 

@@ -9,10 +9,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from attendance.outcomes import generate, services
-from attendance.outcomes.models import ParentSurvey, Sponsor
-from ffs_portal.management.commands.seed_demo import DEMO_PASSWORD
+from ffs_portal.demo import generate
+from ffs_portal.demo.management.commands.seed_demo import DEMO_PASSWORD
 from ffs_portal.models import Role
+from ffs_portal.outcomes import services
+from ffs_portal.outcomes.models import ParentSurvey, Sponsor
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -8,10 +8,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from attendance.outcomes.dashboard import SiteRow, TrendPoint
-from attendance.outcomes.figures import Figures
-from attendance.outcomes.selectors import Satisfaction, satisfaction_total
-from attendance.outcomes.tables import (
+from enrollment.models import Factory, SiteKind
+from ffs_portal.outcomes.dashboard import SiteRow, TrendPoint
+from ffs_portal.outcomes.figures import Figures
+from ffs_portal.outcomes.selectors import Satisfaction, satisfaction_total
+from ffs_portal.outcomes.tables import (
     DAY,
     DECIMAL,
     FLAGS,
@@ -23,7 +24,6 @@ from attendance.outcomes.tables import (
     Link,
     Table,
 )
-from enrollment.models import Factory, SiteKind
 
 
 @lru_cache(maxsize=4096)
@@ -352,7 +352,7 @@ def reach_table(reach, reach_total, year: int) -> Table:
 
 
 def retention_table(rows, total, year: int) -> Table:
-    from attendance.outcomes.selectors import RETENTION_MONTHS
+    from ffs_portal.outcomes.selectors import RETENTION_MONTHS
 
     columns = [
         Column(_("Factory"), TEXT),

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.db.models.expressions
 import django.utils.timezone
-import attendance.outcomes.models
+import ffs_portal.outcomes.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
             name='ParentSurvey',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(default=attendance.outcomes.models.new_survey_token, max_length=32, unique=True)),
+                ('token', models.CharField(default=ffs_portal.outcomes.models.new_survey_token, max_length=32, unique=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('answered_at', models.DateTimeField(blank=True, null=True)),
                 ('method', models.CharField(blank=True, choices=[('kiosk', 'On the tablet at pickup'), ('paper', 'On paper, typed in by HR')], max_length=10)),

@@ -10,16 +10,6 @@ from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from attendance.models import AttendanceRecord, AttendanceStatus
-from attendance.outcomes.lookups import Ids
-from attendance.outcomes.models import (
-    SATISFIED_FROM,
-    SURVEY_QUESTIONS,
-    ParentSurvey,
-    ProgramYear,
-    Sponsor,
-    Sponsorship,
-    Support,
-)
 from enrollment.models import (
     Enrollment,
     EnrollmentStatus,
@@ -30,6 +20,16 @@ from enrollment.models import (
     Worker,
 )
 from ffs_portal import access
+from ffs_portal.outcomes.lookups import Ids
+from ffs_portal.outcomes.models import (
+    SATISFIED_FROM,
+    SURVEY_QUESTIONS,
+    ParentSurvey,
+    ProgramYear,
+    Sponsor,
+    Sponsorship,
+    Support,
+)
 
 # The share of satisfied parents the program reached in 2017: the reference on every page.
 SATISFACTION_REFERENCE = 0.99
@@ -273,7 +273,7 @@ def satisfaction_total(parts) -> Satisfaction:
 def survey_to_offer(site, child, today: date | None = None) -> Term | None:
     """The term whose parents' survey the tablet may offer a child's family at pickup: the
     child's term at this site while its survey is open, if the family has not answered."""
-    from attendance.outcomes.services import survey_kiosk_open
+    from ffs_portal.outcomes.services import survey_kiosk_open
 
     today = today or timezone.localdate()
     terms = Term.objects.filter(

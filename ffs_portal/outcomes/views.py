@@ -14,24 +14,6 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from attendance.outcomes import dashboard_tables, selectors, services
-from attendance.outcomes import sponsor_report as sponsor_reports
-from attendance.outcomes.forms import (
-    ProgramYearForm,
-    SponsorForm,
-    SponsorLoginForm,
-    SponsorshipForm,
-    SurveyForm,
-    YearForm,
-)
-from attendance.outcomes.models import (
-    FIRST_PROGRAM_YEAR,
-    LAST_PROGRAM_YEAR,
-    ParentSurvey,
-    Sponsor,
-    Sponsorship,
-)
-from attendance.outcomes.tables import XLSX_TYPE, to_csv, to_xlsx
 from enrollment.models import Child, EnrollmentStatus, Factory, Family, Site, SiteKind, Term
 from ffs_portal import access, kiosk
 from ffs_portal.access import (
@@ -43,6 +25,24 @@ from ffs_portal.access import (
     requires,
 )
 from ffs_portal.forms import add_service_errors
+from ffs_portal.outcomes import dashboard_tables, selectors, services
+from ffs_portal.outcomes import sponsor_report as sponsor_reports
+from ffs_portal.outcomes.forms import (
+    ProgramYearForm,
+    SponsorForm,
+    SponsorLoginForm,
+    SponsorshipForm,
+    SurveyForm,
+    YearForm,
+)
+from ffs_portal.outcomes.models import (
+    FIRST_PROGRAM_YEAR,
+    LAST_PROGRAM_YEAR,
+    ParentSurvey,
+    Sponsor,
+    Sponsorship,
+)
+from ffs_portal.outcomes.tables import XLSX_TYPE, to_csv, to_xlsx
 
 
 def requires_any(*capabilities: str):

@@ -10,12 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from attendance.outcomes import live, selectors
-from attendance.outcomes.figures import Figures, sums, total
-from attendance.outcomes.lookups import Ids
-from attendance.outcomes.models import SiteDay
-from attendance.outcomes.selectors import Satisfaction
-from attendance.outcomes.tables import Flag
 from enrollment.models import (
     Consent,
     Enrollment,
@@ -27,6 +21,12 @@ from enrollment.models import (
     Term,
 )
 from ffs_portal import access
+from ffs_portal.outcomes import live, selectors
+from ffs_portal.outcomes.figures import Figures, sums, total
+from ffs_portal.outcomes.lookups import Ids
+from ffs_portal.outcomes.models import SiteDay
+from ffs_portal.outcomes.selectors import Satisfaction
+from ffs_portal.outcomes.tables import Flag
 from staff.ratio import AMBER, RED
 
 # What makes a site need attention. Red: act today. Amber: look into it this week.

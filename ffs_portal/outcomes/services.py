@@ -10,7 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from attendance.outcomes.models import (
+from enrollment.models import Factory, Family, Term
+from ffs_portal import access, audit
+from ffs_portal.models import Role, User
+from ffs_portal.outcomes.models import (
     DUPLICATE_SPONSOR,
     FIRST_PROGRAM_YEAR,
     LAST_PROGRAM_YEAR,
@@ -22,9 +25,6 @@ from attendance.outcomes.models import (
     Support,
     SurveyMethod,
 )
-from enrollment.models import Factory, Family, Term
-from ffs_portal import access, audit
-from ffs_portal.models import Role, User
 
 # The survey opens on the tablet two weeks before a term's last day and stays open a month
 # after it; HR may type in paper answers from the opening on.
@@ -273,7 +273,7 @@ CATCH_UP_DAYS = 62
 @transaction.atomic
 def site_days_rebuild(*, start: date, end: date, site_ids=None) -> int:
     """Recompute the day table for a range of past days."""
-    from attendance.outcomes import site_days
+    from ffs_portal.outcomes import site_days
 
     return site_days.rebuild(start=start, end=end, site_ids=site_ids)
 
@@ -282,7 +282,7 @@ def close_past_days(*, today: date | None = None) -> int:
     """The nightly run, after yesterday's minutes over ratio are final (staff.tasks): the day
     table for the last week and any day missed since the last run. Returns how many
     site-days were written."""
-    from attendance.outcomes.models import SiteDay
+    from ffs_portal.outcomes.models import SiteDay
 
     today = today or timezone.localdate()
     yesterday = today - timedelta(days=1)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from attendance.outcomes import dashboard_views, views
+from ffs_portal.outcomes import dashboard_views, views
 
 app_name = "outcomes"
 

@@ -3,7 +3,7 @@ children and a year of attendance by default (several million records)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from attendance.outcomes import generate
+from ffs_portal.demo import generate
 
 
 class Command(BaseCommand):

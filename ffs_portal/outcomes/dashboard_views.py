@@ -6,17 +6,17 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 
-from attendance.outcomes import dashboard, site_page
-from attendance.outcomes import dashboard_tables as tables
-from attendance.outcomes.dashboard import ATTENTION_RULES, Filters, Season
-from attendance.outcomes.forms import DashboardFilterForm
-from attendance.outcomes.lookups import Ids
-from attendance.outcomes.selectors import SATISFACTION_REFERENCE
-from attendance.outcomes.tables import XLSX_TYPE, to_csv, to_xlsx
 from enrollment.models import Factory, Site
 from enrollment.training import selectors as training_selectors
 from ffs_portal import access
 from ffs_portal.access import VIEW_DASHBOARD, requires
+from ffs_portal.outcomes import dashboard, site_page
+from ffs_portal.outcomes import dashboard_tables as tables
+from ffs_portal.outcomes.dashboard import ATTENTION_RULES, Filters, Season
+from ffs_portal.outcomes.forms import DashboardFilterForm
+from ffs_portal.outcomes.lookups import Ids
+from ffs_portal.outcomes.selectors import SATISFACTION_REFERENCE
+from ffs_portal.outcomes.tables import XLSX_TYPE, to_csv, to_xlsx
 
 FILTER_NAMES = ("term", "program", "factory", "province")
 

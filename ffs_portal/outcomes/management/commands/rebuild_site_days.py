@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from attendance.outcomes import services
+from ffs_portal.outcomes import services
 
 
 class Command(BaseCommand):

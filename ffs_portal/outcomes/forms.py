@@ -5,7 +5,8 @@ from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from attendance.outcomes.models import (
+from enrollment.models import Province, SiteKind
+from ffs_portal.outcomes.models import (
     DUPLICATE_SPONSOR,
     FIRST_PROGRAM_YEAR,
     LAST_PROGRAM_YEAR,
@@ -14,7 +15,6 @@ from attendance.outcomes.models import (
     Sponsor,
     Support,
 )
-from enrollment.models import Province, SiteKind
 
 SCORES = [(str(n), str(n)) for n in range(1, 6)]
 

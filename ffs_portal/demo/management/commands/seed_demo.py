@@ -10,7 +10,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from attendance.outcomes.models import ProgramYear, Sponsor, Sponsorship
 from enrollment import services
 from enrollment.models import (
     CONSENT_TEXT_VERSION,
@@ -25,7 +24,9 @@ from enrollment.models import (
 )
 from enrollment.training import services as training_services
 from enrollment.training.models import Course, TrainingSession
+from ffs_portal.demo import names
 from ffs_portal.models import Role, User
+from ffs_portal.outcomes.models import ProgramYear, Sponsor, Sponsorship
 from staff import services as staff_services
 
 # The duty-clock PIN of every demo staff member.
@@ -33,31 +34,8 @@ DEMO_PIN = "1234"
 
 DEMO_PASSWORD = "ffs-demo-2026"  # noqa: S105 - printed for the demo, listed in README
 
-FAMILY_NAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-GIVEN_NAMES = [
-    "小明",
-    "欣怡",
-    "子涵",
-    "浩然",
-    "梓萱",
-    "宇轩",
-    "诗琪",
-    "俊杰",
-    "雨桐",
-    "明轩",
-    "佳怡",
-    "博文",
-    "思远",
-    "可馨",
-    "家豪",
-    "一诺",
-    "梦瑶",
-    "天佑",
-    "晓峰",
-    "安琪",
-]
-ADULT_GIVEN = ["秀英", "桂兰", "建国", "玉兰", "德明", "淑珍", "志强", "凤英"]
-HOME_PROVINCES = ["sichuan", "guizhou", "henan", "hunan", "jiangxi", "anhui", "guangxi", "hubei"]
+# The twenty commonest family names; the rest of the demo names from ffs_portal.demo.names.
+FAMILY_NAMES = names.FAMILY_NAMES[:20]
 ALLERGIES = ["", "", "", "", "花生", "牛奶", "海鲜", "青霉素", ""]
 
 FACTORIES = [
@@ -179,7 +157,7 @@ class Command(BaseCommand):
             if Worker.objects.filter(factory=factory, employee_no=employee_no).exists():
                 continue
             family = services.family_create(factory=factory, by=None)
-            province = rng.choice(HOME_PROVINCES)
+            province = rng.choice(names.HOME_PROVINCES)
             services.worker_save(
                 family=family,
                 by=None,
@@ -196,7 +174,7 @@ class Command(BaseCommand):
                 adult = services.adult_save(
                     family=family,
                     by=None,
-                    name=rng.choice(FAMILY_NAMES) + rng.choice(ADULT_GIVEN),
+                    name=rng.choice(FAMILY_NAMES) + rng.choice(names.ADULT_GIVEN_NAMES),
                     relation=rng.choice(["grandmother", "grandfather", "aunt"]),
                     mobile=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
                     is_guardian=True,
@@ -205,7 +183,9 @@ class Command(BaseCommand):
                 age = rng.randrange(term.site.min_age, term.site.max_age + 1)
                 born = term.starts_on - timedelta(days=365 * age + rng.randrange(1, 300))
                 # One child carries a character outside the Basic Multilingual Plane.
-                given = "𠮷安" if number == 7 and child_number == 0 else rng.choice(GIVEN_NAMES)
+                given = (
+                    "𠮷安" if number == 7 and child_number == 0 else rng.choice(names.GIVEN_NAMES)
+                )
                 child = services.child_save(
                     family=family,
                     by=None,
@@ -352,7 +332,7 @@ class Command(BaseCommand):
         """Past days for the dashboards: the ASC's term so far and last summer at the FFS
         (its children placed then too), with the day table. Added once."""
         from attendance.models import AttendanceRecord
-        from attendance.outcomes.generate import history
+        from ffs_portal.demo.generate import history
 
         yesterday = today - timedelta(days=1)
         for site in sites:

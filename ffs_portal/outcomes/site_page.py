@@ -8,12 +8,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from attendance.models import AttendanceRecord, Incident
-from attendance.outcomes.dashboard import Scope
-from attendance.outcomes.figures import Figures
-from attendance.outcomes.models import SiteDay
-from attendance.outcomes.tables import DAY, INT, SHARE, Column, Table
 from enrollment.models import Site
 from ffs_portal import access
+from ffs_portal.outcomes.dashboard import Scope
+from ffs_portal.outcomes.figures import Figures
+from ffs_portal.outcomes.models import SiteDay
+from ffs_portal.outcomes.tables import DAY, INT, SHARE, Column, Table
 from staff import selectors as staff_selectors
 
 RECENT_DAYS = 14

@@ -3,11 +3,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OutcomesConfig(AppConfig):
-    name = "attendance.outcomes"
+    name = "ffs_portal.outcomes"
     label = "outcomes"
     verbose_name = _("Program outcomes")
 
     def ready(self):
-        from attendance.outcomes import lookups
+        from ffs_portal.outcomes import lookups
 
         lookups.register()

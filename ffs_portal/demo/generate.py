@@ -18,9 +18,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from attendance.models import AttendanceRecord, Incident, RefusedPickup
-from attendance.outcomes.models import ParentSurvey, ProgramYear, SiteDay
-from attendance.outcomes.site_days import rebuild
-from enrollment import names
 from enrollment.models import (
     CONSENT_TEXT_VERSION,
     Child,
@@ -33,18 +30,23 @@ from enrollment.models import (
     Term,
     Worker,
 )
+from ffs_portal.demo import names
+from ffs_portal.lib import pinyin
 from ffs_portal.models import AuditEntry, Role, User
+from ffs_portal.outcomes.models import ParentSurvey, ProgramYear, SiteDay
+from ffs_portal.outcomes.site_days import rebuild
 from staff.models import DutyPeriod, RatioDay
 
 PREFIX = "gen-"
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
-GIVEN = "明欣怡子涵浩然梓萱宇轩诗琪俊杰雨桐佳博文思远可馨家豪一诺梦瑶天佑晓峰安琪嘉怡"
+SURNAMES = names.FAMILY_NAMES
+# Given names of one or two characters, made of the characters of the demo's given names.
+GIVEN = "".join(dict.fromkeys("".join(names.GIVEN_NAMES)))
 PLACES = [
     ("guangdong", ["东莞", "深圳", "汕头", "广州", "中山"], 70),
     ("jiangsu", ["苏州", "扬州", "南通"], 15),
     ("zhejiang", ["宁波", "义乌", "温州"], 15),
 ]
-HOME_PROVINCES = ["sichuan", "guizhou", "henan", "hunan", "jiangxi", "anhui", "guangxi", "hubei"]
+HOME_PROVINCES = names.HOME_PROVINCES
 FFS_HOURS = (time(7, 30), time(18, 0))
 ASC_HOURS = (time(16, 0), time(20, 30))
 ASC_SATURDAY = (time(8, 0), time(18, 0))
@@ -362,8 +364,8 @@ def _families(plan: Plan, rng, infos: list[SiteInfo]) -> dict:
                 Child(
                     family=family,
                     name=name,
-                    name_initials=names.initials(name),
-                    name_pinyin=names.full_pinyin(name),
+                    name_initials=pinyin.initials(name),
+                    name_pinyin=pinyin.full_pinyin(name),
                     sex=rng.choice("fm"),
                     date_of_birth=today - timedelta(days=365 * age + rng.randrange(365)),
                     hukou_province=rng.choice(HOME_PROVINCES),
@@ -428,8 +430,8 @@ def _waiting_children(plan: Plan, rng, infos) -> int:
             Child(
                 family=family,
                 name=(name := _name(rng)),
-                name_initials=names.initials(name),
-                name_pinyin=names.full_pinyin(name),
+                name_initials=pinyin.initials(name),
+                name_pinyin=pinyin.full_pinyin(name),
                 sex="f",
                 date_of_birth=plan.today - timedelta(days=365 * 8),
             )

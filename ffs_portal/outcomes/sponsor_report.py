@@ -13,14 +13,14 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from attendance.outcomes import selectors, site_days
-from attendance.outcomes.figures import Figures
-from attendance.outcomes.models import Sponsor
-from attendance.outcomes.selectors import PLACED, RETENTION_MONTHS, Satisfaction
-from attendance.outcomes.tables import DECIMAL, INT, SHARE, TEXT, Column, Table
 from enrollment.models import Consent, Enrollment, Factory, Site, SiteKind, Term
 from enrollment.training import selectors as training_selectors
 from ffs_portal import access
+from ffs_portal.outcomes import selectors, site_days
+from ffs_portal.outcomes.figures import Figures
+from ffs_portal.outcomes.models import Sponsor
+from ffs_portal.outcomes.selectors import PLACED, RETENTION_MONTHS, Satisfaction
+from ffs_portal.outcomes.tables import DECIMAL, INT, SHARE, TEXT, Column, Table
 
 SUPPRESSED = "<5"
 THRESHOLD = 5
@@ -374,7 +374,7 @@ def _retention_table(pairs, by_pk, year) -> Table:
 
 
 def _accumulate(totals: dict, rows) -> None:
-    from attendance.outcomes.selectors import Cohort
+    from ffs_portal.outcomes.selectors import Cohort
 
     totals.setdefault("users", Cohort())
     totals.setdefault("others", Cohort())

@@ -20,9 +20,9 @@ from attendance.models import (
     Incident,
     RefusedPickup,
 )
-from attendance.outcomes.figures import SUMMED
-from attendance.outcomes.models import SiteDay
 from enrollment.models import ClosedDay, Enrollment, EnrollmentStatus, OpeningHours, Site, Term
+from ffs_portal.outcomes.figures import SUMMED
+from ffs_portal.outcomes.models import SiteDay
 from staff.models import RatioDay
 
 PLACED = [EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED]
