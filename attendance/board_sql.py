@@ -2,9 +2,9 @@
 
 A check-in and its answer run many times a minute at every site; building these statements
 with the ORM cost more than running them (most of it compiling the query). Each says
-exactly what an ORM rule in ``attendance.selectors`` says: ``expected_enrollments`` (which
-children are on a site's list that day), ``Incident.objects.to_show`` (the tile's incident) and
-``day_counts`` (the counters), and
+exactly what an ORM rule says: ``Enrollment.objects.expected_at`` (which children are on a
+site's list that day), ``Incident.objects.to_show`` (the tile's incident) and
+``selectors.day_counts`` (the counters), and
 ``tests/test_board_sql.py`` holds each to its rule on PostgreSQL and SQLite.
 """
 

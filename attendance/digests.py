@@ -282,9 +282,7 @@ def sites_past_closing(now: datetime) -> list[tuple[Site, date]]:
     """Sites open today whose closing time was at least half an hour ago."""
     local = timezone.localtime(now)
     day = local.date()
-    running = Term.objects.filter(starts_on__lte=day, ends_on__gte=day).exclude(
-        closed_days__date=day
-    )
+    running = Term.objects.running_on(day)
     hours = OpeningHours.objects.filter(
         weekday=day.weekday(), site__in=running.values("site")
     ).select_related("site__factory")

@@ -47,28 +47,13 @@ def opening_hours(site_id: int, day: date) -> OpeningHours | None:
     return OpeningHours.objects.filter(site_id=site_id, weekday=day.weekday()).first()
 
 
-def expected_enrollments(site: Site, day: date):
-    """Enrolments that put a child on the site's board on ``day``: enrolled in a term running
-    that day, the term not closed that day, the site open that weekday."""
-    return (
-        Enrollment.objects.filter(
-            term__site=site,
-            status=EnrollmentStatus.ENROLLED,
-            term__starts_on__lte=day,
-            term__ends_on__gte=day,
-        )
-        .exclude(term__closed_days__date=day)
-        .filter(Exists(OpeningHours.objects.filter(site=site, weekday=day.weekday())))
-    )
-
-
 def is_expected(*, site: Site, child: Child, day: date) -> bool:
-    return expected_enrollments(site, day).filter(child=child).exists()
+    return Enrollment.objects.expected_at(site, day).filter(child=child).exists()
 
 
 def expected_child_ids(*, site: Site, day: date, child_ids) -> set[int]:
     return set(
-        expected_enrollments(site, day)
+        Enrollment.objects.expected_at(site, day)
         .filter(child_id__in=child_ids)
         .values_list("child_id", flat=True)
     )
@@ -274,7 +259,7 @@ def board(
     rooms = list(access.scoped(user, Room).filter(site=site))
     # Plain rows, not model instances: a board of 200 children is built many times a minute.
     rows = (
-        expected_enrollments(site, day)
+        Enrollment.objects.expected_at(site, day)
         .filter(pk__in=access.scoped(user, Enrollment).values("pk"))
         .order_by("child__name_pinyin", "child_id")
         .values_list("room_id", *(f"child__{name}" for name in BoardChild.FIELDS))
@@ -338,17 +323,13 @@ def board(
 
 
 def _term_running(site: Site, day: date) -> bool:
-    return (
-        Term.objects.filter(site=site, starts_on__lte=day, ends_on__gte=day)
-        .exclude(closed_days__date=day)
-        .exists()
-    )
+    return Term.objects.running_on(day).filter(site=site).exists()
 
 
 def day_counts(*, site: Site, day: date) -> tuple[dict, list[int]]:
     """How many children are expected, present, collected and absent, and the ages of those
     present (for the ratio), in two small queries."""
-    on_list = expected_enrollments(site, day).values("child")
+    on_list = Enrollment.objects.expected_at(site, day).values("child")
     total = on_list.order_by().values("child").distinct().count()
     rows = AttendanceRecord.objects.filter(site=site, day=day, child__in=on_list).values_list(
         "status", "child__date_of_birth"
@@ -529,17 +510,15 @@ def child_calendar(*, user, site: Site, child: Child, month: date) -> list[list[
             )
         )
     )
-    closed = {c.date for term in terms for c in term.closed_days.all()}
+    closed = {term.pk: {c.date for c in term.closed_days.all()} for term in terms}
     open_weekdays = set(site.opening_hours.values_list("weekday", flat=True))
     today = clock.today()
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month):
         row = []
         for day in week:
-            expected = (
-                day.weekday() in open_weekdays
-                and day not in closed
-                and any(term.includes(day) for term in terms)
+            expected = day.weekday() in open_weekdays and any(
+                term.runs_on(day, closed[term.pk]) for term in terms
             )
             row.append(
                 CalendarDay(

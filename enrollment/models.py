@@ -5,7 +5,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -170,6 +170,26 @@ class Room(models.Model):
         return self.name
 
 
+def running_on(day: date, through: str = "") -> Q:
+    """The rule "a term is running that day" as a condition on terms (or, ``through``
+    "term__", on what refers to one): begun, not ended, and that day not one of its closed
+    days. ``Term.runs_on`` says the same for a day walked in Python."""
+    return Q(**{f"{through}starts_on__lte": day, f"{through}ends_on__gte": day}) & ~Q(
+        **{f"{through}closed_days__date": day}
+    )
+
+
+class TermQuerySet(models.QuerySet):
+    def under_way(self, day: date):
+        """Terms whose season includes the day, closed days or not (a summer is under way
+        on a typhoon day)."""
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+    def running_on(self, day: date):
+        """Terms running that day: under way, and the day not one of their closed days."""
+        return self.filter(running_on(day))
+
+
 class Term(models.Model):
     """A period a site runs: an FFS summer or an ASC school year."""
 
@@ -179,6 +199,8 @@ class Term(models.Model):
     name = models.CharField(_("name"), max_length=100)
     starts_on = models.DateField(_("first day"))
     ends_on = models.DateField(_("last day"))
+
+    objects = TermQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("term")
@@ -193,8 +215,9 @@ class Term(models.Model):
     def __str__(self):
         return self.name
 
-    def includes(self, day: date) -> bool:
-        return self.starts_on <= day <= self.ends_on
+    def runs_on(self, day: date, closed_days) -> bool:
+        """``running_on`` for a day walked in Python, given the term's closed days."""
+        return self.starts_on <= day <= self.ends_on and day not in closed_days
 
 
 class ClosedDay(models.Model):
@@ -521,6 +544,26 @@ ACTIVE_ENROLLMENT_STATUSES = [
 ]
 
 
+class EnrollmentQuerySet(models.QuerySet):
+    def expected_on(self, day: date):
+        """Enrolments that put a child on a site's list that day: enrolled in a term running
+        that day, at a site open that weekday. (attendance/board_sql.py says the same in
+        SQL for the check-in's hot path.)"""
+        return (
+            self.filter(status=EnrollmentStatus.ENROLLED)
+            .filter(running_on(day, through="term__"))
+            .filter(
+                Exists(
+                    OpeningHours.objects.filter(site=OuterRef("term__site"), weekday=day.weekday())
+                )
+            )
+        )
+
+    def expected_at(self, site, day: date):
+        """``expected_on`` at one site."""
+        return self.expected_on(day).filter(term__site=site)
+
+
 class Enrollment(models.Model):
     """A child's place in a term at a site."""
 
@@ -534,6 +577,8 @@ class Enrollment(models.Model):
     applied_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(default=timezone.now)
     key = models.UUIDField(default=new_key, unique=True, editable=False)
+
+    objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("enrolment")

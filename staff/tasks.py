@@ -3,7 +3,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from enrollment.models import Site
+from enrollment.models import Site, Term
 from staff import services
 
 
@@ -14,7 +14,7 @@ def record_minutes_over_ratio(day: str | None = None) -> int:
     from datetime import date
 
     day = date.fromisoformat(day) if day else timezone.localdate()
-    sites = Site.objects.filter(terms__starts_on__lte=day, terms__ends_on__gte=day).distinct()
+    sites = Site.objects.filter(terms__in=Term.objects.under_way(day)).distinct()
     for site in sites:
         services.ratio_day_record(site=site, day=day)
     return len(sites)

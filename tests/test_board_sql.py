@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from attendance import board_sql, selectors
 from attendance.models import AttendanceRecord, AttendanceStatus, Incident
-from enrollment.models import ClosedDay, EnrollmentStatus, OpeningHours
+from enrollment.models import ClosedDay, Enrollment, EnrollmentStatus, OpeningHours
 from staff.models import DutyPeriod
 from tests.factories import (
     ChildFactory,
@@ -139,7 +139,7 @@ def test_the_check_in_statement_agrees_with_the_orm_rules(opening):
         with transaction.atomic():
             sql = board_sql.lock_expected_child(child, site, TODAY)
         orm = (
-            selectors.expected_enrollments(site, TODAY).filter(child=child).exists(),
+            Enrollment.objects.expected_at(site, TODAY).filter(child=child).exists(),
             Incident.objects.to_show(site, TODAY).filter(child=child).exists(),
         )
         expected_somewhere |= orm[0]
@@ -166,3 +166,20 @@ def test_the_summary_statement_agrees_with_the_orm_rules(opening):
         assert sum(counts.values()) > 0 and counts[AttendanceStatus.PRESENT] > 0
     else:
         assert sum(counts.values()) == 0
+
+
+def test_a_term_walked_day_by_day_runs_when_the_query_says_it_runs(world):
+    """site_days and the child's calendar walk days in Python: Term.runs_on holds to
+    Term.objects.running_on."""
+    from enrollment.models import Term
+
+    site, _cases = world
+    disagree = []
+    for term in Term.objects.filter(site=site).prefetch_related("closed_days"):
+        closed = {c.date for c in term.closed_days.all()}
+        for offset in (-21, -20, -11, -10, -1, 0, 1, 10, 11, 20, 21):
+            day = TODAY + timedelta(days=offset)
+            orm = Term.objects.running_on(day).filter(pk=term.pk).exists()
+            if term.runs_on(day, closed) != orm:
+                disagree.append((term.starts_on, term.ends_on, sorted(closed), day, orm))
+    assert disagree == []

@@ -166,7 +166,7 @@ def scope(user, filters: Filters, today: date | None = None) -> Scope:
         terms = terms.filter(site__kind=season.program, starts_on__year=season.year)
         label = season.label
     else:
-        running = terms.filter(starts_on__lte=today, ends_on__gte=today)
+        running = terms.under_way(today)
         if running.exists():
             terms, label = running, _("Terms running today")
         else:

@@ -8,7 +8,7 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from attendance.models import AttendanceRecord, AttendanceStatus, Incident, RefusedPickup
-from enrollment.models import Enrollment, EnrollmentStatus, OpeningHours, Term
+from enrollment.models import Enrollment, OpeningHours, Term
 from staff.models import DutyPeriod, RatioDay, RatioRule
 from staff.ratio import DEFAULT_BANDS, GREEN, Band, assess
 
@@ -71,9 +71,7 @@ def today_by_site(site_ids: list[int], now: datetime | None = None) -> dict[int,
     for site_id, opens, closes in hours:
         result[site_id].opens, result[site_id].closes = opens, closes
     running = (
-        Term.objects.filter(site__any=site_ids, starts_on__lte=today, ends_on__gte=today)
-        .exclude(closed_days__date=today)
-        .values_list("site", flat=True)
+        Term.objects.running_on(today).filter(site__any=site_ids).values_list("site", flat=True)
     )
     local = timezone.localtime(now)
     for site_id in set(running):
@@ -81,13 +79,8 @@ def today_by_site(site_ids: list[int], now: datetime | None = None) -> dict[int,
         figures.open = figures.opens is not None
         figures.started = figures.open and local.time() >= figures.opens
     listed = (
-        Enrollment.objects.filter(
-            term__site__any=site_ids,
-            term__starts_on__lte=today,
-            term__ends_on__gte=today,
-            status=EnrollmentStatus.ENROLLED,
-        )
-        .exclude(term__closed_days__date=today)
+        Enrollment.objects.expected_on(today)
+        .filter(term__site__any=site_ids)
         .values("term__site")
         .annotate(n=Count("child", distinct=True))
         .order_by()

@@ -40,11 +40,11 @@ def listed(site_ids, start: date, end: date, children=None) -> dict[tuple[int, d
     """Children on each site's list per open day (three queries and a walk over the days);
     only those among ``children`` (a queryset of child ids) when it is given."""
     terms = list(
-        Term.objects.filter(site__in=site_ids, starts_on__lte=end, ends_on__gte=start).values(
+        Term.objects.filter(site__in=site_ids, starts_on__lte=end, ends_on__gte=start).only(
             "pk", "site", "starts_on", "ends_on"
         )
     )
-    enrollments = Enrollment.objects.filter(term__in=[t["pk"] for t in terms], status__in=PLACED)
+    enrollments = Enrollment.objects.filter(term__in=[t.pk for t in terms], status__in=PLACED)
     if children is not None:
         enrollments = enrollments.filter(child__in=children)
     per_term = dict(
@@ -53,11 +53,11 @@ def listed(site_ids, start: date, end: date, children=None) -> dict[tuple[int, d
         .values_list("term", "n")
         .order_by()
     )
-    closed = set(
-        ClosedDay.objects.filter(
-            term__in=[t["pk"] for t in terms], date__gte=start, date__lte=end
-        ).values_list("term", "date")
-    )
+    closed = defaultdict(set)
+    for term_id, day in ClosedDay.objects.filter(
+        term__in=[t.pk for t in terms], date__gte=start, date__lte=end
+    ).values_list("term", "date"):
+        closed[term_id].add(day)
     weekdays = defaultdict(set)
     for site_id, weekday in OpeningHours.objects.filter(site__in=site_ids).values_list(
         "site", "weekday"
@@ -65,10 +65,10 @@ def listed(site_ids, start: date, end: date, children=None) -> dict[tuple[int, d
         weekdays[site_id].add(weekday)
     result: dict[tuple[int, date], int] = {}
     for term in terms:
-        for day in _days(max(term["starts_on"], start), min(term["ends_on"], end)):
-            if day.weekday() in weekdays[term["site"]] and (term["pk"], day) not in closed:
-                key = (term["site"], day)
-                result[key] = result.get(key, 0) + per_term.get(term["pk"], 0)
+        for day in _days(max(term.starts_on, start), min(term.ends_on, end)):
+            if day.weekday() in weekdays[term.site_id] and term.runs_on(day, closed[term.pk]):
+                key = (term.site_id, day)
+                result[key] = result.get(key, 0) + per_term.get(term.pk, 0)
     return result
 
 

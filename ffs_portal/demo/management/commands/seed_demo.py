@@ -395,7 +395,7 @@ class Command(BaseCommand):
         carer = User.objects.get(username="carer.shenzhen")
         children = [
             e.child
-            for e in board.expected_enrollments(site, today)
+            for e in Enrollment.objects.expected_at(site, today)
             .select_related("child__family__factory")
             .order_by("child_id")
         ]
