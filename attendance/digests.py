@@ -1,16 +1,17 @@
-"""The daily attendance e-mail to coordinators and site leads, and the alert when children
-are still checked in after closing. Building reads (through the dashboard's figures); sending
-writes the DigestRun that makes each day's e-mail go out once."""
+"""Delivering the daily attendance e-mail to coordinators and site leads (who gets it when,
+and the DigestRun that makes each day's e-mail go out once; its content is built beside the
+dashboard, in ffs_portal.outcomes.digest), and the alert when children are still checked in
+after closing."""
 
 import logging
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,12 +21,9 @@ from attendance.models import (
     AttendanceStatus,
     DigestRun,
     DigestStatus,
-    Incident,
-    IncidentKind,
     StillCheckedInAlert,
 )
 from enrollment.models import OpeningHours, PickupPermission, Site, Term, Worker
-from ffs_portal import access
 from ffs_portal.models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -73,10 +71,14 @@ def due(now: datetime) -> list[tuple[User, date]]:
     return result
 
 
+# The task that sends one run (ffs_portal.outcomes.tasks), by the name it is queued under.
+SEND_DIGEST = "attendance.tasks.send_digest"
+
+
 def queue_due(now: datetime | None = None) -> int:
     """Record a run for every e-mail that is due and hand it to a worker. Returns how many
     were handed over. A broker that cannot be reached leaves them queued for the next try."""
-    from attendance.tasks import send_digest
+    from ffs_portal.celery import app
 
     now = now or timezone.now()
     handed = 0
@@ -85,7 +87,7 @@ def queue_due(now: datetime | None = None) -> int:
         if run.status not in (DigestStatus.QUEUED, DigestStatus.FAILED):
             continue
         try:
-            send_digest.delay(run.pk)
+            app.tasks[SEND_DIGEST].delay(run.pk)
         except Exception:  # the broker is down: the run stays queued, the next tick retries
             logger.warning("digest %s not handed to a worker: broker unreachable", run.pk)
             continue
@@ -104,15 +106,16 @@ def claim(run_id: int) -> DigestRun | None:
     return DigestRun.objects.select_related("recipient").get(pk=run_id)
 
 
-def deliver(run_id: int, now: datetime | None = None) -> bool:
-    """Build and send one run's e-mail. Returns False when there was nothing to send (claimed
-    elsewhere or sent). An SMTP failure marks the run failed, so a retry can claim it, and
-    is raised for the task to retry with back-off."""
+def deliver(run_id: int, message_for, now: datetime | None = None) -> bool:
+    """Build (with ``message_for(recipient, day, now)``, the e-mail or None when there is
+    nothing to report) and send one run's e-mail. Returns False when there was nothing to
+    send (claimed elsewhere or sent). An SMTP failure marks the run failed, so a retry can
+    claim it, and is raised for the task to retry with back-off."""
     run = claim(run_id)
     if run is None:
         return False
     try:
-        message = digest_message(run.recipient, run.day, now=now)
+        message = message_for(run.recipient, run.day, now=now)
         if message is None:
             DigestRun.objects.filter(pk=run.pk).update(status=DigestStatus.SKIPPED)
             return False
@@ -132,102 +135,6 @@ def release(run: DigestRun) -> None:
     DigestRun.objects.filter(pk=run.pk, status=DigestStatus.SENDING).update(
         status=DigestStatus.FAILED, last_error="released for a resend"
     )
-
-
-# Content ---------------------------------------------------------------------------------
-
-
-def _day_end(day: date) -> datetime:
-    return datetime.combine(
-        day + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
-    )
-
-
-@dataclass
-class Digest:
-    recipient: User
-    day: date
-    rows: list  # the dashboard's rows of the sites that opened, needing attention first
-    not_open: list  # sites that should have opened that day but where nobody checked in
-    closed: list  # sites not due to open that day (no term running, closed day or weekday)
-    expiring: list  # staff qualifications lapsed or lapsing within 30 days
-    dashboard_url: str
-
-    @property
-    def empty(self) -> bool:
-        """No site of the recipient's was due to open that day and nothing else to say."""
-        return not (self.rows or self.not_open or self.expiring)
-
-    @property
-    def attention(self) -> int:
-        return sum(1 for row in self.rows if row.flags)
-
-    @property
-    def calm(self) -> int:
-        return len(self.rows) - self.attention
-
-
-def build(recipient, day: date, now: datetime | None = None) -> Digest:
-    """The figures of every site the recipient oversees, for ``day``, in the dashboard's
-    order (sites needing attention first). A constant number of queries, whatever the
-    number of sites. No medical notes, hukou or ID numbers: only counts and names of staff."""
-    from ffs_portal.outcomes import dashboard
-    from staff.models import RatioDay
-    from staff.selectors import qualification_warnings
-
-    now = min(now or timezone.now(), _day_end(day) - timedelta(seconds=1))
-    scope = dashboard.scope(recipient, dashboard.Filters(), today=day)
-    rows = dashboard.site_rows(scope, now)
-    ids = [row.site.pk for row in rows]
-    kinds = {}
-    for site_id, kind, n in (
-        Incident.objects.filter(site__in=ids, occurred_at__date=day)
-        .values_list("site", "kind")
-        .annotate(n=Count("pk"))
-        .order_by("site", "kind")
-    ):
-        kinds.setdefault(site_id, []).append((IncidentKind(kind).label, n))
-    minutes = dict(
-        RatioDay.objects.filter(site__in=ids, day=day).values_list("site", "minutes_over")
-    )
-    for row in rows:
-        row.incident_kinds = kinds.get(row.site.pk, [])
-        row.minutes_over_today = minutes.get(row.site.pk, 0)
-    # Open that day: a term running, the site open that weekday, not a closed day.
-    scheduled = [row for row in rows if row.today.open and row.today.listed]
-    return Digest(
-        recipient=recipient,
-        day=day,
-        rows=[row for row in scheduled if row.today.attended or row.today.absent],
-        not_open=[row.site for row in scheduled if not (row.today.attended or row.today.absent)],
-        closed=[row.site for row in rows if not (row.today.open and row.today.listed)]
-        + list(access.scoped(recipient, Site).exclude(pk__in=ids).order_by("name")),
-        expiring=qualification_warnings(recipient, day),
-        dashboard_url=settings.PORTAL_URL + reverse("attendance:dashboard"),
-    )
-
-
-def render(recipient, day: date, now: datetime | None = None, digest: Digest | None = None):
-    """Subject, text and HTML of the e-mail, in the recipient's language."""
-    with translation.override(recipient.language):
-        context = {"digest": digest or build(recipient, day, now)}
-        subject = " ".join(render_to_string("emails/digest_subject.txt", context).split())
-        return (
-            subject,
-            render_to_string("emails/digest.txt", context),
-            render_to_string("emails/digest.html", context),
-        )
-
-
-def digest_message(recipient, day: date, now: datetime | None = None):
-    """The e-mail, or None on a day with nothing to report (no site due to open)."""
-    digest = build(recipient, day, now)
-    if digest.empty:
-        return None
-    subject, text, html = render(recipient, day, digest=digest)
-    message = EmailMultiAlternatives(subject, text, to=[recipient.email])
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 # Children still checked in after closing --------------------------------------------------

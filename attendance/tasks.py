@@ -1,5 +1,3 @@
-from smtplib import SMTPException
-
 from celery import shared_task
 from django.utils import timezone
 
@@ -19,34 +17,6 @@ def forget_action_keys() -> int:
     return services.forget_action_keys(
         before=timezone.now() - timezone.timedelta(days=services.ACTION_KEY_DAYS)
     )
-
-
-@shared_task(ignore_result=True)
-def queue_due_digests() -> int:
-    """Every few minutes: hand each daily e-mail that is due to a worker."""
-    from attendance import digests
-
-    return digests.queue_due()
-
-
-@shared_task(
-    bind=True,
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=60,
-    retry_backoff_max=60 * 30,
-    retry_jitter=True,
-    max_retries=6,
-    soft_time_limit=60,
-    time_limit=90,
-)
-def send_digest(self, run_id: int) -> bool:
-    """One recipient's daily e-mail. Another recipient's failure does not hold it up; an
-    SMTP error retries with growing, jittered pauses."""
-    from attendance import digests
-
-    return digests.deliver(run_id)
 
 
 @shared_task(ignore_result=True, soft_time_limit=120, time_limit=180)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from attendance import answers, selectors, services
+from attendance import answers, digests, selectors, services
 from attendance.forms import (
     AbsenceForm,
     IncidentForm,
@@ -30,6 +30,7 @@ from ffs_portal import access, audit
 from ffs_portal.access import LEAD_SITE, USE_BOARD, VIEW_DASHBOARD, requires
 from ffs_portal.lib import clock
 from ffs_portal.lib.db import snapshot
+from ffs_portal.outcomes import digest
 from staff import selectors as staff_selectors
 
 PLACEHOLDER = uuid.UUID(int=0)
@@ -542,12 +543,10 @@ def day_sheet(request, site):
 @requires(VIEW_DASHBOARD)
 def digest_preview(request):
     """Today's daily e-mail as it will be sent to the signed-in coordinator or site lead."""
-    from attendance import digests
-
     if request.user.role not in digests.DIGEST_ROLES:
         raise PermissionDenied
     day = clock.today()
-    subject, text, _html = digests.render(request.user, day)
+    subject, text, _html = digest.render(request.user, day)
     return render(
         request,
         "attendance/digest_preview.html",
@@ -558,11 +557,9 @@ def digest_preview(request):
 @xframe_options_sameorigin
 @requires(VIEW_DASHBOARD)
 def digest_preview_html(request):
-    from attendance import digests
-
     if request.user.role not in digests.DIGEST_ROLES:
         raise PermissionDenied
-    _subject, _text, html = digests.render(request.user, clock.today())
+    _subject, _text, html = digest.render(request.user, clock.today())
     response = HttpResponse(html)
     # An e-mail carries its styles inline; it may never run a script (the frame is sandboxed
     # too).

@@ -35,10 +35,10 @@ from django.template import Context, Template  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
 
-from attendance import digests  # noqa: E402
 from enrollment.models import Factory, Site  # noqa: E402
 from ffs_portal.demo import generate  # noqa: E402
 from ffs_portal.models import Role, User  # noqa: E402
+from ffs_portal.outcomes import digest as content  # noqa: E402
 
 TARGET_SECONDS = 10
 PREFIX = "bench-digest-"
@@ -102,7 +102,7 @@ def main():
             for user in users:
                 begun = time.perf_counter()
                 with CaptureQueriesContext(connection) as captured:
-                    message = digests.digest_message(user, day)
+                    message = content.message(user, day)
                     if message is not None:
                         message.send()
                 per_mail.append(time.perf_counter() - begun)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from attendance import digests
 from attendance.models import DigestRun
-from attendance.tasks import send_digest
+from ffs_portal.outcomes.tasks import send_digest
 from tests.factories import enrolled_child
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]

@@ -13,6 +13,7 @@ from attendance import digests
 from attendance.models import AttendanceRecord, DigestRun, StillCheckedInAlert
 from enrollment.models import OpeningHours
 from ffs_portal.models import Role
+from ffs_portal.outcomes import digest as content
 from tests.factories import AdultFactory, PickupPermissionFactory, UserFactory, enrolled_child
 
 SHANGHAI = timezone.get_current_timezone()
@@ -75,8 +76,8 @@ class TestWhenItIsDue:
 class TestExactlyOnce:
     def test_a_run_is_delivered_once_however_often_it_is_asked(self, recipient, open_today):
         run = DigestRun.objects.create(recipient=recipient, day=timezone.localdate())
-        assert digests.deliver(run.pk) is True
-        assert digests.deliver(run.pk) is False
+        assert digests.deliver(run.pk, content.message) is True
+        assert digests.deliver(run.pk, content.message) is False
         assert len(mail.outbox) == 1
         run.refresh_from_db()
         assert (run.status, run.attempts) == ("sent", 1)
@@ -85,7 +86,7 @@ class TestExactlyOnce:
         run = DigestRun.objects.create(
             recipient=recipient, day=timezone.localdate(), status="sending"
         )
-        assert digests.deliver(run.pk) is False
+        assert digests.deliver(run.pk, content.message) is False
         assert mail.outbox == []
 
     def test_an_smtp_failure_leaves_the_run_failed_and_a_retry_sends_it(
@@ -95,11 +96,11 @@ class TestExactlyOnce:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
         with pytest.raises(OSError):
-            digests.deliver(run.pk)
+            digests.deliver(run.pk, content.message)
         run.refresh_from_db()
         assert run.status == "failed" and run.last_error
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-        assert digests.deliver(run.pk) is True
+        assert digests.deliver(run.pk, content.message) is True
         assert len(mail.outbox) == 1
 
     def test_two_beats_queue_one_run_per_recipient(self, recipient, open_today, celery_eager):
@@ -125,7 +126,7 @@ def test_workers_racing_on_one_run_send_one_email(recipient, open_today):
     def attempt():
         barrier.wait()
         try:
-            results.append(digests.deliver(run.pk))
+            results.append(digests.deliver(run.pk, content.message))
         finally:
             connection.close()
 
@@ -266,7 +267,7 @@ class TestContent:
         return day
 
     def test_the_figures_of_a_known_day(self, recipient, known_day):
-        digest = digests.build(recipient, known_day)
+        digest = content.build(recipient, known_day)
         [row] = digest.rows
         today = row.today
         assert (today.listed, today.attended, today.absent, today.not_arrived) == (5, 3, 1, 1)
@@ -278,7 +279,7 @@ class TestContent:
     def test_the_email_says_it_in_chinese_and_keeps_medical_details_out(self, recipient, known_day):
         recipient.language = "zh-hans"
         recipient.save()
-        subject, text, html = digests.render(recipient, known_day)
+        subject, text, html = content.render(recipient, known_day)
         assert "需要关注" in subject
         assert "出勤率 60%" in text and "应到 5" in text and "到场 3" in text
         assert "生病 1" in text
@@ -289,16 +290,16 @@ class TestContent:
         from tests.factories import SiteFactory
 
         SiteFactory(factory=factory_a, name="星河课后中心", kind="asc")
-        digest = digests.build(recipient, known_day)
+        digest = content.build(recipient, known_day)
         assert [row.site.name for row in digest.rows] == ["星河暑期家庭友好空间"]
         assert [site.name for site in digest.closed] == ["星河课后中心"]
-        _subject, text, _html = digests.render(recipient, known_day)
+        _subject, text, _html = content.render(recipient, known_day)
         assert "当天无开放安排: 星河课后中心" in text
 
     def test_a_day_with_no_site_due_to_open_sends_nothing(self, recipient, site_a, term_a):
         OpeningHours.objects.filter(site=site_a).delete()
         run = DigestRun.objects.create(recipient=recipient, day=timezone.localdate())
-        assert digests.deliver(run.pk) is False
+        assert digests.deliver(run.pk, content.message) is False
         run.refresh_from_db()
         assert run.status == "skipped" and mail.outbox == []
 
@@ -308,9 +309,9 @@ class TestContent:
         from tests.factories import SiteFactory, TermFactory
 
         with django_assert_max_num_queries(40) as few:
-            digests.build(recipient, known_day)
+            content.build(recipient, known_day)
         for _ in range(4):
             term = TermFactory(site=SiteFactory(factory=factory_a))
             enrolled_child(term)
         with django_assert_max_num_queries(len(few.captured_queries)):
-            assert len(digests.build(recipient, known_day).rows) >= 1
+            assert len(content.build(recipient, known_day).rows) >= 1

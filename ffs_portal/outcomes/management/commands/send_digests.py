@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from attendance import digests
 from attendance.models import DigestRun, DigestStatus
+from ffs_portal.outcomes import digest
 
 
 class Command(BaseCommand):
@@ -40,7 +41,7 @@ class Command(BaseCommand):
                 )
         for user in users.order_by("username"):
             if options["dry_run"]:
-                subject, text, _html = digests.render(user, day)
+                subject, text, _html = digest.render(user, day)
                 self.stdout.write(f"To: {user.email}\nSubject: {subject}\n\n{text}\n{'-' * 72}")
                 continue
             self.stdout.write(f"{user.email}: {self.send(user, day, options['force'])}")
@@ -54,7 +55,7 @@ class Command(BaseCommand):
         if force:
             DigestRun.objects.filter(pk=run.pk).update(status=DigestStatus.FAILED)
         try:
-            sent = digests.deliver(run.pk)
+            sent = digests.deliver(run.pk, digest.message)
         except Exception as error:  # reported, and the run is left failed for a retry
             return f"failed: {error}"
         return "sent" if sent else "taken by another attempt"
