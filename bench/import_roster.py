@@ -33,7 +33,6 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from openpyxl import Workbook, load_workbook  # noqa: E402
 
-from enrollment import services  # noqa: E402
 from enrollment.models import (  # noqa: E402
     Adult,
     Child,
@@ -42,6 +41,7 @@ from enrollment.models import (  # noqa: E402
     PickupPermission,
     Worker,
 )
+from enrollment.roster import services  # noqa: E402
 from enrollment.roster.columns import COLUMNS  # noqa: E402
 from enrollment.roster.planning import build_plan  # noqa: E402
 from enrollment.roster.reading import read_roster  # noqa: E402

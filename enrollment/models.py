@@ -4,6 +4,7 @@ import uuid
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -381,6 +382,17 @@ class LivesWith(models.TextChoices):
 
 def new_card_token():
     return secrets.token_urlsafe(16)
+
+
+def check_date_of_birth(born: date, today: date | None = None) -> None:
+    """A child's date of birth: not in the future, not over 18 (a mistyped year)."""
+    today = today or timezone.localdate()
+    if born > today:
+        raise ValidationError({"date_of_birth": _("The date of birth is in the future.")})
+    if today.year - born.year > 18:
+        raise ValidationError(
+            {"date_of_birth": _("This child would be over 18. Check the year of birth.")}
+        )
 
 
 class Child(models.Model):

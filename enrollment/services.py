@@ -4,7 +4,7 @@ transaction and writes its audit entry inside it."""
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from enrollment.models import (
     Term,
     Weekday,
     Worker,
+    check_date_of_birth,
 )
 from ffs_portal import audit
 from ffs_portal.lib import pinyin
@@ -123,16 +124,6 @@ def _set_photo(owner, photo, allowed: bool = True) -> None:
     elif photo and photo != owner.photo:
         _remove_photo(owner)
         owner.photo = photo
-
-
-def check_date_of_birth(born: date, today: date | None = None) -> None:
-    today = today or timezone.localdate()
-    if born > today:
-        raise ValidationError({"date_of_birth": _("The date of birth is in the future.")})
-    if today.year - born.year > 18:
-        raise ValidationError(
-            {"date_of_birth": _("This child would be over 18. Check the year of birth.")}
-        )
 
 
 @transaction.atomic
@@ -525,176 +516,3 @@ def term_save(*, site: Site, by, term: Term | None = None, closed_days=(), **fie
         fields=changed,
     )
     return term
-
-
-class RosterHasProblems(ValidationError):
-    """The roster cannot be imported as it is; ``plan`` says where and why."""
-
-    def __init__(self, plan):
-        super().__init__(
-            _(
-                "The roster has problems. Nothing was imported: correct the file and upload "
-                "it again."
-            )
-        )
-        self.plan = plan
-
-
-@transaction.atomic
-def roster_import(*, factory: Factory, sheet, by, today: date | None = None):
-    """Import a roster read from a file: check it again against the database, then write
-    all of it or nothing, with an audit entry for every family, worker, child, adult and
-    pickup rule created or changed. Returns the plan that was carried out."""
-    from enrollment.roster.planning import build_plan
-
-    # One import at a time per factory: two HR staff importing the same roster get one copy.
-    Factory.objects.select_for_update().get(pk=factory.pk)
-    plan = build_plan(factory=factory, sheet=sheet, today=today)
-    if not plan.ok:
-        raise RosterHasProblems(plan)
-    counts = plan.counts()
-    try:
-        with transaction.atomic():
-            _write_roster(plan, by)
-    except IntegrityError as error:
-        raise ValidationError(
-            _(
-                "Someone changed these families while the roster was being imported, so nothing "
-                "was imported. Open the preview again to see the roster as it is now."
-            )
-        ) from error
-    audit.record(actor=by, action="roster.imported", factory=factory, counts=counts)
-    return plan
-
-
-def _checked(instance, *exclude):
-    # Foreign keys are left out: checking them costs a query per row, and the database
-    # checks them anyway.
-    instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
-    return instance
-
-
-def _write_roster(plan, by) -> None:
-    from enrollment.roster.planning import CREATE
-
-    factory = plan.factory
-    now = timezone.now()
-    entries = []
-
-    def log(action, family, child=None, **details):
-        entries.append(
-            audit.entry(
-                actor=by, action=action, factory=factory, family=family, child=child, **details
-            )
-        )
-
-    new_families = Family.objects.bulk_create(
-        [
-            Family(factory=factory, created_at=now, updated_at=now)
-            for f in plan.families
-            if not f.existing
-        ],
-        batch_size=500,
-    )
-    families = {}
-    created = iter(new_families)
-    for family_plan in plan.families:
-        family = family_plan.existing or next(created)
-        families[family_plan.employee_no] = family
-        if not family_plan.existing:
-            log("family.created", family)
-
-    new_workers, changed_workers, worker_fields = [], [], set()
-    for family_plan in plan.families:
-        family, worker = families[family_plan.employee_no], family_plan.worker
-        if worker.existing is None:
-            new_workers.append(
-                _checked(
-                    Worker(factory=factory, family=family, **worker.fields), "factory", "family"
-                )
-            )
-            log("worker.created", family)
-        elif worker.changed:
-            instance = worker.existing
-            for name in worker.changed:
-                setattr(instance, name, family if name == "family" else worker.fields[name])
-            changed_workers.append(_checked(instance, "factory", "family"))
-            worker_fields.update(worker.changed)
-            log("worker.changed", family, fields=[n for n in worker.changed if n != "family"])
-    Worker.objects.bulk_create(new_workers, batch_size=500)
-    if changed_workers:
-        Worker.objects.bulk_update(changed_workers, sorted(worker_fields), batch_size=500)
-
-    children, new_children, changed_children, child_fields = {}, [], [], {"updated_at"}
-    for family_plan in plan.families:
-        family = families[family_plan.employee_no]
-        for key, child in family_plan.children.items():
-            if child.existing is None:
-                instance = Child(family=family, created_at=now, updated_at=now, **child.fields)
-                instance.name_initials = pinyin.initials(instance.name)
-                instance.name_pinyin = pinyin.full_pinyin(instance.name)
-                new_children.append(_checked(instance, "family"))
-            else:
-                instance = child.existing
-                if child.changed:
-                    for name in child.changed:
-                        setattr(instance, name, child.fields[name])
-                    instance.updated_at = now
-                    changed_children.append(_checked(instance, "family"))
-                    child_fields.update(child.changed)
-                    log("child.changed", family, instance, fields=child.changed)
-            children[(family_plan.employee_no, *key)] = instance
-    Child.objects.bulk_create(new_children, batch_size=500)
-    for instance in new_children:
-        log("child.created", instance.family, instance)
-    if changed_children:
-        Child.objects.bulk_update(changed_children, sorted(child_fields), batch_size=500)
-
-    adults, new_adults, changed_adults, adult_fields = {}, [], [], set()
-    for family_plan in plan.families:
-        family = families[family_plan.employee_no]
-        for name, adult in family_plan.adults.items():
-            if adult.existing is None:
-                instance = Adult(family=family, **adult.fields)
-                new_adults.append(_checked(instance, "family"))
-                log("adult.created", family, fields=[f for f, v in adult.fields.items() if v])
-            else:
-                instance = adult.existing
-                if adult.changed:
-                    for field in adult.changed:
-                        setattr(instance, field, adult.fields[field])
-                    changed_adults.append(_checked(instance, "family"))
-                    adult_fields.update(adult.changed)
-                    log("adult.changed", family, fields=adult.changed)
-            adults[(family_plan.employee_no, name)] = instance
-    Adult.objects.bulk_create(new_adults, batch_size=500)
-    if changed_adults:
-        Adult.objects.bulk_update(changed_adults, sorted(adult_fields), batch_size=500)
-
-    permissions = []
-    for family_plan in plan.families:
-        no = family_plan.employee_no
-        for (child_name, born, adult_name), pickup in family_plan.pickups.items():
-            if pickup.action != CREATE:
-                continue
-            child = children[(no, child_name, born)]
-            permissions.append(
-                PickupPermission(child=child, adult=adults[(no, adult_name)], allowed=True)
-            )
-            log("pickup.allowed", child.family, child, adult=adult_name)
-    PickupPermission.objects.bulk_create(permissions, batch_size=500)
-
-    touched = [
-        families[f.employee_no].pk
-        for f in plan.families
-        if f.existing is not None and f.action != "unchanged"
-    ]
-    Family.objects.filter(pk__in=touched).update(updated_at=now)
-    audit.record_many(entries)
-
-
-@transaction.atomic
-def roster_exported(*, factory: Factory, by, file_format: str, rows: int) -> None:
-    """Record that ``by`` downloaded the roster of ``factory`` (children's data left the
-    portal)."""
-    audit.record(actor=by, action="roster.exported", factory=factory, format=file_format, rows=rows)

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import translation
 
-from enrollment import services
 from enrollment.models import Adult, Child, Family, PickupPermission, Worker
+from enrollment.roster import services
 from enrollment.roster.planning import build_plan
 from enrollment.roster.reading import read_roster
 from ffs_portal.models import AuditEntry

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enrollment.models import Adult, Child, Worker, normalise_employee_no
+from enrollment.models import Adult, Child, Worker, check_date_of_birth, normalise_employee_no
 from enrollment.roster.columns import (
     COLUMNS_BY_KEY,
     NOTHING_WORDS,
@@ -24,12 +24,11 @@ from enrollment.roster.columns import (
     sex_words,
 )
 from enrollment.roster.reading import RawRow, RawSheet
-from enrollment.services import check_date_of_birth
+from ffs_portal.lib import spreadsheets
 from ffs_portal.validators import MOBILE_PATTERN
 
 CHILD_KEYS = ("child_name", "sex", "date_of_birth", "allergies")
 PICKUP_KEYS = ("pickup_name", "pickup_relation", "pickup_mobile")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Characters a spreadsheet program writes when it could not save a character it had.
 LOST_CHARACTERS = ("?", "？", "\ufffd")
 
@@ -100,7 +99,7 @@ def text(value) -> str:
         text = re.sub(" +", " ", text)
     text = text.strip()
     # An export guards cells that start like a formula with a quote; take it off again.
-    if text.startswith("'") and text[1:2] in FORMULA_STARTS and len(text) > 1:
+    if text.startswith("'") and text[1:2] in spreadsheets.FORMULA_STARTS and len(text) > 1:
         text = text[1:]
     return text
 

@@ -25,7 +25,7 @@ def _changes(instance, fields: dict) -> list[str]:
 
 
 @dataclass
-class Plan:
+class RecordPlan:
     """What an import does to one record: create it, update the fields that changed, or
     leave it as it is."""
 
@@ -40,16 +40,16 @@ class Plan:
         return UPDATE if self.changed else UNCHANGED
 
 
-class WorkerPlan(Plan):
+class WorkerPlan(RecordPlan):
     existing: Worker | None
 
 
-class ChildPlan(Plan):
+class ChildPlan(RecordPlan):
     existing: Child | None
 
 
 @dataclass
-class AdultPlan(Plan):
+class AdultPlan(RecordPlan):
     existing: Adult | None
     new_pickups: int = 0
 
@@ -94,7 +94,10 @@ class FamilyPlan:
 
 
 @dataclass
-class Plan:
+class RosterPlan:
+    """What importing a whole roster into a factory would do: its rows as checked, and a
+    plan per family."""
+
     factory: Factory
     sheet: RawSheet
     rows: list[Row]
@@ -132,7 +135,7 @@ class Plan:
         return any(family.action != UNCHANGED for family in self.families)
 
 
-def build_plan(*, factory: Factory, sheet: RawSheet, today: date | None = None) -> Plan:
+def build_plan(*, factory: Factory, sheet: RawSheet, today: date | None = None) -> RosterPlan:
     """Check ``sheet`` and say what importing it into ``factory`` would create or change."""
     rows = check_rows(sheet, today)
     existing = roster_existing(
@@ -148,7 +151,7 @@ def build_plan(*, factory: Factory, sheet: RawSheet, today: date | None = None) 
         if family is None:
             family = families[row.employee_no] = _family_plan(row, existing)
         row_actions[row.number] = _plan_row(row, family, existing)
-    return Plan(
+    return RosterPlan(
         factory=factory,
         sheet=sheet,
         rows=rows,

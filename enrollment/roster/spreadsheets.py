@@ -1,8 +1,6 @@
 """Write the roster as .xlsx or CSV (an export, or the empty template), in the columns an
 import reads, so an export can be imported again and change nothing."""
 
-import csv
-import io
 from datetime import date
 
 from django.utils import translation
@@ -21,17 +19,11 @@ from enrollment.roster.columns import (
     PROVINCE_ZH,
     province_name,
 )
+from ffs_portal.lib import spreadsheets
 
-# A cell starting with one of these is run as a formula by spreadsheet programs.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = {"employee_no", "mobile", "pickup_mobile"}
 WIDTHS = {"allergies": 24, "date_of_birth": 14, "department": 14}
-HEADER_FILL = PatternFill("solid", fgColor="DCE8F5")
 REQUIRED_FILL = PatternFill("solid", fgColor="FDE9D9")
-
-
-def is_risky(value) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
 
 def export_rows(children, lone_workers) -> list[list]:
@@ -96,23 +88,7 @@ def export_header() -> list[str]:
 
 
 def to_csv(header: list[str], rows: list[list]) -> bytes:
-    """UTF-8 with a BOM, so that Excel opens Chinese names correctly; cells that would run as
-    formulas start with a quote (an import takes it off again)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_csv_cell(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _csv_cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    value = str(value)
-    return "'" + value if is_risky(value) else value
+    return spreadsheets.csv_bytes(header, rows)
 
 
 def to_xlsx(header: list[str], rows: list[list], *, sheet_title: str) -> bytes:
@@ -120,33 +96,21 @@ def to_xlsx(header: list[str], rows: list[list], *, sheet_title: str) -> bytes:
     sheet = workbook.active
     sheet.title = sheet_title
     _write_table(sheet, header, rows)
-    return _save(workbook)
+    return spreadsheets.xlsx_bytes(workbook)
 
 
 def _write_table(sheet, header, rows) -> None:
     keys = [column.key for column in (*COLUMNS, *EXPORT_ONLY_COLUMNS)][: len(header)]
-    sheet.append(header)
-    for position, key in enumerate(keys, start=1):
-        cell = sheet.cell(row=1, column=position)
-        cell.font = Font(bold=True)
-        required = any(c.key == key and c.required for c in COLUMNS)
-        cell.fill = REQUIRED_FILL if required else HEADER_FILL
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-        sheet.column_dimensions[get_column_letter(position)].width = WIDTHS.get(key, 16)
-    sheet.row_dimensions[1].height = 32
-    sheet.freeze_panes = "A2"
+    required = {column.key for column in COLUMNS if column.required}
+    spreadsheets.write_header(
+        sheet,
+        header,
+        widths=[WIDTHS.get(key, 16) for key in keys],
+        fills=[REQUIRED_FILL if key in required else spreadsheets.HEADER_FILL for key in keys],
+    )
     for number, row in enumerate(rows, start=2):
         for position, value in enumerate(row, start=1):
-            if value in (None, ""):
-                continue
-            cell = sheet.cell(row=number, column=position, value=value)
-            if isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            elif isinstance(value, str):
-                # Text, never a formula, even when it starts with "=".
-                cell.data_type = "s"
-                if is_risky(value):
-                    cell.quotePrefix = True
+            spreadsheets.write_cell(sheet, number, position, value)
     for position, key in enumerate(keys, start=1):
         if key in TEXT_COLUMNS:
             # Keep employee numbers and mobiles as text, also in rows typed in later: Excel
@@ -155,12 +119,6 @@ def _write_table(sheet, header, rows) -> None:
             sheet.column_dimensions[letter].number_format = "@"
             for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
                 cell.number_format = "@"
-
-
-def _save(workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def template_xlsx() -> bytes:
@@ -181,7 +139,7 @@ def template_xlsx() -> bytes:
         _drop_down(sheet, letters["pickup_relation"], _relation_words())
         _drop_down(sheet, letters["province"], [names[0] for names in PROVINCE_ZH.values()])
         _instructions(workbook.create_sheet("说明 Instructions"))
-    return _save(workbook)
+    return spreadsheets.xlsx_bytes(workbook)
 
 
 def _relation_words() -> list[str]:

@@ -13,17 +13,16 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from enrollment import services
 from enrollment.models import Factory
-from enrollment.roster import selectors, spreadsheets, uploads
+from enrollment.roster import selectors, services, spreadsheets, uploads
 from enrollment.roster.columns import COLUMNS_BY_KEY
 from enrollment.roster.forms import RosterExportForm, RosterUploadForm
 from enrollment.roster.planning import build_plan
 from enrollment.roster.reading import RosterFileError, read_roster
 from ffs_portal import access
 from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, requires
+from ffs_portal.lib.spreadsheets import XLSX_TYPE
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROWS_PER_PAGE = 100
 # A preview lists at most this many rows with problems; the rest are counted.
 PROBLEM_ROWS_SHOWN = 200

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from enrollment import services
 from enrollment.models import Factory
+from enrollment.roster import services
 from enrollment.roster.columns import COLUMNS_BY_KEY
 from enrollment.roster.planning import build_plan
 from enrollment.roster.reading import RosterFileError, read_roster
