@@ -10,13 +10,14 @@ from enrollment.models import Factory, Site
 from enrollment.training import selectors as training_selectors
 from ffs_portal import access
 from ffs_portal.access import VIEW_DASHBOARD, requires
+from ffs_portal.lib.spreadsheets import XLSX_TYPE
 from ffs_portal.outcomes import dashboard, site_page
 from ffs_portal.outcomes import dashboard_tables as tables
 from ffs_portal.outcomes.dashboard import ATTENTION_RULES, Filters, Season
 from ffs_portal.outcomes.forms import DashboardFilterForm
 from ffs_portal.outcomes.lookups import Ids
 from ffs_portal.outcomes.selectors import SATISFACTION_REFERENCE
-from ffs_portal.outcomes.tables import XLSX_TYPE, to_csv, to_xlsx
+from ffs_portal.outcomes.tables import to_csv, to_xlsx
 
 FILTER_NAMES = ("term", "program", "factory", "province")
 

@@ -1,8 +1,6 @@
 """Tables as the dashboards show them and as they export: one list of values per row, so the
 page, the Excel file and the CSV file can never disagree."""
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -11,13 +9,8 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from enrollment.roster.spreadsheets import is_risky
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HEADER_FILL = PatternFill("solid", fgColor="DCE8F5")
+from ffs_portal.lib import spreadsheets
 
 # How a column's values are shown and exported.
 TEXT, INT, SHARE, DECIMAL, POINTS, DAY, FLAGS = (
@@ -219,75 +212,46 @@ def shown(value, column: Column) -> str:
     return str(value)
 
 
+def _export_rows(table: Table) -> list[list]:
+    """Every row and the footer, as the files hold them (shares as fractions)."""
+    return [
+        [plain(value, column) for value, column in zip(row, table.columns, strict=True)]
+        for row in [*table.rows, *([table.footer] if table.footer else [])]
+    ]
+
+
 def to_csv(table: Table) -> bytes:
     """UTF-8 with a BOM (Excel opens Chinese correctly); shares as fractions (0.875)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column.label for column in table.columns])
-    for row in [*table.rows, *([table.footer] if table.footer else [])]:
-        values = []
-        for value, column in zip(row, table.columns, strict=True):
-            value = plain(value, column)
-            if isinstance(value, float):
-                value = round(value, 4)
-            elif isinstance(value, date):
-                value = value.isoformat()
-            elif isinstance(value, str) and is_risky(value):
-                value = "'" + value
-            values.append(value)
-        writer.writerow(values)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    rows = [
+        [round(value, 4) if isinstance(value, float) else value for value in row]
+        for row in _export_rows(table)
+    ]
+    return spreadsheets.csv_bytes([column.label for column in table.columns], rows)
+
+
+NUMBER_FORMATS = {SHARE: "0.0%", POINTS: "+0.0%;-0.0%;0.0%", DECIMAL: "0.0"}
 
 
 def to_xlsx(*tables: Table) -> bytes:
     """One sheet per table; shares formatted as percentages, text never run as a formula."""
     workbook = Workbook()
     workbook.remove(workbook.active)
-    used = set()
+    used: set[str] = set()
     for table in tables:
-        title = _sheet_title(table.title, used)
-        sheet = workbook.create_sheet(title)
-        sheet.append([column.label for column in table.columns])
-        for position, column in enumerate(table.columns, start=1):
-            cell = sheet.cell(row=1, column=position)
-            cell.font = Font(bold=True)
-            cell.fill = HEADER_FILL
-            cell.alignment = Alignment(vertical="center", wrap_text=True)
-            width = 28 if column.kind in (TEXT, FLAGS) else 12
-            sheet.column_dimensions[get_column_letter(position)].width = width
-        sheet.row_dimensions[1].height = 36
-        sheet.freeze_panes = "B2"
-        rows = [*table.rows, *([table.footer] if table.footer else [])]
+        sheet = workbook.create_sheet(spreadsheets.sheet_title(table.title, used))
+        spreadsheets.write_header(
+            sheet,
+            [column.label for column in table.columns],
+            widths=[28 if column.kind in (TEXT, FLAGS) else 12 for column in table.columns],
+            height=36,
+            freeze="B2",
+        )
+        rows = _export_rows(table)
         for number, row in enumerate(rows, start=2):
             for position, (value, column) in enumerate(zip(row, table.columns, strict=True), 1):
-                value = plain(value, column)
-                if value == "":
-                    continue
-                cell = sheet.cell(row=number, column=position, value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"
-                    if is_risky(value):
-                        cell.quotePrefix = True
-                elif column.kind == SHARE:
-                    cell.number_format = "0.0%"
-                elif column.kind == POINTS:
-                    cell.number_format = "+0.0%;-0.0%;0.0%"
-                elif column.kind == DECIMAL:
-                    cell.number_format = "0.0"
-                elif isinstance(value, date):
-                    cell.number_format = "yyyy-mm-dd"
+                spreadsheets.write_cell(
+                    sheet, number, position, value, NUMBER_FORMATS.get(column.kind, "")
+                )
         if table.note:
-            sheet.cell(row=len(rows) + 3, column=1, value=table.note).data_type = "s"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _sheet_title(title: str, used: set) -> str:
-    # Excel: at most 31 characters, none of []:*?/\ and unique in the workbook.
-    clean = "".join("-" if ch in "[]:*?/\\" else ch for ch in title)[:28] or "Sheet"
-    candidate, number = clean, 2
-    while candidate in used:
-        candidate, number = f"{clean[:26]} {number}", number + 1
-    used.add(candidate)
-    return candidate
+            spreadsheets.write_cell(sheet, len(rows) + 3, 1, table.note)
+    return spreadsheets.xlsx_bytes(workbook)

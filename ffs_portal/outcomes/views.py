@@ -25,6 +25,7 @@ from ffs_portal.access import (
     requires,
 )
 from ffs_portal.forms import add_service_errors
+from ffs_portal.lib.spreadsheets import XLSX_TYPE
 from ffs_portal.outcomes import dashboard_tables, selectors, services
 from ffs_portal.outcomes import sponsor_report as sponsor_reports
 from ffs_portal.outcomes.forms import (
@@ -42,7 +43,7 @@ from ffs_portal.outcomes.models import (
     Sponsor,
     Sponsorship,
 )
-from ffs_portal.outcomes.tables import XLSX_TYPE, to_csv, to_xlsx
+from ffs_portal.outcomes.tables import to_csv, to_xlsx
 
 
 def requires_any(*capabilities: str):
