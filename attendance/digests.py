@@ -5,6 +5,7 @@ after closing."""
 
 import logging
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -71,15 +72,10 @@ def due(now: datetime) -> list[tuple[User, date]]:
     return result
 
 
-# The task that sends one run (ffs_portal.outcomes.tasks), by the name it is queued under.
-SEND_DIGEST = "attendance.tasks.send_digest"
-
-
-def queue_due(now: datetime | None = None) -> int:
-    """Record a run for every e-mail that is due and hand it to a worker. Returns how many
-    were handed over. A broker that cannot be reached leaves them queued for the next try."""
-    from ffs_portal.celery import app
-
+def queue_due(send: Callable[[int], object], now: datetime | None = None) -> int:
+    """Record a run for every e-mail that is due and hand it to a worker (``send(run_id)``
+    queues the task that sends it). Returns how many were handed over. A broker that cannot
+    be reached leaves them queued for the next try."""
     now = now or timezone.now()
     handed = 0
     for user, day in due(now):
@@ -87,7 +83,7 @@ def queue_due(now: datetime | None = None) -> int:
         if run.status not in (DigestStatus.QUEUED, DigestStatus.FAILED):
             continue
         try:
-            app.tasks[SEND_DIGEST].delay(run.pk)
+            send(run.pk)
         except Exception:  # the broker is down: the run stays queued, the next tick retries
             logger.warning("digest %s not handed to a worker: broker unreachable", run.pk)
             continue

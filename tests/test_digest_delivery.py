@@ -94,7 +94,7 @@ def test_a_broker_outage_delays_digests_but_loses_none_and_sends_none_twice(
     monkeypatch.setattr(app, "_local", threading.local())
 
     # The broker is down at the hour: the run is recorded, nothing is sent, nothing is lost.
-    assert digests.queue_due(evening) == 0
+    assert digests.queue_due(send_digest.delay, evening) == 0
     run = DigestRun.objects.get(recipient=coordinator, day=day)
     assert run.status == "queued"
 
@@ -127,13 +127,13 @@ def test_a_broker_outage_delays_digests_but_loses_none_and_sends_none_twice(
     )
     try:
         # The broker is back: the next beat tick hands the run over and it is sent once.
-        assert digests.queue_due(evening) == 1
+        assert digests.queue_due(send_digest.delay, evening) == 1
         assert wait_for(lambda: DigestRun.objects.get(pk=run.pk).status == "sent"), (
             tmp_path / "worker.log"
         ).read_text()[-3000:]
         assert wait_for(lambda: mail_dir.exists() and len(list(mail_dir.iterdir())) == 1, 10)
         # A second beat and a task delivered twice change nothing.
-        assert digests.queue_due(evening) == 0
+        assert digests.queue_due(send_digest.delay, evening) == 0
         send_digest.delay(run.pk)
         # The worker takes tasks one by one: once the next run is sent, the duplicate was
         # handled before it.

@@ -14,6 +14,7 @@ from attendance.models import AttendanceRecord, DigestRun, StillCheckedInAlert
 from enrollment.models import OpeningHours
 from ffs_portal.models import Role
 from ffs_portal.outcomes import digest as content
+from ffs_portal.outcomes.tasks import send_digest
 from tests.factories import AdultFactory, PickupPermissionFactory, UserFactory, enrolled_child
 
 SHANGHAI = timezone.get_current_timezone()
@@ -111,8 +112,8 @@ class TestExactlyOnce:
             status="sent",
             sent_at=timezone.now(),
         )
-        digests.queue_due(now)
-        digests.queue_due(now)
+        digests.queue_due(send_digest.delay, now)
+        digests.queue_due(send_digest.delay, now)
         assert DigestRun.objects.filter(day=timezone.localdate()).count() == 1
         assert len(mail.outbox) == 1
 

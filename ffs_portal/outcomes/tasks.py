@@ -17,11 +17,11 @@ def close_past_days() -> int:
 @shared_task(name="attendance.tasks.queue_due_digests", ignore_result=True)
 def queue_due_digests() -> int:
     """Every few minutes: hand each daily e-mail that is due to a worker."""
-    return digests.queue_due()
+    return digests.queue_due(send_digest.delay)
 
 
 @shared_task(
-    name=digests.SEND_DIGEST,
+    name="attendance.tasks.send_digest",
     bind=True,
     ignore_result=True,
     acks_late=True,
