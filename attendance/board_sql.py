@@ -5,7 +5,7 @@ with the ORM cost more than running them (most of it compiling the query). Each 
 exactly what an ORM rule says: ``Enrollment.objects.expected_at`` (which children are on a
 site's list that day), ``Incident.objects.to_show`` (the tile's incident) and
 ``selectors.day_counts`` (the counters), and
-``tests/test_board_sql.py`` holds each to its rule on PostgreSQL and SQLite.
+``tests/attendance/test_board_sql.py`` holds each to its rule on PostgreSQL and SQLite.
 """
 
 from dataclasses import dataclass

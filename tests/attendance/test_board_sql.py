@@ -17,6 +17,7 @@ from tests.factories import (
     ChildFactory,
     ConsentFactory,
     EnrollmentFactory,
+    FactoryFactory,
     FamilyFactory,
     SiteFactory,
     TermFactory,
@@ -86,10 +87,18 @@ def add_record(site, child, status):
     )
 
 
-@pytest.fixture
-def world(factory_a):
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
     """A site with a term in each state (closed today or not) and a child in each of them
-    in each enrolment status, with each kind of incident and each kind of record."""
+    in each enrolment status, with each kind of incident and each kind of record. Built once
+    for the module in a transaction rolled back at its end; each test runs in a savepoint
+    inside it, so what a test changes is gone for the next."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield _build_world(FactoryFactory())
+        transaction.set_rollback(True)
+
+
+def _build_world(factory_a):
     site = SiteFactory(factory=factory_a)
     other_site = SiteFactory(factory=factory_a)
     cases = []

@@ -17,6 +17,7 @@ from enrollment.roster import uploads
 from enrollment.roster.reading import read_roster
 from ffs_portal.models import AuditEntry, Role
 from tests import rosters
+from tests.enrollment.roster.test_reading import PNG
 from tests.factories import (
     AdultFactory,
     ChildFactory,
@@ -27,7 +28,6 @@ from tests.factories import (
     UserFactory,
     WorkerFactory,
 )
-from tests.test_roster_reading import PNG
 
 pytestmark = pytest.mark.django_db
 
