@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import time_format
@@ -38,6 +38,7 @@ from enrollment.models import (
 )
 from ffs_portal import access, audit
 from ffs_portal.lib import clock
+from ffs_portal.lib.db import insert_or_nothing
 
 # How long after a check-in the worker may take it back with one tap.
 UNDO_SECONDS = 10
@@ -96,30 +97,6 @@ def _ensure_family(*children: Child) -> None:
             child.family = families[child.pk]
 
 
-def _insert_unless_taken(record: AttendanceRecord) -> bool:
-    """Insert a new record unless another holds its place (today's at this site, or one still
-    open for the child): one statement, nothing to recover from when it is taken. False
-    then, and the caller looks at what is there."""
-    fields = [f for f in AttendanceRecord._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(AttendanceRecord._meta.db_table)} "  # noqa: S608 - names only
-        f"({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT DO NOTHING RETURNING {quote(AttendanceRecord._meta.pk.column)}"
-    )
-    values = [f.get_db_prep_save(f.pre_save(record, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    record.pk = row[0]
-    record._state.adding = False
-    record._state.db = connection.alias
-    return True
-
-
 def _has_family(child: Child) -> bool:
     return Child.family.is_cached(child)
 
@@ -129,21 +106,8 @@ def _claim(key: uuid.UUID | None, action: str, by) -> bool:
     the caller then does nothing. One statement, safe under concurrency."""
     if key is None:
         return True
-    field_key = ActionKey._meta.get_field("key")
-    field_at = ActionKey._meta.get_field("at")
-    table = connection.ops.quote_name(ActionKey._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (key, action, user_id, at) VALUES (%s, %s, %s, %s) "  # noqa: S608
-            "ON CONFLICT (key) DO NOTHING",
-            [
-                field_key.get_db_prep_value(key, connection),
-                action,
-                by.pk if by is not None and by.is_authenticated else None,
-                field_at.get_db_prep_value(clock.now(), connection),
-            ],
-        )
-        return cursor.rowcount == 1
+    user = by if by is not None and by.is_authenticated else None
+    return insert_or_nothing(ActionKey(key=key, action=action, user=user, at=clock.now()))
 
 
 def _not_expected(child: Child, site: Site, day: date) -> ValidationError:
@@ -227,7 +191,7 @@ def _check_in_locked(
     # Most check-ins are a child's first act of the day: try the insert straight away.
     if first_of_the_day and expected:
         record = AttendanceRecord(site=site, child=child, day=day, **fields)
-        if _insert_unless_taken(record):
+        if insert_or_nothing(record):
             _audit_check_in(site, child, by, at)
             return ActResult(child, record, changed=True)
     record, others = _records(child, site, day)
