@@ -517,9 +517,7 @@ def child_calendar(*, user, site: Site, child: Child, month: date) -> list[list[
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month):
         row = []
         for day in week:
-            expected = day.weekday() in open_weekdays and any(
-                term.runs_on(day, closed[term.pk]) for term in terms
-            )
+            expected = any(term.opens_on(day, closed[term.pk], open_weekdays) for term in terms)
             row.append(
                 CalendarDay(
                     day=day,

@@ -220,6 +220,11 @@ class Term(models.Model):
         """``running_on`` for a day walked in Python, given the term's closed days."""
         return self.starts_on <= day <= self.ends_on and day not in closed_days
 
+    def opens_on(self, day: date, closed_days, open_weekdays) -> bool:
+        """Whether the term's children are expected that day, for a day walked in Python:
+        running, at a site open that weekday (``Enrollment.objects.expected_on``'s days)."""
+        return day.weekday() in open_weekdays and self.runs_on(day, closed_days)
+
 
 class ClosedDay(models.Model):
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="closed_days")

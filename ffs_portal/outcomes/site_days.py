@@ -66,7 +66,7 @@ def listed(site_ids, start: date, end: date, children=None) -> dict[tuple[int, d
     result: dict[tuple[int, date], int] = {}
     for term in terms:
         for day in _days(max(term.starts_on, start), min(term.ends_on, end)):
-            if day.weekday() in weekdays[term.site_id] and term.runs_on(day, closed[term.pk]):
+            if term.opens_on(day, closed[term.pk], weekdays[term.site_id]):
                 key = (term.site_id, day)
                 result[key] = result.get(key, 0) + per_term.get(term.pk, 0)
     return result

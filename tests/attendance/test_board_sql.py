@@ -177,18 +177,31 @@ def test_the_summary_statement_agrees_with_the_orm_rules(opening):
         assert sum(counts.values()) == 0
 
 
-def test_a_term_walked_day_by_day_runs_when_the_query_says_it_runs(world):
+@pytest.mark.parametrize("weekdays", [range(7), range(5)], ids=["every day", "weekdays only"])
+def test_a_term_walked_day_by_day_opens_when_the_query_says_it_does(world, weekdays):
     """site_days and the child's calendar walk days in Python: Term.runs_on holds to
-    Term.objects.running_on."""
+    Term.objects.running_on, and Term.opens_on to the days Enrollment.objects.expected_at
+    puts a child on the list."""
     from enrollment.models import Term
 
     site, _cases = world
+    OpeningHours.objects.filter(site=site).exclude(weekday__in=weekdays).delete()
+    open_weekdays = set(OpeningHours.objects.filter(site=site).values_list("weekday", flat=True))
     disagree = []
+
+    def enrolled(term):
+        return term.enrollments.filter(status=EnrollmentStatus.ENROLLED).exists()
+
     for term in Term.objects.filter(site=site).prefetch_related("closed_days"):
         closed = {c.date for c in term.closed_days.all()}
-        for offset in (-21, -20, -11, -10, -1, 0, 1, 10, 11, 20, 21):
+        for offset in (-21, -20, -11, -10, -1, 0, 1, 2, 3, 4, 5, 6, 10, 11, 20, 21):
             day = TODAY + timedelta(days=offset)
-            orm = Term.objects.running_on(day).filter(pk=term.pk).exists()
-            if term.runs_on(day, closed) != orm:
-                disagree.append((term.starts_on, term.ends_on, sorted(closed), day, orm))
+            running = Term.objects.running_on(day).filter(pk=term.pk).exists()
+            expected = Enrollment.objects.filter(term=term).expected_at(site, day).exists()
+            walked = (
+                term.runs_on(day, closed),
+                term.opens_on(day, closed, open_weekdays) and enrolled(term),
+            )
+            if walked != (running, expected):
+                disagree.append((term.starts_on, term.ends_on, sorted(closed), day, walked))
     assert disagree == []
