@@ -92,6 +92,14 @@ def attachment(content: bytes, *, filename: str, content_type: str = XLSX_TYPE) 
     )
 
 
+def first_sheet(workbook: Workbook, title: str) -> Worksheet:
+    """The sheet a new workbook opens on, named ``title``."""
+    sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook has one, and it is a worksheet
+    sheet.title = title
+    return sheet
+
+
 def xlsx_bytes(workbook: Workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
