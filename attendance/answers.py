@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 
 from attendance import selectors, services
 from attendance.forms import AbsenceForm
-from attendance.models import AttendanceRecord, AttendanceStatus
+from attendance.models import AttendanceRecord, AttendanceStatus, RefusedPickup
 from attendance.services import ActResult
 from attendance.templatetags.board_tiles import tile_html
 from enrollment.models import Child, Site
 from ffs_portal import access
-from ffs_portal.access import LEAD_SITE
+from ffs_portal.access import LEAD_SITE, AuthenticatedHttpRequest
 from ffs_portal.lib import clock
 from ffs_portal.lib.db import snapshot
 from ffs_portal.outcomes import selectors as outcome_selectors
@@ -40,12 +40,12 @@ def describe(child: Child, record: AttendanceRecord | None) -> str:
     """The state of a child's day in one sentence."""
     status = record.status if record else AttendanceStatus.EXPECTED
     names = {"child": child.name}
-    if status == AttendanceStatus.PRESENT:
+    if record is not None and status == AttendanceStatus.PRESENT:
         return _("%(child)s is here since %(time)s.") % {
             **names,
             "time": _time(record.checked_in_at),
         }
-    if status == AttendanceStatus.COLLECTED:
+    if record is not None and status == AttendanceStatus.COLLECTED:
         return _("%(child)s was collected by %(name)s at %(time)s.") % {
             **names,
             "name": record.collected_by_name or _("an adult not recorded"),
@@ -71,7 +71,7 @@ def _undo_toast(site: Site, children, message: str) -> dict:
 
 
 def respond(
-    request,
+    request: AuthenticatedHttpRequest,
     site: Site,
     *,
     children=(),
@@ -84,7 +84,7 @@ def respond(
     then the toast and the sheet, and the events the tablet should act on."""
     if state is None:
         state = read_state(site, children)
-    parts = [tile_html(tile, site, oob=True, seq=state.seq) for tile in state.tiles]
+    parts: list[str] = [tile_html(tile, site, oob=True, seq=state.seq) for tile in state.tiles]
     ratio = staff_selectors.live_ratio(site, ages=state.present_ages, staff=state.staff_on_duty)
     context = {"site": site, "oob": True, "seq": state.seq, "ratio": ratio}
     parts.append(
@@ -130,12 +130,12 @@ def _close_sheet(child: Child) -> dict:
 # The sheet ---------------------------------------------------------------------------------
 
 
-def sheet_context(request, site: Site, child: Child, **extra) -> dict:
+def sheet_context(request: AuthenticatedHttpRequest, site: Site, child: Child, **extra) -> dict:
     day = clock.today()
     record = selectors.record_today(child, site, day)
     status = record.status if record else AttendanceStatus.EXPECTED
     incidents = selectors.child_incidents(child, site, day)
-    context = {
+    context: dict[str, object] = {
         "site": site,
         "child": child,
         "record": record,
@@ -147,6 +147,7 @@ def sheet_context(request, site: Site, child: Child, **extra) -> dict:
         "undo_seconds": services.UNDO_SECONDS,
         "may_undo": record is not None
         and record.status == AttendanceStatus.PRESENT
+        and record.checked_in_at is not None
         and (
             (clock.now() - record.checked_in_at).total_seconds() < services.UNDO_SECONDS
             or access.can(request.user, LEAD_SITE)
@@ -158,16 +159,27 @@ def sheet_context(request, site: Site, child: Child, **extra) -> dict:
     return context
 
 
-def sheet(request, site: Site, child: Child, template="attendance/_sheet.html", **extra) -> str:
+def sheet(
+    request: AuthenticatedHttpRequest,
+    site: Site,
+    child: Child,
+    template="attendance/_sheet.html",
+    **extra,
+) -> str:
     """The child's sheet, as an out-of-band replacement of the open sheet's body."""
     context = sheet_context(request, site, child, **extra)
     return render_to_string(template, {**context, "oob": True}, request=request)
 
 
-def refused(request, site: Site, child: Child, result: ActResult) -> HttpResponse:
-    """A refused pickup: the sheet says so in red with whom to call; a toast says it too
-    when the sheet has been closed meanwhile."""
-    refusal = result.refusal
+def refused(
+    request: AuthenticatedHttpRequest,
+    site: Site,
+    child: Child,
+    result: ActResult,
+    refusal: RefusedPickup,
+) -> HttpResponse:
+    """A refused pickup (``result.refusal``): the sheet says so in red with whom to call; a
+    toast says it too when the sheet has been closed meanwhile."""
     message = services.refusal_message(refusal.reason, refusal.name, child)
     return respond(
         request,
@@ -186,7 +198,9 @@ def refused(request, site: Site, child: Child, result: ActResult) -> HttpRespons
     )
 
 
-def _sheet_with_error(request, site: Site, child: Child, message: str, state=None):
+def _sheet_with_error(
+    request: AuthenticatedHttpRequest, site: Site, child: Child, message: str, state=None
+):
     return respond(
         request,
         site,
@@ -202,7 +216,7 @@ def _sheet_with_error(request, site: Site, child: Child, message: str, state=Non
 
 
 def checked_in(
-    request,
+    request: AuthenticatedHttpRequest,
     site: Site,
     child: Child,
     result: ActResult | None = None,
@@ -213,11 +227,16 @@ def checked_in(
     if error is not None:
         toast = _toast("danger", " ".join(error.messages))
         return respond(request, site, children=[child], state=state, toast=toast, events=events)
+    # Called with the act's result, or with the error that stopped it.
+    assert result is not None
     record = _record_now(state)
     present = record is not None and record.status == AttendanceStatus.PRESENT
-    if present and (result.changed or result.retried):
+    if record is not None and present and (result.changed or result.retried):
         message = _("%(child)s checked in") % {"child": child.name}
-        in_window = clock.now() - record.checked_in_at < timedelta(seconds=services.UNDO_SECONDS)
+        in_window = (
+            record.checked_in_at is not None
+            and clock.now() - record.checked_in_at < timedelta(seconds=services.UNDO_SECONDS)
+        )
         toast = _undo_toast(site, [child], message) if in_window else _toast("success", message)
     elif present:
         toast = _toast("info", _("%(child)s is already here") % {"child": child.name})
@@ -226,7 +245,9 @@ def checked_in(
     return respond(request, site, children=[child], state=state, toast=toast, events=events)
 
 
-def checked_in_group(request, site: Site, results: list[ActResult]) -> HttpResponse:
+def checked_in_group(
+    request: AuthenticatedHttpRequest, site: Site, results: list[ActResult]
+) -> HttpResponse:
     done = [
         result.child
         for result in results
@@ -245,7 +266,7 @@ def checked_in_group(request, site: Site, results: list[ActResult]) -> HttpRespo
     )
 
 
-def undone(request, site: Site, results: list[ActResult]) -> HttpResponse:
+def undone(request: AuthenticatedHttpRequest, site: Site, results: list[ActResult]) -> HttpResponse:
     done = [result.child for result in results if result.changed]
     if done:
         message = _("Check-in undone: %(names)s") % {
@@ -263,9 +284,11 @@ def undone(request, site: Site, results: list[ActResult]) -> HttpResponse:
     )
 
 
-def checked_out(request, site: Site, child: Child, result: ActResult) -> HttpResponse:
+def checked_out(
+    request: AuthenticatedHttpRequest, site: Site, child: Child, result: ActResult
+) -> HttpResponse:
     if result.refusal is not None:
-        return refused(request, site, child, result)
+        return refused(request, site, child, result, result.refusal)
     state = read_state(site, [child], [result])
     record = _record_now(state)
     if record is None or record.status != AttendanceStatus.COLLECTED:
@@ -295,15 +318,17 @@ def checked_out(request, site: Site, child: Child, result: ActResult) -> HttpRes
     )
 
 
-def pickup_refused(request, site: Site, child: Child, result: ActResult) -> HttpResponse:
+def pickup_refused(
+    request: AuthenticatedHttpRequest, site: Site, child: Child, result: ActResult
+) -> HttpResponse:
     if result.refusal is None:
         # The key was used by another act: say what is true now.
         return _sheet_with_error(request, site, child, describe(child, result.record))
-    return refused(request, site, child, result)
+    return refused(request, site, child, result, result.refusal)
 
 
 def _closes_sheet_when(
-    request, site: Site, result: ActResult, status: str, message: str
+    request: AuthenticatedHttpRequest, site: Site, result: ActResult, status: str, message: str
 ) -> HttpResponse:
     """The answer to an act after which the child's day should be in ``status``: then the
     sheet closes with ``message``; otherwise it stays open and says what is true."""
@@ -322,26 +347,32 @@ def _closes_sheet_when(
     )
 
 
-def marked_absent(request, site: Site, result: ActResult) -> HttpResponse:
+def marked_absent(request: AuthenticatedHttpRequest, site: Site, result: ActResult) -> HttpResponse:
     message = _("%(child)s marked absent") % {"child": result.child.name}
     return _closes_sheet_when(request, site, result, AttendanceStatus.ABSENT, message)
 
 
-def absence_cleared(request, site: Site, result: ActResult) -> HttpResponse:
+def absence_cleared(
+    request: AuthenticatedHttpRequest, site: Site, result: ActResult
+) -> HttpResponse:
     message = _("%(child)s is expected again") % {"child": result.child.name}
     return _closes_sheet_when(request, site, result, AttendanceStatus.EXPECTED, message)
 
 
-def sheet_error(request, site: Site, child: Child, message: str) -> HttpResponse:
+def sheet_error(
+    request: AuthenticatedHttpRequest, site: Site, child: Child, message: str
+) -> HttpResponse:
     """An act that could not be done: the sheet stays open and says why."""
     return _sheet_with_error(request, site, child, message)
 
 
-def toast_only(request, site: Site, level: str, message: str) -> HttpResponse:
+def toast_only(
+    request: AuthenticatedHttpRequest, site: Site, level: str, message: str
+) -> HttpResponse:
     return respond(request, site, toast=_toast(level, message))
 
 
-def incident_recorded(request, site: Site, child: Child) -> HttpResponse:
+def incident_recorded(request: AuthenticatedHttpRequest, site: Site, child: Child) -> HttpResponse:
     return respond(
         request,
         site,
@@ -351,7 +382,9 @@ def incident_recorded(request, site: Site, child: Child) -> HttpResponse:
     )
 
 
-def incident_form(request, site: Site, child: Child, form) -> HttpResponse:
+def incident_form(
+    request: AuthenticatedHttpRequest, site: Site, child: Child, form
+) -> HttpResponse:
     return HttpResponse(
         render_to_string(
             "attendance/_incident_form.html",
@@ -361,7 +394,7 @@ def incident_form(request, site: Site, child: Child, form) -> HttpResponse:
     )
 
 
-def scanned_present(request, site: Site, child: Child) -> HttpResponse:
+def scanned_present(request: AuthenticatedHttpRequest, site: Site, child: Child) -> HttpResponse:
     """A card of a child already here: open the child's sheet."""
     response = HttpResponse(sheet(request, site, child))
     response["HX-Trigger"] = json.dumps(

@@ -24,7 +24,7 @@ from attendance.models import (
     DigestStatus,
     StillCheckedInAlert,
 )
-from enrollment.models import OpeningHours, PickupPermission, Site, Term, Worker
+from enrollment.models import Adult, OpeningHours, PickupPermission, Site, Term, Worker
 from ffs_portal.models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -150,10 +150,10 @@ def still_here(site: Site, day: date) -> list[StillHere]:
         .order_by("child__name")
     )
     families = {r.child.family_id for r in records}
-    workers = {}
+    workers: dict[int | None, list[Worker]] = {}
     for worker in Worker.objects.filter(family__in=families).order_by("name"):
         workers.setdefault(worker.family_id, []).append(worker)
-    permissions = {}
+    permissions: dict[int, list[Adult]] = {}
     for permission in PickupPermission.objects.filter(
         child__in=[r.child_id for r in records], allowed=True
     ).select_related("adult"):
@@ -161,6 +161,8 @@ def still_here(site: Site, day: date) -> list[StillHere]:
             permissions.setdefault(permission.child_id, []).append(permission.adult)
     result = []
     for record in records:
+        # Present: the attendance_present_has_check_in constraint gives it a check-in time.
+        assert record.checked_in_at is not None
         people = [(w.name, "", w.mobile) for w in workers.get(record.child.family_id, [])]
         people += [
             (a.name, a.get_relation_display(), a.mobile)

@@ -1,4 +1,5 @@
-from datetime import datetime
+from datetime import datetime, time
+from typing import overload
 
 from django import forms
 from django.utils import timezone
@@ -8,7 +9,11 @@ from attendance.models import AbsenceReason, IncidentKind, InformedHow, RefusalR
 from ffs_portal.lib import clock
 
 
-def today_at(value) -> datetime | None:
+@overload
+def today_at(value: time) -> datetime: ...
+@overload
+def today_at(value: None) -> None: ...
+def today_at(value: time | None) -> datetime | None:
     """A time of day entered on the tablet, as an aware datetime today."""
     if value is None:
         return None

@@ -5,6 +5,8 @@ of queries whatever the number of children."""
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Literal
+from uuid import UUID
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Subquery
 from django.utils import timezone
@@ -35,7 +37,7 @@ from staff.models import DutyPeriod
 
 # A child still expected this long after opening is highlighted on the board.
 OVERDUE_AFTER = timedelta(hours=1)
-STATUS_ICONS = {
+STATUS_ICONS: dict[str, str] = {
     AttendanceStatus.EXPECTED: "bi-hourglass-split",
     AttendanceStatus.PRESENT: "bi-check-circle-fill",
     AttendanceStatus.COLLECTED: "bi-house-check-fill",
@@ -59,7 +61,7 @@ def expected_child_ids(*, site: Site, day: date, child_ids) -> set[int]:
     )
 
 
-def matches(child: Child, query: str) -> bool:
+def matches(child: "Child | BoardChild", query: str) -> bool:
     """Search by characters of the name, pinyin initials (wxm) or full pinyin (wangxiaoming)."""
     query = query.strip()
     if not query:
@@ -88,7 +90,7 @@ class BoardChild:
         "family_id",
     )
     pk: int
-    key: object
+    key: UUID
     name: str
     name_initials: str
     name_pinyin: str
@@ -103,7 +105,7 @@ class BoardChild:
 
 @dataclass
 class Tile:
-    child: Child
+    child: Child | BoardChild
     record: AttendanceRecord | None
     age: int
     overdue: bool = False
@@ -173,7 +175,7 @@ class Board:
         return sum(self.counts.values())
 
 
-STATUS_ORDER = {
+STATUS_ORDER: dict[bool, list[str]] = {
     False: [  # morning: not yet arrived first
         AttendanceStatus.EXPECTED,
         AttendanceStatus.PRESENT,
@@ -212,7 +214,7 @@ def _group_for(age: int, rooms: list[Room]) -> Room | None:
 
 
 def board_version(
-    site: Site, day: date, moment: datetime, hours: OpeningHours | None | bool = False
+    site: Site, day: date, moment: datetime, hours: OpeningHours | None | Literal[False] = False
 ) -> BoardVersion:
     """The board's version, in one query."""
     records = (

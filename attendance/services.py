@@ -188,6 +188,7 @@ def _check_in_locked(
         "updated_at": at,
         **_person_fields("dropped_off_by", dropped_off_by, child),
     }
+    record: AttendanceRecord | None
     # Most check-ins are a child's first act of the day: try the insert straight away.
     if first_of_the_day and expected:
         record = AttendanceRecord(site=site, child=child, day=day, **fields)
@@ -198,6 +199,8 @@ def _check_in_locked(
     if record is not None and record.status == AttendanceStatus.PRESENT:
         return ActResult(child, record, changed=False)
     if record is not None and record.status == AttendanceStatus.COLLECTED:
+        # The attendance_collected_has_check_out constraint: collected means checked out.
+        assert record.checked_out_at is not None
         raise ValidationError(
             _(
                 "%(child)s was collected at %(time)s today. To bring %(child)s back in, ask "
@@ -348,6 +351,8 @@ def undo_check_in(*, site: Site, children, by, at: datetime | None = None) -> li
         if record is None or record.status != AttendanceStatus.PRESENT:
             results.append(ActResult(child, record, changed=False))
             continue
+        # The attendance_present_has_check_in constraint: present means checked in.
+        assert record.checked_in_at is not None
         late = at - record.checked_in_at > timedelta(seconds=UNDO_SECONDS)
         if late and not access.can(by, access.LEAD_SITE):
             raise ValidationError(

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -15,7 +17,7 @@ def close_forgotten_check_outs() -> int:
 def forget_action_keys() -> int:
     """Nightly: forget the keys of board acts too old to be retried."""
     return services.forget_action_keys(
-        before=timezone.now() - timezone.timedelta(days=services.ACTION_KEY_DAYS)
+        before=timezone.now() - timedelta(days=services.ACTION_KEY_DAYS)
     )
 
 

@@ -3,7 +3,7 @@
 
 import json
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,7 +27,13 @@ from attendance.forms import (
 from attendance.models import AttendanceStatus, Incident
 from enrollment.models import Adult, Child, Site, Worker
 from ffs_portal import access, audit
-from ffs_portal.access import LEAD_SITE, USE_BOARD, VIEW_DASHBOARD, requires
+from ffs_portal.access import (
+    LEAD_SITE,
+    USE_BOARD,
+    VIEW_DASHBOARD,
+    AuthenticatedHttpRequest,
+    requires,
+)
 from ffs_portal.lib import clock
 from ffs_portal.lib.db import snapshot
 from ffs_portal.outcomes import digest
@@ -38,20 +44,20 @@ PLACEHOLDER = uuid.UUID(int=0)
 REFRESH_SECONDS = 5
 
 
-def _site(request, site_id: int) -> Site:
+def _site(request: AuthenticatedHttpRequest, site_id: int) -> Site:
     return access.get_scoped_or_404(
         request.user, Site.objects.select_related("factory"), pk=site_id
     )
 
 
-def _action_key(request) -> uuid.UUID | None:
+def _action_key(request: AuthenticatedHttpRequest) -> uuid.UUID | None:
     try:
         return uuid.UUID(request.POST.get("idem", ""))
     except ValueError:
         return None
 
 
-def _posted_children(request, site) -> list[Child]:
+def _posted_children(request: AuthenticatedHttpRequest, site) -> list[Child]:
     """The children ticked on the board: those of this site the user may see."""
     keys = []
     for value in request.POST.getlist("child"):
@@ -68,7 +74,7 @@ def _posted_children(request, site) -> list[Child]:
 
 @require_GET
 @requires(USE_BOARD)
-def board(request):
+def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The tablet's home page: the board of the user's site, or a choice of sites."""
     sites = list(selectors.board_sites(request.user)[:2])
     if len(sites) == 1:
@@ -82,7 +88,7 @@ def board(request):
 
 @require_GET
 @requires(USE_BOARD)
-def site_board(request, site):
+def site_board(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     return _board_page(request, _site(request, site))
 
 
@@ -116,7 +122,7 @@ def _words() -> dict:
     }
 
 
-def _board_page(request, site):
+def _board_page(request: AuthenticatedHttpRequest, site):
     with snapshot():
         data = selectors.board(user=request.user, site=site, query=request.GET.get("q", ""))
         ratio = staff_selectors.live_ratio(site, ages=data.present_ages)
@@ -140,7 +146,7 @@ def _board_page(request, site):
 
 @require_GET
 @requires(USE_BOARD)
-def board_live(request, site):
+def board_live(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     """The tiles and counters, for the board's own refresh: 204 when nothing changed."""
     site = _site(request, site)
     query = request.GET.get("q", "")
@@ -163,7 +169,7 @@ def board_live(request, site):
 
 @require_POST
 @requires(USE_BOARD)
-def check_in(request, site, child):
+def check_in(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     site = _site(request, site)
     # Any child the user may see; the service refuses one not on this site's list today.
     child = access.get_scoped_or_404(
@@ -184,7 +190,7 @@ def check_in(request, site, child):
 
 @require_POST
 @requires(USE_BOARD)
-def check_in_many(request, site):
+def check_in_many(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
     children = _posted_children(request, site)
     if not children:
@@ -199,7 +205,7 @@ def check_in_many(request, site):
 
 @require_POST
 @requires(USE_BOARD)
-def undo_check_in(request, site):
+def undo_check_in(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
     children = _posted_children(request, site)
     try:
@@ -211,7 +217,7 @@ def undo_check_in(request, site):
 
 @require_GET
 @requires(USE_BOARD)
-def child_sheet(request, site, child):
+def child_sheet(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     """A child's sheet: check-out with the adults who may collect, absence, incidents."""
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
@@ -233,7 +239,7 @@ def _collector(child, value: str) -> Worker | Adult | None:
 
 @require_POST
 @requires(USE_BOARD)
-def check_out(request, site, child):
+def check_out(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
     collector = _collector(child, request.POST.get("collector", ""))
@@ -255,7 +261,7 @@ def check_out(request, site, child):
 
 @require_POST
 @requires(USE_BOARD)
-def refuse_pickup(request, site, child):
+def refuse_pickup(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     """Someone not on the list (or not allowed) came: record the refusal, say who to call."""
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
@@ -283,7 +289,7 @@ def refuse_pickup(request, site, child):
 
 @require_POST
 @requires(USE_BOARD)
-def mark_absent(request, site, child):
+def mark_absent(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
     form = AbsenceForm(request.POST)
@@ -307,7 +313,7 @@ def mark_absent(request, site, child):
 
 @require_POST
 @requires(USE_BOARD)
-def clear_absence(request, site, child):
+def clear_absence(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
     result = services.clear_absence(site=site, child=child, by=request.user)
@@ -316,7 +322,7 @@ def clear_absence(request, site, child):
 
 @require_POST
 @requires(USE_BOARD)
-def scan(request, site):
+def scan(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     """A child's card read by the camera (or its code typed): check the child in, or open
     the check-out sheet when the child is already here."""
     site = _site(request, site)
@@ -353,7 +359,7 @@ def scan(request, site):
 
 
 @requires(USE_BOARD)
-def incident_new(request, site, child):
+def incident_new(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
     now = timezone.localtime(clock.now())
@@ -403,7 +409,7 @@ def incident_new(request, site, child):
 
 @require_GET
 @requires(USE_BOARD)
-def incident_list(request, site):
+def incident_list(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
     incidents = selectors.site_incidents(user=request.user, site=site)[:200]
     return render(
@@ -414,7 +420,7 @@ def incident_list(request, site):
 
 
 @requires(USE_BOARD)
-def incident_detail(request, incident):
+def incident_detail(request: AuthenticatedHttpRequest, incident) -> HttpResponse:
     incident = access.get_scoped_or_404(
         request.user,
         Incident.objects.select_related("site", "child__family", "reported_by", "reviewed_by"),
@@ -479,13 +485,13 @@ def _month(value: str) -> date:
 
 @require_GET
 @requires(USE_BOARD)
-def child_calendar(request, site, child):
+def child_calendar(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
     month = _month(request.GET.get("month", ""))
     weeks = selectors.child_calendar(user=request.user, site=site, child=child, month=month)
-    previous = (month.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
-    following = (month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    previous = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     audit.record(actor=request.user, action="child.calendar_viewed", child=child, site=site.pk)
     records = [d.record for week in weeks for d in week if d.record]
     return render(
@@ -516,7 +522,7 @@ def _day(value: str) -> date:
 
 @require_GET
 @requires(USE_BOARD)
-def day_sheet(request, site):
+def day_sheet(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
     day = _day(request.GET.get("day", ""))
     sheet = selectors.day_sheet(user=request.user, site=site, day=day)
@@ -534,14 +540,14 @@ def day_sheet(request, site):
             "site": site,
             "day": day,
             "sheet": sheet,
-            "previous": day - timezone.timedelta(days=1),
-            "following": day + timezone.timedelta(days=1),
+            "previous": day - timedelta(days=1),
+            "following": day + timedelta(days=1),
         },
     )
 
 
 @requires(VIEW_DASHBOARD)
-def digest_preview(request):
+def digest_preview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Today's daily e-mail as it will be sent to the signed-in coordinator or site lead."""
     if request.user.role not in digests.DIGEST_ROLES:
         raise PermissionDenied
@@ -556,7 +562,7 @@ def digest_preview(request):
 
 @xframe_options_sameorigin
 @requires(VIEW_DASHBOARD)
-def digest_preview_html(request):
+def digest_preview_html(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.user.role not in digests.DIGEST_ROLES:
         raise PermissionDenied
     _subject, _text, html = digest.render(request.user, clock.today())

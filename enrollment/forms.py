@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, Any, TypedDict
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
@@ -18,7 +20,11 @@ from enrollment.models import (
     Worker,
     normalise_employee_no,
 )
+from ffs_portal.lib.forms import field_of
 from ffs_portal.photos import shrink_photo
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class DateInput(forms.DateInput):
@@ -73,6 +79,8 @@ class WorkerForm(forms.ModelForm):
 
 class PhotoMixin:
     """A photo upload is checked and shrunk before it reaches the service."""
+
+    cleaned_data: dict[str, Any]
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
@@ -137,7 +145,8 @@ class ChildForm(PhotoMixin, forms.ModelForm):
         return name
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         arrival, departure = cleaned.get("arrival_date"), cleaned.get("departure_date")
         if arrival and departure and departure < arrival:
             self.add_error("departure_date", _("The child leaves before arriving."))
@@ -167,8 +176,8 @@ class AdultForm(PhotoMixin, forms.ModelForm):
     def __init__(self, *args, family, **kwargs):
         super().__init__(*args, **kwargs)
         children = family.children.order_by("date_of_birth")
-        self.fields["may_collect"].queryset = children
-        self.fields["must_not_collect"].queryset = children
+        field_of(self.fields, "may_collect", forms.ModelChoiceField).queryset = children
+        field_of(self.fields, "must_not_collect", forms.ModelChoiceField).queryset = children
         self.fields["mobile"].widget.attrs.update(inputmode="numeric", autocomplete="off")
         if self.instance.pk:
             rules = list(self.instance.pickups.all())
@@ -183,7 +192,8 @@ class AdultForm(PhotoMixin, forms.ModelForm):
         self.helper.form_enctype = "multipart/form-data"
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         both = set(cleaned.get("may_collect") or []) & set(cleaned.get("must_not_collect") or [])
         if both:
             names = "、".join(child.name for child in both)
@@ -210,7 +220,8 @@ class PickupForm(forms.Form):
         self.helper = _helper("allowed", _row("valid_from", "valid_to"), "note")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("valid_from"), cleaned.get("valid_to")
         if start and end and end < start:
             self.add_error("valid_to", _("The end date is before the start date."))
@@ -252,21 +263,33 @@ class ConsentForm(forms.Form):
         return {**self.cleaned_data, "text_version": CONSENT_TEXT_VERSION}
 
 
+class Enrolled(TypedDict):
+    enrolled: int
+
+
+class TermWithPlacesField(forms.ModelChoiceField):
+    """Terms named with their site and how many places are taken (``enrolled`` annotated)."""
+
+    def label_from_instance(self, obj: "WithAnnotations[Term, Enrolled]") -> str:
+        return _("%(site)s · %(term)s (%(enrolled)s of %(capacity)s places taken)") % {
+            "site": obj.site.name,
+            "term": obj.name,
+            "enrolled": obj.enrolled,
+            "capacity": obj.site.capacity,
+        }
+
+
+class TermAtSiteField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Term) -> str:
+        return f"{obj.site.name} · {obj.name}"
+
+
 class EnrollForm(forms.Form):
-    term = forms.ModelChoiceField(label=_("Term"), queryset=Term.objects.none(), empty_label=None)
+    term = TermWithPlacesField(label=_("Term"), queryset=Term.objects.none(), empty_label=None)
 
     def __init__(self, *args, terms, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["term"].queryset = terms
-        self.fields["term"].label_from_instance = lambda term: (
-            _("%(site)s · %(term)s (%(enrolled)s of %(capacity)s places taken)")
-            % {
-                "site": term.site.name,
-                "term": term.name,
-                "enrolled": term.enrolled,
-                "capacity": term.site.capacity,
-            }
-        )
+        field_of(self.fields, "term", forms.ModelChoiceField).queryset = terms
         self.helper = _helper("term", submit=_("Enrol"))
 
 
@@ -288,7 +311,7 @@ class FamilyFilterForm(forms.Form):
         choices=[("", _("Any enrolment")), *EnrollmentStatus.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    term = forms.ModelChoiceField(
+    term = TermAtSiteField(
         label=_("Term"),
         required=False,
         queryset=Term.objects.none(),
@@ -303,8 +326,7 @@ class FamilyFilterForm(forms.Form):
 
     def __init__(self, *args, terms, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["term"].queryset = terms
-        self.fields["term"].label_from_instance = lambda t: f"{t.site.name} · {t.name}"
+        field_of(self.fields, "term", forms.ModelChoiceField).queryset = terms
 
 
 class FactoryForm(forms.ModelForm):
@@ -332,7 +354,8 @@ class SiteForm(forms.ModelForm):
         )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         low, high = cleaned.get("min_age"), cleaned.get("max_age")
         if low is not None and high is not None and low > high:
             self.add_error("max_age", _("The oldest age is below the youngest."))
@@ -378,7 +401,8 @@ class TermForm(forms.ModelForm):
         return sorted(set(days))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts and ends:
             if ends < starts:
@@ -426,7 +450,8 @@ class OpeningHoursForm(forms.Form):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         self.hours = {}
         for weekday, label in Weekday.choices:
             if not cleaned.get(f"open_{weekday}"):
@@ -457,7 +482,8 @@ class RoomForm(forms.ModelForm):
         }
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         low, high = cleaned.get("min_age"), cleaned.get("max_age")
         if low is not None and high is not None and low > high:
             self.add_error("max_age", _("The oldest age is below the youngest."))

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -11,12 +12,12 @@ from enrollment import services
 from enrollment.forms import FactoryForm, OpeningHoursForm, RoomFormSet, SiteForm, TermForm
 from enrollment.models import Factory, Site, Term
 from ffs_portal import access
-from ffs_portal.access import MANAGE_PROGRAM, requires
+from ffs_portal.access import MANAGE_PROGRAM, AuthenticatedHttpRequest, requires
 from ffs_portal.forms import add_service_errors
 
 
 @requires(MANAGE_PROGRAM)
-def overview(request):
+def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     factories = access.scoped(request.user, Factory).prefetch_related(
         Prefetch(
             "sites",
@@ -29,7 +30,7 @@ def overview(request):
 
 
 @requires(MANAGE_PROGRAM)
-def factory_edit(request, factory=None):
+def factory_edit(request: AuthenticatedHttpRequest, factory=None) -> HttpResponse:
     instance = access.get_scoped_or_404(request.user, Factory, pk=factory) if factory else None
     form = FactoryForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -45,7 +46,7 @@ def factory_edit(request, factory=None):
 
 
 @requires(MANAGE_PROGRAM)
-def site_edit(request, factory=None, site=None):
+def site_edit(request: AuthenticatedHttpRequest, factory=None, site=None) -> HttpResponse:
     if site:
         instance = access.get_scoped_or_404(
             request.user, Site.objects.select_related("factory"), pk=site
@@ -93,7 +94,7 @@ def site_edit(request, factory=None, site=None):
 
 
 @requires(MANAGE_PROGRAM)
-def term_edit(request, site=None, term=None):
+def term_edit(request: AuthenticatedHttpRequest, site=None, term=None) -> HttpResponse:
     if term:
         instance = access.get_scoped_or_404(
             request.user, Term.objects.select_related("site"), pk=term

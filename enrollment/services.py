@@ -134,7 +134,7 @@ def child_save(*, family: Family, by, child: Child | None = None, **fields) -> C
     if "name" in fields:
         fields["name"] = fields["name"].strip()
     creating = child is None
-    if creating:
+    if child is None:
         child = Child(family=family)
     if "photo" in fields:
         _set_photo(child, fields.pop("photo"), allowed=_photos_allowed(child))
@@ -159,7 +159,7 @@ def adult_save(*, family: Family, by, adult: Adult | None = None, **fields) -> A
     if "name" in fields:
         fields["name"] = fields["name"].strip()
     creating = adult is None
-    if creating:
+    if adult is None:
         adult = Adult(family=family)
     if "photo" in fields:
         _set_photo(adult, fields.pop("photo"))

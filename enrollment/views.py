@@ -2,7 +2,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -29,14 +30,14 @@ from enrollment.models import (
     Term,
 )
 from ffs_portal import access, audit
-from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, requires
+from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, AuthenticatedHttpRequest, requires
 from ffs_portal.forms import add_service_errors
 from ffs_portal.lib.urls import safe_next
 from ffs_portal.models import Role
 from ffs_portal.photos import photo_response
 
 
-def _redirect_back(request, default: str):
+def _redirect_back(request: AuthenticatedHttpRequest, default: str):
     """To the page the action was taken from (the family page or a term's roster)."""
     return HttpResponseRedirect(safe_next(request, request.POST.get("next"), default))
 
@@ -48,7 +49,7 @@ def _factory_for_new_family(user):
 
 
 @requires(VIEW_FAMILIES)
-def family_list(request):
+def family_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     terms = access.scoped(request.user, Term).select_related("site").order_by("-starts_on")
     form = FamilyFilterForm(request.GET or None, terms=terms)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -67,7 +68,7 @@ def family_list(request):
 
 
 @requires(MANAGE_FAMILIES)
-def family_create(request):
+def family_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     factory = _factory_for_new_family(request.user)
     if factory is None:
         messages.info(request, _("Families are registered by the factory's HR staff."))
@@ -85,7 +86,7 @@ def family_create(request):
 
 
 @requires(VIEW_FAMILIES)
-def family_detail(request, family):
+def family_detail(request: AuthenticatedHttpRequest, family) -> HttpResponse:
     family = selectors.family_for_page(request.user, family)
     children = list(family.children.all())
     audit.record_views(actor=request.user, children=children)
@@ -102,18 +103,18 @@ def family_detail(request, family):
     )
 
 
-def _family(request, key) -> Family:
+def _family(request: AuthenticatedHttpRequest, key) -> Family:
     return access.get_scoped_or_404(request.user, Family.objects.select_related("factory"), key=key)
 
 
-def _child(request, key) -> Child:
+def _child(request: AuthenticatedHttpRequest, key) -> Child:
     return access.get_scoped_or_404(
         request.user, Child.objects.select_related("family__factory"), key=key
     )
 
 
 @requires(MANAGE_FAMILIES)
-def worker_edit(request, family, worker=None):
+def worker_edit(request: AuthenticatedHttpRequest, family, worker=None) -> HttpResponse:
     family = _family(request, family)
     instance = get_object_or_404(family.workers, pk=worker) if worker else None
     form = WorkerForm(request.POST or None, instance=instance)
@@ -139,18 +140,18 @@ def worker_edit(request, family, worker=None):
 
 
 @requires(MANAGE_FAMILIES)
-def child_create(request, family):
+def child_create(request: AuthenticatedHttpRequest, family) -> HttpResponse:
     family = _family(request, family)
     return _child_form(request, family, None)
 
 
 @requires(MANAGE_FAMILIES)
-def child_edit(request, child):
+def child_edit(request: AuthenticatedHttpRequest, child) -> HttpResponse:
     child = _child(request, child)
     return _child_form(request, child.family, child)
 
 
-def _child_form(request, family, child):
+def _child_form(request: AuthenticatedHttpRequest, family, child):
     consent = services.active_consent(child) if child else None
     form = ChildForm(
         request.POST or None,
@@ -186,7 +187,7 @@ def _child_form(request, family, child):
 
 
 @requires(MANAGE_FAMILIES)
-def adult_edit(request, family, adult=None):
+def adult_edit(request: AuthenticatedHttpRequest, family, adult=None) -> HttpResponse:
     family = _family(request, family)
     instance = get_object_or_404(family.adults, pk=adult) if adult else None
     form = AdultForm(request.POST or None, request.FILES or None, instance=instance, family=family)
@@ -220,7 +221,7 @@ def adult_edit(request, family, adult=None):
 
 
 @requires(MANAGE_FAMILIES)
-def pickup_edit(request, child, adult):
+def pickup_edit(request: AuthenticatedHttpRequest, child, adult) -> HttpResponse:
     child = _child(request, child)
     adult = get_object_or_404(Adult, family=child.family, pk=adult)
     permission = PickupPermission.objects.filter(child=child, adult=adult).first()
@@ -252,7 +253,7 @@ def pickup_edit(request, child, adult):
 
 
 @requires(MANAGE_FAMILIES)
-def consent_record(request, child):
+def consent_record(request: AuthenticatedHttpRequest, child) -> HttpResponse:
     child = _child(request, child)
     workers = list(child.family.workers.all())
     form = ConsentForm(
@@ -275,7 +276,7 @@ def consent_record(request, child):
 
 @requires(MANAGE_FAMILIES)
 @require_POST
-def consent_withdraw(request, consent):
+def consent_withdraw(request: AuthenticatedHttpRequest, consent) -> HttpResponse:
     consent = access.get_scoped_or_404(
         request.user, Consent.objects.select_related("child__family"), pk=consent
     )
@@ -289,7 +290,7 @@ def consent_withdraw(request, consent):
 
 
 @requires(MANAGE_FAMILIES)
-def enroll(request, child):
+def enroll(request: AuthenticatedHttpRequest, child) -> HttpResponse:
     child = _child(request, child)
     terms = selectors.open_terms(request.user, child.family)
     form = EnrollForm(request.POST or None, terms=terms)
@@ -341,7 +342,7 @@ def waitlist_position(enrollment: Enrollment) -> int:
     )
 
 
-def _enrollment(request, key) -> Enrollment:
+def _enrollment(request: AuthenticatedHttpRequest, key) -> Enrollment:
     return access.get_scoped_or_404(
         request.user, Enrollment.objects.select_related("child__family", "term__site"), key=key
     )
@@ -349,7 +350,7 @@ def _enrollment(request, key) -> Enrollment:
 
 @requires(MANAGE_FAMILIES)
 @require_POST
-def enrollment_withdraw(request, enrollment):
+def enrollment_withdraw(request: AuthenticatedHttpRequest, enrollment) -> HttpResponse:
     enrollment = _enrollment(request, enrollment)
     try:
         promoted = services.enrollment_withdraw(enrollment=enrollment, by=request.user)
@@ -368,7 +369,7 @@ def enrollment_withdraw(request, enrollment):
 
 @requires(MANAGE_FAMILIES)
 @require_POST
-def enrollment_promote(request, enrollment):
+def enrollment_promote(request: AuthenticatedHttpRequest, enrollment) -> HttpResponse:
     enrollment = _enrollment(request, enrollment)
     try:
         services.enrollment_promote(enrollment=enrollment, by=request.user)
@@ -380,7 +381,7 @@ def enrollment_promote(request, enrollment):
 
 
 @requires(VIEW_FAMILIES)
-def term_detail(request, term):
+def term_detail(request: AuthenticatedHttpRequest, term) -> HttpResponse:
     term = access.get_scoped_or_404(request.user, Term.objects.select_related("site"), pk=term)
     roster = selectors.term_roster(term)
     return render(
@@ -390,14 +391,14 @@ def term_detail(request, term):
     )
 
 
-def child_photo(request, child):
+def child_photo(request: AuthenticatedHttpRequest, child) -> HttpResponseBase:
     """A child's photo, to those who may see the child (HR, coordinators, the child's site;
     the tablet board shows it too)."""
     child = access.get_scoped_or_404(request.user, Child, key=child)
     return photo_response(child.photo)
 
 
-def adult_photo(request, child, adult):
+def adult_photo(request: AuthenticatedHttpRequest, child, adult) -> HttpResponseBase:
     """An adult's photo, reached through a child they are listed for (shown at pickup)."""
     child = access.get_scoped_or_404(request.user, Child, key=child)
     permission = get_object_or_404(
@@ -407,18 +408,18 @@ def adult_photo(request, child, adult):
 
 
 @requires(MANAGE_FAMILIES)
-def family_cards(request, family):
+def family_cards(request: AuthenticatedHttpRequest, family) -> HttpResponse:
     family = selectors.family_for_page(request.user, family)
     return _cards(request, list(family.children.all()), family=family)
 
 
 @requires(MANAGE_FAMILIES)
-def term_cards(request, term):
+def term_cards(request: AuthenticatedHttpRequest, term) -> HttpResponse:
     term = access.get_scoped_or_404(request.user, Term.objects.select_related("site"), pk=term)
     return _cards(request, list(selectors.term_children(term)), term=term)
 
 
-def _cards(request, children, family=None, term=None):
+def _cards(request: AuthenticatedHttpRequest, children, family=None, term=None):
     cards = selectors.cards_for(children)
     audit.record_views(actor=request.user, children=children, action="child.card_printed")
     return render(

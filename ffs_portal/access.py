@@ -5,13 +5,38 @@ queryset (``scoped``) or an object (``get_scoped_or_404``); an object outside th
 factories or sites is a 404, exactly like one that does not exist.
 """
 
+from collections.abc import Callable, Mapping
 from functools import wraps
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django_htmx.middleware import HtmxDetails
 
-from ffs_portal.models import Role
+from ffs_portal.models import Role, User
+
+if TYPE_CHECKING:
+    from enrollment.models import Factory
+    from ffs_portal.outcomes.models import Sponsor
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request a view gets behind LoginRequiredMiddleware (every view not marked
+    @login_not_required): someone is signed in. For annotations only."""
+
+    user: User
+    htmx: HtmxDetails
+
+
+M = TypeVar("M", bound=Model)
+# A one-column ``values()`` queryset of ids, for ``__in`` lookups.
+IdQuery = QuerySet[Model, Mapping[str, object]]
+P = ParamSpec("P")
+R = TypeVar("R")
+View = Callable[Concatenate[AuthenticatedHttpRequest, P], R]
 
 # What each role may do. Views declare the capability they need with @requires.
 MANAGE_FAMILIES = "manage_families"  # register families, consent, enrolment, import, cards
@@ -22,7 +47,7 @@ VIEW_DASHBOARD = "view_dashboard"  # figures for the factories or sites one over
 MANAGE_PROGRAM = "manage_program"  # factories, sites, terms, ratio rules, sponsors
 VIEW_SPONSOR_REPORTS = "view_sponsor_reports"  # a sponsor's aggregated yearly report
 
-ROLE_CAPABILITIES = {
+ROLE_CAPABILITIES: dict[str, set[str]] = {
     Role.HR: {MANAGE_FAMILIES, VIEW_FAMILIES, VIEW_DASHBOARD},
     Role.CHILDCARE: {USE_BOARD},
     Role.SITE_LEAD: {USE_BOARD, LEAD_SITE, VIEW_DASHBOARD},
@@ -41,18 +66,18 @@ ROLE_CAPABILITIES = {
 }
 
 
-def can(user, capability: str) -> bool:
+def can(user: User | AnonymousUser, capability: str) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return capability in ROLE_CAPABILITIES.get(user.role, set())
 
 
-def requires(capability: str):
+def requires(capability: str) -> Callable[[View[P, R]], View[P, R]]:
     """View decorator: the signed-in user's role must grant ``capability`` (else 403)."""
 
-    def decorator(view):
+    def decorator(view: View[P, R]) -> View[P, R]:
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: AuthenticatedHttpRequest, *args: P.args, **kwargs: P.kwargs) -> R:
             if not can(request.user, capability):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
@@ -62,15 +87,15 @@ def requires(capability: str):
     return decorator
 
 
-def _is_site_bound(user) -> bool:
+def _is_site_bound(user: User) -> bool:
     return user.role in (Role.CHILDCARE, Role.SITE_LEAD)
 
 
-def _sees_every_factory(user) -> bool:
+def _sees_every_factory(user: User) -> bool:
     return user.role == Role.ADMIN or (user.role == Role.COORDINATOR and user.all_factories)
 
 
-def factory_ids(user):
+def factory_ids(user: User | AnonymousUser) -> IdQuery:
     """The ids of the factories whose data the user may see, as a queryset."""
     from enrollment.models import Factory, Site
 
@@ -81,13 +106,15 @@ def factory_ids(user):
     if user.role == Role.COORDINATOR:
         return user.factories.values("pk")
     if user.role == Role.HR:
+        # The hr_user_has_factory constraint: HR always has a factory.
+        assert user.factory_id is not None
         return Factory.objects.filter(pk=user.factory_id).values("pk")
     if _is_site_bound(user):
         return Site.objects.filter(users=user).values("factory")
     return Factory.objects.none().values("pk")
 
 
-def site_ids(user):
+def site_ids(user: User) -> IdQuery:
     """The ids of the sites whose data the user may see, as a queryset."""
     from enrollment.models import Site
 
@@ -96,7 +123,7 @@ def site_ids(user):
     return Site.objects.filter(factory__in=factory_ids(user)).values("pk")
 
 
-def _child_rule(user):
+def _child_rule(user: User) -> Q:
     from enrollment.models import ACTIVE_ENROLLMENT_STATUSES, Enrollment
 
     if _is_site_bound(user):
@@ -107,8 +134,11 @@ def _child_rule(user):
     return Q(family__factory__in=factory_ids(user))
 
 
-def _by_factory(path):
-    def rule(user):
+Rule = Callable[[User], Q]
+
+
+def _by_factory(path: str) -> Rule:
+    def rule(user: User) -> Q:
         # Childcare workers and site leads see children, never families or HR records.
         if _is_site_bound(user):
             return Q(pk__in=[])
@@ -117,11 +147,11 @@ def _by_factory(path):
     return rule
 
 
-def _by_site(path):
+def _by_site(path: str) -> Rule:
     return lambda user: Q(**{f"{path}__in": site_ids(user)})
 
 
-def _staff_rule(user):
+def _staff_rule(user: User) -> Q:
     """Staff are seen by those who work at or oversee the same sites (HR sees none)."""
     from ffs_portal.models import User
 
@@ -130,7 +160,7 @@ def _staff_rule(user):
     return Q(pk__in=User.objects.filter(sites__in=site_ids(user)).values("pk"))
 
 
-def _sponsor_rule(user):
+def _sponsor_rule(user: User) -> Q:
     """A sponsor's own staff see their sponsor; coordinators see the sponsors of the factories
     they oversee, and sponsors without any sponsorship yet (just added)."""
     from ffs_portal.outcomes.models import Sponsorship
@@ -145,13 +175,13 @@ def _sponsor_rule(user):
     return Q(pk__in=[])
 
 
-def _sponsorship_rule(user):
+def _sponsorship_rule(user: User) -> Q:
     if user.role == Role.SPONSOR:
         return Q(sponsor=user.sponsor_id)
     return Q(factory__in=factory_ids(user))
 
 
-def may_change_sponsor(user, sponsor) -> bool:
+def may_change_sponsor(user: User, sponsor: "Sponsor") -> bool:
     """Whether ``user`` may rename a sponsor or give and take its logins: only someone who
     oversees every factory it sponsors. A sponsor shared with another factory is not one
     coordinator's to change: its logins read the other factory's figures too."""
@@ -165,7 +195,7 @@ def may_change_sponsor(user, sponsor) -> bool:
     return not sponsor.sponsorships.filter(factory__in=others).exists()
 
 
-def sponsor_report_factories(user, sponsor, year: int):
+def sponsor_report_factories(user: User, sponsor: "Sponsor", year: int) -> "QuerySet[Factory]":
     """The factories whose aggregated figures ``user`` may read in ``sponsor``'s report for
     ``year``: all the sponsored ones for the sponsor's own staff, those among them the user
     oversees for everyone else. Sponsors reach no factory through ``scoped``."""
@@ -175,7 +205,7 @@ def sponsor_report_factories(user, sponsor, year: int):
     return Factory.objects.filter(pk__in=sponsorships.values("factory"))
 
 
-def _rules():
+def _rules() -> dict[type[Model], Rule]:
     from attendance import models as attendance
     from enrollment import models as enrollment
     from enrollment.training import models as training
@@ -222,10 +252,10 @@ def _rules():
     }
 
 
-_RULES = None
+_RULES: dict[type[Model], Rule] | None = None
 
 
-def scoped(user, model_or_queryset) -> QuerySet:
+def scoped(user: User | AnonymousUser, model_or_queryset: type[M] | QuerySet[M]) -> QuerySet[M]:
     """The rows of a model (or of a queryset) that ``user`` may see."""
     global _RULES
     if _RULES is None:
@@ -242,5 +272,7 @@ def scoped(user, model_or_queryset) -> QuerySet:
     return queryset.filter(rule(user))
 
 
-def get_scoped_or_404(user, model_or_queryset, **lookup) -> Model:
+def get_scoped_or_404(
+    user: User | AnonymousUser, model_or_queryset: type[M] | QuerySet[M], **lookup: Any
+) -> M:
     return get_object_or_404(scoped(user, model_or_queryset), **lookup)

@@ -16,7 +16,8 @@ def ensure_local_folders() -> None:
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-            Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
+            folder = str(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key])
+            Path(folder).mkdir(parents=True, exist_ok=True)
     if settings.CELERY_RESULT_BACKEND.startswith("file://"):
         Path(settings.CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(
             parents=True, exist_ok=True

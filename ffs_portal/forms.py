@@ -70,7 +70,8 @@ class AccountSettingsForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "email" in self.changed_data and "email" in cleaned:
             password = cleaned.get("current_password")
             if not password:

@@ -6,8 +6,12 @@ address of the portal leads back to the kiosk page until the staff member ends i
 their PIN or password, so the person holding the tablet cannot wander into the board, a
 family's page or the training lists behind it."""
 
+from collections.abc import Callable
+from typing import TypedDict
+
 from django.conf import settings
-from django.http import HttpResponseForbidden, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseForbidden, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 SESSION_KEY = "kiosk"
@@ -15,32 +19,40 @@ SESSION_KEY = "kiosk"
 EXIT_TRIES = 5
 
 
-def enter(request, *, allowed: list[str], home: str | None = None) -> None:
+class KioskState(TypedDict):
+    """What the session keeps of kiosk mode."""
+
+    allowed: list[str]  # the paths that answer
+    home: str  # where every other address leads
+    tries: int  # wrong PINs or passwords at the exit so far
+
+
+def enter(request: HttpRequest, *, allowed: list[str], home: str | None = None) -> None:
     """Put a signed-in browser in kiosk mode on the ``allowed`` paths (the first, or
     ``home``, is where every other address leads). Not signed in: nothing to protect."""
     if not request.user.is_authenticated:
         return
-    state = request.session.get(SESSION_KEY)
+    state: KioskState | None = request.session.get(SESSION_KEY)
     if state and set(allowed) <= set(state["allowed"]):
         return
-    request.session[SESSION_KEY] = {
-        "allowed": sorted(set(allowed) | set(state["allowed"] if state else ())),
-        "home": (state or {}).get("home") or home or allowed[0],
-        "tries": 0,
-    }
+    request.session[SESSION_KEY] = KioskState(
+        allowed=sorted(set(allowed) | set(state["allowed"] if state else ())),
+        home=(state["home"] if state else None) or home or allowed[0],
+        tries=0,
+    )
 
 
-def state(request) -> dict | None:
+def state(request: HttpRequest) -> KioskState | None:
     return request.session.get(SESSION_KEY) if hasattr(request, "session") else None
 
 
-def leave(request) -> None:
+def leave(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)
 
 
-def wrong_try(request) -> int:
+def wrong_try(request: HttpRequest) -> int:
     """Count a wrong PIN or password at the exit; returns how many tries are left."""
-    current = request.session[SESSION_KEY]
+    current: KioskState = request.session[SESSION_KEY]
     current["tries"] += 1
     request.session.modified = True
     return EXIT_TRIES - current["tries"]
@@ -53,10 +65,10 @@ def _always_open() -> set[str]:
 class KioskMiddleware:
     """In kiosk mode, only the kiosk's own pages answer; every other page leads back."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         current = state(request)
         if current and not self._allowed(request.path, current):
             if request.method in ("GET", "HEAD") and not request.headers.get("HX-Request"):
@@ -64,7 +76,7 @@ class KioskMiddleware:
             return HttpResponseForbidden()
         return self.get_response(request)
 
-    def _allowed(self, path: str, current: dict) -> bool:
+    def _allowed(self, path: str, current: KioskState) -> bool:
         return (
             path in current["allowed"]
             or path in _always_open()

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -24,7 +25,7 @@ def shrink_photo(upload) -> ContentFile:
             % {"mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
         )
     try:
-        image = Image.open(upload)  # reads the header only
+        image: Image.Image = Image.open(upload)  # reads the header only
         too_big = image.width * image.height > MAX_PIXELS
         if not too_big:
             image.load()
@@ -51,9 +52,10 @@ NO_PHOTO_SVG = (
 )
 
 
-def photo_response(photo) -> HttpResponse:
+def photo_response(photo) -> HttpResponseBase:
     """A stored photo, or a grey silhouette when there is none. Views call this only after
     checking that the user may see the person."""
+    response: HttpResponseBase
     try:
         response = FileResponse(photo.open("rb"), content_type="image/jpeg")
     except (FileNotFoundError, ValueError):

@@ -190,6 +190,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_HANDLER = "ffs_portal.login_throttling.LoginThrottleHandler"
 AXES_LOCKOUT_CALLABLE = "ffs_portal.login_throttling.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429  # axes' own default, named here for the lock-out page
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # Axes keeps the POSTed fields of a failure; the settings page's password check is one too.
@@ -261,7 +262,7 @@ CELERY_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, str | int | bool] = {"visibility_timeout": 60 * 60}
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_RESULT_BACKEND = f"file://{CELERY_DIR / 'results'}"

@@ -1,14 +1,24 @@
 from datetime import datetime
 from smtplib import SMTPException
+from typing import TypedDict
 
 from celery import shared_task
 
 from ffs_portal import account_mail
 from ffs_portal.models import User
 
+
 # An account's e-mails retry an SMTP failure with growing, jittered pauses (about an hour in
 # all), then give up: a reset link that arrives the next day is of no use.
-MAIL_RETRY = {
+class RetryOptions(TypedDict):
+    autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: int
+    retry_backoff_max: int
+    retry_jitter: bool
+    max_retries: int
+
+
+MAIL_RETRY: RetryOptions = {
     "autoretry_for": (SMTPException, OSError),
     "retry_backoff": 30,
     "retry_backoff_max": 60 * 15,

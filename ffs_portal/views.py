@@ -6,7 +6,7 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ffs_portal import audit, kiosk, services
+from ffs_portal.access import AuthenticatedHttpRequest
 from ffs_portal.forms import AccountSettingsForm
 from ffs_portal.lib.client_address import client_address
 from ffs_portal.lib.urls import safe_next
@@ -21,7 +22,7 @@ from ffs_portal.models import Role
 
 logger = logging.getLogger(__name__)
 
-LANDING_PAGES = {
+LANDING_PAGES: dict[str, str] = {
     Role.HR: "enrollment:family_list",
     Role.CHILDCARE: "attendance:board",
     Role.SITE_LEAD: "attendance:board",
@@ -31,7 +32,7 @@ LANDING_PAGES = {
 }
 
 
-def home(request):
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each role lands on the page it uses most."""
     return redirect(LANDING_PAGES[request.user.role])
 
@@ -65,7 +66,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-def account_settings(request):
+def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each user's own settings: language, the daily e-mail and its hour, and the e-mail
     address, which only changes with the current password."""
     form = AccountSettingsForm(request.POST or None, instance=request.user, request=request)
@@ -88,7 +89,7 @@ def account_settings(request):
 
 @login_not_required
 @require_POST
-def set_language(request):
+def set_language(request: HttpRequest) -> HttpResponse:
     """Switch between Simplified Chinese and English; remembered for the user and the device."""
     language = request.POST.get("language")
     response = HttpResponseRedirect(safe_next(request, request.POST.get("next")))
@@ -108,7 +109,7 @@ def set_language(request):
 
 
 @require_POST
-def kiosk_exit(request):
+def kiosk_exit(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The staff member ends kiosk mode on their tablet with their own PIN (or password).
     Too many wrong tries sign the tablet out: whoever holds it then needs a full sign-in."""
     current = kiosk.state(request)
@@ -174,7 +175,7 @@ def _broker_ok() -> bool:
 
 @login_not_required
 @never_cache
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     """Database and broker status for load balancers and docker-compose; no data in it.
 
     The portal serves pages without the broker (only e-mails wait), so a broker outage

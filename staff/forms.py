@@ -5,7 +5,8 @@ from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.forms import DateInput
-from ffs_portal.models import Role
+from ffs_portal.lib.forms import field_of
+from ffs_portal.models import Role, User
 from ffs_portal.validators import validate_mobile
 from staff.models import QualificationKind
 
@@ -90,7 +91,8 @@ class QualificationForm(forms.Form):
         )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         obtained, expires = cleaned.get("obtained_on"), cleaned.get("expires_on")
         if obtained and expires and expires <= obtained:
             self.add_error("expires_on", _("The expiry date is before the date obtained."))
@@ -98,21 +100,22 @@ class QualificationForm(forms.Form):
 
 
 class ShiftForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Who"), queryset=None)
+    user: "forms.ModelChoiceField[User]" = forms.ModelChoiceField(label=_("Who"), queryset=None)
     day = forms.DateField(label=_("Day"), widget=DateInput())
     starts = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     ends = forms.TimeField(label=_("To"), widget=forms.TimeInput(attrs={"type": "time"}))
 
     def __init__(self, *args, staff, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = staff
+        field_of(self.fields, "user", forms.ModelChoiceField).queryset = staff
         self.helper = _submit(FormHelper(), _("Add to the rota"))
         self.helper.layout = Layout(
             Row(Column("user"), Column("day"), Column("starts"), Column("ends"))
         )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         starts, ends = cleaned.get("starts"), cleaned.get("ends")
         if starts and ends and ends <= starts:
             self.add_error("ends", _("The shift ends before it starts."))
@@ -146,17 +149,19 @@ class RatioRulesForm(forms.Form):
             self.rows.append((self[f"min_{n}"], self[f"max_{n}"], self[f"per_{n}"]))
 
     def clean(self):
-        cleaned = super().clean()
-        self.bands = []
+        super().clean()
+        cleaned = self.cleaned_data
+        self.bands: list[tuple[int, int, int]] = []
         for n in range(self.BANDS):
             values = [cleaned.get(f"{name}_{n}") for name in ("min", "max", "per")]
             if all(v is None for v in values):
                 continue
-            if any(v is None for v in values):
+            low, high, per = values
+            if low is None or high is None or per is None:
                 raise forms.ValidationError(_("Fill in the three numbers of each band you use."))
-            if values[2] == 0:
+            if per == 0:
                 self.add_error(f"per_{n}", _("A ratio of zero children per adult is not possible."))
-            self.bands.append(tuple(values))
+            self.bands.append((low, high, per))
         if not self.bands:
             raise forms.ValidationError(_("Give at least one age band."))
         return cleaned

@@ -68,7 +68,7 @@ def week_rota(site: Site, monday: date) -> dict:
         .select_related("user")
         .order_by("day", "starts")
     )
-    by_day = {day: [] for day in days}
+    by_day: dict[date, list[Shift]] = {day: [] for day in days}
     for shift in shifts:
         by_day[shift.day].append(shift)
     return by_day

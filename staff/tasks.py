@@ -13,10 +13,10 @@ def record_minutes_over_ratio(day: str | None = None) -> int:
     given day (the night after, final)."""
     from datetime import date
 
-    day = date.fromisoformat(day) if day else timezone.localdate()
-    sites = Site.objects.filter(terms__in=Term.objects.under_way(day)).distinct()
+    on = date.fromisoformat(day) if day else timezone.localdate()
+    sites = Site.objects.filter(terms__in=Term.objects.under_way(on)).distinct()
     for site in sites:
-        services.ratio_day_record(site=site, day=day)
+        services.ratio_day_record(site=site, day=on)
     return len(sites)
 
 

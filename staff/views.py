@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from enrollment.models import Site
 from ffs_portal import access
-from ffs_portal.access import LEAD_SITE, MANAGE_PROGRAM, USE_BOARD
+from ffs_portal.access import LEAD_SITE, MANAGE_PROGRAM, USE_BOARD, AuthenticatedHttpRequest
 from ffs_portal.forms import add_service_errors
 from ffs_portal.lib.params import whole_number
 from ffs_portal.models import User
@@ -30,13 +31,13 @@ def _may_manage_staff(user) -> bool:
     return access.can(user, LEAD_SITE) or access.can(user, MANAGE_PROGRAM)
 
 
-def _site(request, pk) -> Site:
+def _site(request: AuthenticatedHttpRequest, pk) -> Site:
     if not _may_manage_staff(request.user):
         raise PermissionDenied
     return access.get_scoped_or_404(request.user, Site.objects.select_related("factory"), pk=pk)
 
 
-def index(request):
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Site leads go to their site's staff; coordinators choose a site."""
     if not _may_manage_staff(request.user):
         raise PermissionDenied
@@ -46,7 +47,7 @@ def index(request):
     return render(request, "staff/index.html", {"sites": sites})
 
 
-def site_staff(request, site):
+def site_staff(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
     today = timezone.localdate()
     return render(
@@ -67,7 +68,7 @@ def site_staff(request, site):
     )
 
 
-def staff_add(request, site):
+def staff_add(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
     form = StaffAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -85,13 +86,13 @@ def staff_add(request, site):
     )
 
 
-def _person(request, pk) -> User:
+def _person(request: AuthenticatedHttpRequest, pk) -> User:
     if not _may_manage_staff(request.user):
         raise PermissionDenied
     return access.get_scoped_or_404(request.user, User, pk=pk)
 
 
-def person(request, person):
+def person(request: AuthenticatedHttpRequest, person) -> HttpResponse:
     person = _person(request, person)
     profile = services.profile_for(person)
     action = request.POST.get("form")
@@ -130,7 +131,7 @@ def person(request, person):
     )
 
 
-def rota(request, site):
+def rota(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
     today = timezone.localdate()
     chosen = parse_date(request.GET.get("week", "") or "") or today
@@ -161,7 +162,7 @@ def rota(request, site):
 
 
 @require_POST
-def shift_remove(request, shift):
+def shift_remove(request: AuthenticatedHttpRequest, shift) -> HttpResponse:
     if not _may_manage_staff(request.user):
         raise PermissionDenied
     shift = access.get_scoped_or_404(request.user, Shift.objects.select_related("site"), pk=shift)
@@ -172,7 +173,7 @@ def shift_remove(request, shift):
 
 
 @access.requires(MANAGE_PROGRAM)
-def ratio_rules(request, site):
+def ratio_rules(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
     form = RatioRulesForm(request.POST or None, rules=selectors.ratio_rules(site))
     if request.method == "POST" and form.is_valid():
@@ -191,12 +192,13 @@ def ratio_rules(request, site):
 
 
 @access.requires(USE_BOARD)
-def duty(request, site):
+def duty(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     """The tablet's duty clock: staff tap their name and type their PIN."""
     site = access.get_scoped_or_404(request.user, Site, pk=site)
     staff = selectors.site_staff(site)
     if request.method == "POST":
-        person = staff.filter(pk=whole_number(request.POST.get("person"))).first()
+        person_pk = whole_number(request.POST.get("person"))
+        person = staff.filter(pk=person_pk).first() if person_pk is not None else None
         if person is None:
             messages.error(request, _("Tap your name first."))
             return redirect("staff:duty", site=site.pk)
@@ -234,7 +236,7 @@ def duty(request, site):
 
 
 @access.requires(USE_BOARD)
-def ratio_call(request, site):
+def ratio_call(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     """Who to call when the ratio is red: staff on the rota now who have not clocked in."""
     site = access.get_scoped_or_404(request.user, Site, pk=site)
     ratio = selectors.live_ratio(site, with_call=True)

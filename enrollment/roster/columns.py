@@ -167,7 +167,7 @@ def normalise(text) -> str:
 
 @cache
 def _header_words() -> dict[str, str]:
-    words = {}
+    words: dict[str, str] = {}
     for column in [*COLUMNS, *EXPORT_ONLY_COLUMNS]:
         for word in (column.header, column.zh, column.en, *column.aliases):
             words.setdefault(normalise(word), column.key)
@@ -190,7 +190,7 @@ def column_for_header(header) -> str | None:
     return None
 
 
-PROVINCE_ZH = {
+PROVINCE_ZH: dict[str, tuple[str, ...]] = {
     Province.BEIJING: ("北京", "北京市"),
     Province.TIANJIN: ("天津", "天津市"),
     Province.HEBEI: ("河北", "河北省"),
@@ -227,12 +227,12 @@ PROVINCE_ZH = {
     Province.TAIWAN: ("台湾", "台湾省", "臺灣"),
 }
 
-SEX_WORDS = {
+SEX_WORDS: dict[str, tuple[str, ...]] = {
     Sex.BOY: ("男", "男孩", "男童", "男生", "m", "male", "boy"),
     Sex.GIRL: ("女", "女孩", "女童", "女生", "f", "female", "girl"),
 }
 
-RELATION_WORDS = {
+RELATION_WORDS: dict[str, tuple[str, ...]] = {
     Relation.MOTHER: ("母亲", "妈妈", "母", "妈", "mother", "mom", "mum", "mum", "mama"),
     Relation.FATHER: ("父亲", "爸爸", "父", "爸", "father", "dad", "papa"),
     Relation.GRANDMOTHER: (
@@ -275,7 +275,7 @@ NOTHING_WORDS = {
 
 def _labels_in_each_language(choices) -> dict[str, str]:
     """A choice's label in every language the portal speaks, and each half of "奶奶/外婆"."""
-    words = {}
+    words: dict[str, str] = {}
     for language in ("zh-hans", "en"):
         with translation.override(language):
             for value, label in choices.choices:
@@ -287,7 +287,7 @@ def _labels_in_each_language(choices) -> dict[str, str]:
 
 @cache
 def province_words() -> dict[str, str]:
-    words = {}
+    words: dict[str, str] = {}
     for value, names in PROVINCE_ZH.items():
         for word in (value, value.replace("_", ""), *names):
             words[normalise(word)] = value

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.roster.reading import RawSheet, RosterFileError, check_size, read_roster
+from ffs_portal.lib.forms import field_of
 
 ACCEPT = ".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
 
@@ -28,7 +29,7 @@ class RosterUploadForm(forms.Form):
 
     def __init__(self, *args, factories, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["factory"].queryset = factories
+        field_of(self.fields, "factory", forms.ModelChoiceField).queryset = factories
         self.sheet: RawSheet | None = None
         self.content = b""
         # HR works for one factory: nothing to choose, and nothing to tamper with.
@@ -42,7 +43,8 @@ class RosterUploadForm(forms.Form):
         self.helper.layout = Layout(*(["factory"] if "factory" in self.fields else []), *fields)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.only_factory:
             cleaned["factory"] = self.only_factory
         return cleaned
@@ -68,7 +70,7 @@ class RosterExportForm(forms.Form):
 
     def __init__(self, *args, factories, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["factory"].queryset = factories
+        field_of(self.fields, "factory", forms.ModelChoiceField).queryset = factories
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.layout = Layout("factory", "format")

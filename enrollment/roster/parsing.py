@@ -416,24 +416,26 @@ def check_rows(sheet: RawSheet, today: date | None = None) -> list[Row]:
 
 
 def _same_name_other_birthday(rows: list[Row]) -> None:
-    born = {}
+    born: dict[tuple[str, str], tuple[int, date]] = {}
     for row in rows:
         if not (row.employee_no and row.child_name and row.date_of_birth):
             continue
-        first = born.setdefault((row.employee_no, row.child_name), row)
-        if first.date_of_birth != row.date_of_birth:
+        number, first_born = born.setdefault(
+            (row.employee_no, row.child_name), (row.number, row.date_of_birth)
+        )
+        if first_born != row.date_of_birth:
             row.problem(
                 "date_of_birth",
                 _(
                     "Row %(row)s has a child of the same name born on %(date)s. Correct the "
                     "date of birth or the name."
                 )
-                % {"row": first.number, "date": first.date_of_birth.isoformat()},
+                % {"row": number, "date": first_born.isoformat()},
             )
 
 
 def _repeated_rows(rows: list[Row]) -> None:
-    seen = {}
+    seen: dict[tuple[tuple, str], Row] = {}
     for row in rows:
         if row.problems or not row.employee_no:
             continue

@@ -84,7 +84,7 @@ class FamilyPlan:
     def action(self) -> str:
         if self.existing is None:
             return CREATE
-        parts = [
+        parts: list[WorkerPlan | ChildPlan | AdultPlan | PickupPlan] = [
             self.worker,
             *self.children.values(),
             *self.adults.values(),
@@ -212,7 +212,11 @@ def _plan_row(row: Row, family: FamilyPlan, existing: Existing) -> str:
         child = family.children.get(key)
         if child is None:
             child = family.children[key] = _child_plan(row, family_id, existing)
-    pickup = _plan_pickup(row, family, family_id, child, existing) if row.pickup_name else UNCHANGED
+    pickup = UNCHANGED
+    if row.pickup_name:
+        # A row with a pickup adult and no child is a problem (parsing), never planned.
+        assert child is not None
+        pickup = _plan_pickup(row, family, family_id, child, existing)
     main = child.action if child else worker.action
     if main == CREATE:
         return CREATE
@@ -227,12 +231,13 @@ def _child_plan(row: Row, family_id: int | None, existing: Existing) -> ChildPla
         "allergies": row.allergies,
         "hukou_province": row.province,
     }
-    for child in existing.children.get(family_id, []):
+    known = existing.children.get(family_id, []) if family_id is not None else []
+    for child in known:
         if child.name == row.child_name and child.date_of_birth == row.date_of_birth:
             # The hukou of a registered child is kept: it may differ from the parent's.
             fields.pop("hukou_province")
             return ChildPlan(child, fields, _changes(child, fields))
-    for child in existing.children.get(family_id, []):
+    for child in known:
         if child.name == row.child_name:
             row.notes.append(
                 _(
@@ -246,7 +251,7 @@ def _child_plan(row: Row, family_id: int | None, existing: Existing) -> ChildPla
 
 
 def _plan_pickup(
-    row: Row, family: FamilyPlan, family_id: int | None, child: ChildPlan | None, existing
+    row: Row, family: FamilyPlan, family_id: int | None, child: ChildPlan, existing
 ) -> str:
     worker_names = {family.worker.fields["name"]}
     worker_names |= {w.name for w in existing.family_workers.get(family_id, [])}

@@ -93,8 +93,7 @@ def to_csv(header: list[str], rows: list[list]) -> bytes:
 
 def to_xlsx(header: list[str], rows: list[list], *, sheet_title: str) -> bytes:
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_title
+    sheet = spreadsheets.first_sheet(workbook, sheet_title)
     _write_table(sheet, header, rows)
     return spreadsheets.xlsx_bytes(workbook)
 
@@ -126,8 +125,7 @@ def template_xlsx() -> bytes:
     relation and province, and a sheet of instructions."""
     with translation.override("zh-hans"):
         workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = "名单 Roster"
+        sheet = spreadsheets.first_sheet(workbook, "名单 Roster")
         header = [column.header for column in COLUMNS]
         example = [
             date.fromisoformat(value) if key == "date_of_birth" else value

@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,8 +19,8 @@ from enrollment.roster.forms import RosterExportForm, RosterUploadForm
 from enrollment.roster.planning import build_plan
 from enrollment.roster.reading import RosterFileError, read_roster
 from ffs_portal import access
-from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, requires
-from ffs_portal.lib.spreadsheets import XLSX_TYPE
+from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, AuthenticatedHttpRequest, requires
+from ffs_portal.lib.spreadsheets import XLSX_TYPE, attachment
 
 ROWS_PER_PAGE = 100
 # A preview lists at most this many rows with problems; the rest are counted.
@@ -34,7 +33,7 @@ def _factories(user):
 
 @requires(MANAGE_FAMILIES)
 @require_http_methods(["GET", "POST"])
-def roster_import(request):
+def roster_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     factories = _factories(request.user)
     if request.method == "POST":
         form = RosterUploadForm(request.POST, request.FILES, factories=factories)
@@ -51,7 +50,7 @@ def roster_import(request):
     return render(request, "enrollment/roster_import.html", {"form": form})
 
 
-def _pending(request, token):
+def _pending(request: AuthenticatedHttpRequest, token):
     """The upload named by ``token``, if this user made it for a factory they still have."""
     pending = uploads.find_upload(token=token, user=request.user)
     if pending is None:
@@ -62,7 +61,7 @@ def _pending(request, token):
 
 @requires(MANAGE_FAMILIES)
 @require_GET
-def roster_import_preview(request, upload):
+def roster_import_preview(request: AuthenticatedHttpRequest, upload) -> HttpResponse:
     pending, factory = _pending(request, upload)
     try:
         sheet = read_roster(pending.read())
@@ -74,7 +73,7 @@ def roster_import_preview(request, upload):
 
 @requires(MANAGE_FAMILIES)
 @require_POST
-def roster_import_confirm(request, upload):
+def roster_import_confirm(request: AuthenticatedHttpRequest, upload) -> HttpResponse:
     pending, factory = _pending(request, upload)
     action = request.POST.get("action")
     if action == "discard":
@@ -122,7 +121,7 @@ def _summary(counts) -> str:
     }
 
 
-def _unreadable(request, pending, factory, error):
+def _unreadable(request: AuthenticatedHttpRequest, pending, factory, error):
     form = RosterUploadForm(factories=_factories(request.user), initial={"factory": factory.code})
     context = {"pending": pending, "factory": factory, "file_errors": error.messages, "form": form}
     return render(request, "enrollment/roster_preview.html", context)
@@ -158,7 +157,7 @@ def _table(rows, sheet, actions):
     return table
 
 
-def _preview(request, pending, plan):
+def _preview(request: AuthenticatedHttpRequest, pending, plan):
     sheet = plan.sheet
     keys = sorted(sheet.columns, key=sheet.columns.get)
     columns = [{"column": COLUMNS_BY_KEY[key], "letter": sheet.letter(key)} for key in keys]
@@ -187,20 +186,17 @@ def _preview(request, pending, plan):
 
 @requires(MANAGE_FAMILIES)
 @require_GET
-def roster_template(request):
-    response = HttpResponse(spreadsheets.template_xlsx(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename="儿童名单模板 roster-template.xlsx"
-    )
-    return response
+def roster_template(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return attachment(spreadsheets.template_xlsx(), filename="儿童名单模板 roster-template.xlsx")
 
 
 @requires(VIEW_FAMILIES)
 @require_GET
-def roster_export(request):
+def roster_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     factories = selectors.export_factories(request.user)
     code = request.GET.get("factory")
     file_format = request.GET.get("format")
+    factory: Factory | None
     if code:
         factory = access.get_scoped_or_404(request.user, Factory, code=code)
     else:
@@ -225,9 +221,5 @@ def roster_export(request):
     services.roster_exported(
         factory=factory, by=request.user, file_format=file_format, rows=len(rows)
     )
-    response = HttpResponse(content, content_type=content_type)
     filename = f"roster-{factory.code}-{timezone.localdate():%Y%m%d}.{file_format}"
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=filename
-    )
-    return response
+    return attachment(content, filename=filename, content_type=content_type)

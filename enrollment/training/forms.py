@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.training.models import Course, SessionFeedback, TrainingSession
+from ffs_portal.lib.forms import field_of
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -21,9 +22,17 @@ class SessionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["course"].queryset = Course.objects.filter(is_active=True)
-        self.fields["starts_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        self.fields["ends_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        field_of(self.fields, "course", forms.ModelChoiceField).queryset = Course.objects.filter(
+            is_active=True
+        )
+        field_of(self.fields, "starts_at", forms.DateTimeField).input_formats = [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+        ]
+        field_of(self.fields, "ends_at", forms.DateTimeField).input_formats = [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+        ]
         self.helper = FormHelper()
         self.helper.layout = Layout(
             "course",
@@ -33,7 +42,8 @@ class SessionForm(forms.ModelForm):
         self.helper.add_input(Submit("submit", _("Save"), css_class="btn-lg"))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
         if starts and ends and ends <= starts:
             self.add_error("ends_at", _("The session ends before it starts."))

@@ -116,7 +116,8 @@ def sign_in_matches(session: TrainingSession, query: str, limit: int = 12):
 
 @dataclass
 class Reach:
-    factory: Factory
+    """Training's reach over some factories: one factory's (below), or all together."""
+
     sessions_held: int = 0
     attendances: int = 0
     workers_trained: int = 0
@@ -141,7 +142,12 @@ class Reach:
         return self.feedback_responses / self.attendances if self.attendances else None
 
 
-def reach(factories: QuerySet[Factory], year: int) -> list[Reach]:
+@dataclass(kw_only=True)
+class FactoryReach(Reach):
+    factory: Factory
+
+
+def reach(factories: QuerySet[Factory], year: int) -> list[FactoryReach]:
     """Per factory and year: sessions held, workers trained, share of parents of left-behind
     children reached, repeat attendance and feedback. A handful of queries, whatever the size."""
     start, end = year_bounds(year)
@@ -149,7 +155,7 @@ def reach(factories: QuerySet[Factory], year: int) -> list[Reach]:
     held = TrainingSession.objects.filter(
         factory__in=factories, starts_at__gte=start, starts_at__lt=end
     ).filter(Exists(SessionAttendance.objects.filter(session=OuterRef("pk"))))
-    rows = {f.pk: Reach(factory=f) for f in factories}
+    rows = {f.pk: FactoryReach(factory=f) for f in factories}
     for row in held.values("factory").annotate(n=Count("id")):
         rows[row["factory"]].sessions_held = row["n"]
     per_worker = (
@@ -179,19 +185,20 @@ def reach(factories: QuerySet[Factory], year: int) -> list[Reach]:
         .values("attendance__session__factory")
         .annotate(
             n=Count("id"),
-            average=Avg((F("usefulness") + F("clarity") + F("will_apply")) / 3.0),
+            # Not "average": the model has a property of that name.
+            mean=Avg((F("usefulness") + F("clarity") + F("will_apply")) / 3.0),
         )
     )
     for row in feedback:
         reach_row = rows[row["attendance__session__factory"]]
         reach_row.feedback_responses = row["n"]
-        reach_row.feedback_average = row["average"]
+        reach_row.feedback_average = row["mean"]
     return sorted(rows.values(), key=lambda r: r.factory.name)
 
 
-def total(rows: list[Reach]) -> Reach:
+def total(rows: list[FactoryReach]) -> Reach:
     """The program-wide line under the per-factory table (shares recomputed, not averaged)."""
-    summed = Reach(factory=None)
+    summed = Reach()
     weighted = 0.0
     for row in rows:
         for field in (

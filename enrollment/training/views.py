@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,20 +13,26 @@ from enrollment.training import selectors, services
 from enrollment.training.forms import CourseForm, FeedbackForm, SessionForm
 from enrollment.training.models import Course, SessionAttendance, TrainingSession
 from ffs_portal import access, kiosk
-from ffs_portal.access import MANAGE_FAMILIES, MANAGE_PROGRAM, VIEW_FAMILIES, requires
+from ffs_portal.access import (
+    MANAGE_FAMILIES,
+    MANAGE_PROGRAM,
+    VIEW_FAMILIES,
+    AuthenticatedHttpRequest,
+    requires,
+)
 from ffs_portal.forms import add_service_errors
 from ffs_portal.lib.params import whole_number
 from ffs_portal.models import Role
 
 
-def _session(request, key) -> TrainingSession:
+def _session(request: AuthenticatedHttpRequest, key) -> TrainingSession:
     return access.get_scoped_or_404(
         request.user, TrainingSession.objects.select_related("course", "factory"), key=key
     )
 
 
 @requires(VIEW_FAMILIES)
-def session_list(request):
+def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     year = timezone.localdate().year
     factories = access.scoped(request.user, Factory)
     rows = selectors.reach(factories, year)
@@ -45,7 +51,7 @@ def session_list(request):
 
 
 @requires(MANAGE_FAMILIES)
-def session_edit(request, session=None):
+def session_edit(request: AuthenticatedHttpRequest, session=None) -> HttpResponse:
     instance = _session(request, session) if session else None
     factory = instance.factory if instance else request.user.factory
     if factory is None:
@@ -66,7 +72,7 @@ def session_edit(request, session=None):
 
 
 @requires(VIEW_FAMILIES)
-def session_detail(request, session):
+def session_detail(request: AuthenticatedHttpRequest, session) -> HttpResponse:
     session = _session(request, session)
     invitations = session.invitations.select_related("worker").order_by("worker__name")
     attendances = session.attendances.select_related("worker", "feedback").order_by("signed_in_at")
@@ -84,7 +90,7 @@ def session_detail(request, session):
 
 
 @requires(MANAGE_FAMILIES)
-def invite(request, session):
+def invite(request: AuthenticatedHttpRequest, session) -> HttpResponse:
     session = _session(request, session)
     left_behind_only = request.GET.get("all") != "1"
     candidates = selectors.invite_candidates(
@@ -109,7 +115,7 @@ def invite(request, session):
 
 
 @requires(VIEW_FAMILIES)
-def invitation_print(request, session):
+def invitation_print(request: AuthenticatedHttpRequest, session) -> HttpResponse:
     session = _session(request, session)
     invitations = session.invitations.select_related("worker").order_by(
         "worker__department", "worker__name"
@@ -120,7 +126,7 @@ def invitation_print(request, session):
 
 
 @requires(MANAGE_FAMILIES)
-def sign_in_desk(request, session):
+def sign_in_desk(request: AuthenticatedHttpRequest, session) -> HttpResponse:
     """The tablet at the door of the session: find yourself, tap, done."""
     session = _session(request, session)
     kiosk.enter(
@@ -144,12 +150,15 @@ def sign_in_desk(request, session):
 
 @requires(MANAGE_FAMILIES)
 @require_POST
-def sign_in(request, session):
+def sign_in(request: AuthenticatedHttpRequest, session) -> HttpResponse:
     session = _session(request, session)
     method = "list" if request.POST.get("method") == "list" else "tablet"
-    worker = Worker.objects.filter(
-        factory=session.factory, pk=whole_number(request.POST.get("worker"))
-    ).first()
+    worker_pk = whole_number(request.POST.get("worker"))
+    worker = (
+        Worker.objects.filter(factory=session.factory, pk=worker_pk).first()
+        if worker_pk is not None
+        else None
+    )
     if worker is None:
         messages.error(request, _("Choose who is signing in."))
         return redirect("training:sign_in_desk", session=session.key)
@@ -177,7 +186,7 @@ def sign_in(request, session):
 
 @requires(MANAGE_FAMILIES)
 @require_POST
-def sign_in_remove(request, session):
+def sign_in_remove(request: AuthenticatedHttpRequest, session) -> HttpResponse:
     session = _session(request, session)
     attendance = session.attendances.filter(pk=whole_number(request.POST.get("attendance"))).first()
     if attendance is not None:
@@ -187,7 +196,7 @@ def sign_in_remove(request, session):
 
 
 @login_not_required
-def feedback(request, token):
+def feedback(request: HttpRequest, token) -> HttpResponse:
     """The kiosk questionnaire, answered on the tablet right after the session, no login."""
     attendance = (
         SessionAttendance.objects.select_related("session__course", "worker")
@@ -214,14 +223,14 @@ def feedback(request, token):
 
 
 @requires(MANAGE_PROGRAM)
-def course_list(request):
+def course_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "training/course_list.html", {"courses": access.scoped(request.user, Course)}
     )
 
 
 @requires(MANAGE_PROGRAM)
-def course_edit(request, course=None):
+def course_edit(request: AuthenticatedHttpRequest, course=None) -> HttpResponse:
     instance = access.get_scoped_or_404(request.user, Course, pk=course) if course else None
     form = CourseForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():

@@ -244,7 +244,7 @@ def _factories_and_sites(plan: Plan, rng) -> list[SiteInfo]:
     owners = list(factories) + [
         factories[i % len(factories)] for i in range(plan.sites - len(factories))
     ]
-    kinds = {}
+    kinds: dict[int, set[str]] = {}
     sites = []
     for number, factory in enumerate(owners):
         taken = kinds.setdefault(factory.pk, set())
@@ -330,7 +330,7 @@ def _families(plan: Plan, rng, infos: list[SiteInfo]) -> dict:
     # five families that do): the retention comparison.
     lone = [info.site.factory_id for info, _index, _n in plans if rng.random() < 0.4]
     families = Family.objects.bulk_create(families, batch_size=5000)
-    employee_numbers = {}
+    employee_numbers: dict[int, int] = {}
     today = plan.today
 
     def worker(factory_id, family, used):

@@ -6,6 +6,8 @@ import io
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -78,6 +80,24 @@ def write_cell(sheet: Worksheet, row: int, column: int, value, number_format: st
     elif isinstance(value, date):
         cell.number_format = "yyyy-mm-dd"
     return cell
+
+
+def attachment(content: bytes, *, filename: str, content_type: str = XLSX_TYPE) -> HttpResponse:
+    """A file to download under ``filename`` (Chinese included)."""
+    disposition = content_disposition_header(as_attachment=True, filename=filename)
+    # Never None for an attachment: only an inline file without a name has no header.
+    assert disposition is not None
+    return HttpResponse(
+        content, content_type=content_type, headers={"Content-Disposition": disposition}
+    )
+
+
+def first_sheet(workbook: Workbook, title: str) -> Worksheet:
+    """The sheet a new workbook opens on, named ``title``."""
+    sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook has one, and it is a worksheet
+    sheet.title = title
+    return sheet
 
 
 def xlsx_bytes(workbook: Workbook) -> bytes:

@@ -279,8 +279,8 @@ def site_rows(scope: Scope, now=None) -> list[SiteRow]:
             rows[site_id].satisfaction = figures
     now = now or timezone.now()
     words = _flag_words()
-    for row in rows.values():
-        row.flags = attention_flags(row, now, words)
+    for site_row in rows.values():
+        site_row.flags = attention_flags(site_row, now, words)
     return sorted(
         rows.values(),
         key=lambda r: (-r.score, r.last_7.rate if r.last_7.rate is not None else 2, r.site.name),

@@ -1,6 +1,7 @@
 """The dashboards' tables, built once and shown on the page, in Excel and in CSV."""
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 
 from django.urls import reverse
@@ -9,9 +10,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from enrollment.models import Factory, SiteKind
+from enrollment.training.selectors import FactoryReach, Reach
 from ffs_portal.outcomes.dashboard import SiteRow, TrendPoint
 from ffs_portal.outcomes.figures import Figures
-from ffs_portal.outcomes.selectors import Satisfaction, satisfaction_total
+from ffs_portal.outcomes.selectors import (
+    FactoryRetention,
+    RetentionRow,
+    Satisfaction,
+    satisfaction_total,
+)
 from ffs_portal.outcomes.tables import (
     DAY,
     DECIMAL,
@@ -311,7 +318,7 @@ def factory_table(factories: list[FactoryRow]) -> Table:
     return table
 
 
-def reach_table(reach, reach_total, year: int) -> Table:
+def reach_table(reach: list[FactoryReach], reach_total: Reach, year: int) -> Table:
     columns = [
         Column(_("Factory"), TEXT),
         Column(_("Sessions held"), INT),
@@ -333,7 +340,7 @@ def reach_table(reach, reach_total, year: int) -> Table:
         limit=20,
     )
 
-    def cells(row, name):
+    def cells(row: Reach, name: str) -> list:
         return [
             name,
             row.sessions_held,
@@ -351,7 +358,7 @@ def reach_table(reach, reach_total, year: int) -> Table:
     return table
 
 
-def retention_table(rows, total, year: int) -> Table:
+def retention_table(rows: list[FactoryRetention], total: RetentionRow, year: int) -> Table:
     from ffs_portal.outcomes.selectors import RETENTION_MONTHS
 
     columns = [
@@ -368,15 +375,15 @@ def retention_table(rows, total, year: int) -> Table:
         ]
     table = Table("retention", _("Worker retention, %(year)s") % {"year": year}, columns)
 
-    def cells(row, name):
-        values = [name, row.start, row.users.workers, row.others.workers]
+    def cells(row: RetentionRow, name: str, start: date | None) -> list:
+        values = [name, start, row.users.workers, row.others.workers]
         for _months, users, others, difference in row.periods:
             values += [users, others, difference]
         return values
 
-    table.rows = [cells(row, row.factory.name) for row in rows]
+    table.rows = [cells(row, row.factory.name, row.start) for row in rows]
     if rows:
-        table.footer = cells(total, _("All factories"))
+        table.footer = cells(total, _("All factories"), None)
     table.note = _("A comparison, not a proof of cause.")
     return table
 

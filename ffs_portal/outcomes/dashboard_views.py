@@ -3,26 +3,26 @@
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from enrollment.models import Factory, Site
 from enrollment.training import selectors as training_selectors
 from ffs_portal import access
-from ffs_portal.access import VIEW_DASHBOARD, requires
-from ffs_portal.lib.spreadsheets import XLSX_TYPE
+from ffs_portal.access import VIEW_DASHBOARD, AuthenticatedHttpRequest, requires
+from ffs_portal.lib.spreadsheets import XLSX_TYPE, attachment
 from ffs_portal.outcomes import dashboard, site_page
 from ffs_portal.outcomes import dashboard_tables as tables
 from ffs_portal.outcomes.dashboard import ATTENTION_RULES, Filters, Season
 from ffs_portal.outcomes.forms import DashboardFilterForm
 from ffs_portal.outcomes.lookups import Ids
 from ffs_portal.outcomes.selectors import SATISFACTION_REFERENCE
-from ffs_portal.outcomes.tables import to_csv, to_xlsx
+from ffs_portal.outcomes.tables import Table, to_csv, to_xlsx
 
 FILTER_NAMES = ("term", "program", "factory", "province")
 
 
-def _filters(request) -> tuple[DashboardFilterForm, Filters]:
+def _filters(request: AuthenticatedHttpRequest) -> tuple[DashboardFilterForm, Filters]:
     seasons = dashboard.seasons(request.user)
     factories = list(dashboard.factories_for_filter(request.user))
     form = DashboardFilterForm(
@@ -32,16 +32,17 @@ def _filters(request) -> tuple[DashboardFilterForm, Filters]:
     )
     values = form.values()
     by_pk = {factory.pk: factory for factory in factories}
+    factory_pk = values.get("factory")
     filters = Filters(
         season=Season.parse(values.get("term", "")),
         program=values.get("program", ""),
-        factory=by_pk.get(values.get("factory")),
+        factory=by_pk.get(factory_pk) if factory_pk is not None else None,
         province=values.get("province", ""),
     )
     return form, filters
 
 
-def _export_query(request, **extra) -> str:
+def _export_query(request: AuthenticatedHttpRequest, **extra) -> str:
     """The page's filters, for its export links."""
     return urlencode({**{n: request.GET[n] for n in FILTER_NAMES if request.GET.get(n)}, **extra})
 
@@ -55,42 +56,40 @@ def build(user, filters: Filters, *, parts=DASHBOARD_PARTS) -> dict:
     scope = dashboard.scope(user, filters, timezone.localdate(now))
     rows = dashboard.site_rows(scope, now)
     ranked = dashboard.by_attendance_last_week(rows)
-    context = {
+    built: dict[str, Table] = {}
+    chart: dict[str, dict[str, object]] = {
+        "text": {
+            "rate": _("Attendance (%)"),
+            "attended": _("Child-days attended"),
+            "expected": _("Child-days expected"),
+        },
+    }
+    context: dict[str, object] = {
         "scope": scope,
         "rows": rows,
         "headline": dashboard.headline(rows),
         "now": now,
-        "tables": {},
+        "tables": built,
         "lowest": ranked[:3],
-        "chart": {
-            "text": {
-                "rate": _("Attendance (%)"),
-                "attended": _("Child-days attended"),
-                "expected": _("Child-days expected"),
-            },
-        },
+        "chart": chart,
         "rules": ATTENTION_RULES,
         "reference": SATISFACTION_REFERENCE,
     }
-    built = context["tables"]
     if "attention" in parts:
         built["attention"] = tables.attention_table(rows)
     if "last_week" in parts:
         built["last_week"] = tables.last_week_table(ranked, scope.last_week)
-        context["chart"]["lowest"] = {
+        chart["lowest"] = {
             "labels": [row.site.name for row in ranked[:15]],
-            "rate": [round(row.last_week.rate * 100, 1) for row in ranked[:15]],
+            "rate": [_percent(row.last_week.rate) for row in ranked[:15]],
         }
     if "trend" in parts:
         points, weekly = dashboard.trend(scope)
         built["trend"] = tables.trend_table(points, weekly)
         context["weekly"] = weekly
-        context["chart"]["trend"] = {
+        chart["trend"] = {
             "labels": [p.start.isoformat() for p in points],
-            "rate": [
-                round(p.figures.rate * 100, 1) if p.figures.rate is not None else None
-                for p in points
-            ],
+            "rate": [_percent(p.figures.rate) for p in points],
             "attended": [p.figures.attended for p in points],
             "expected": [p.figures.expected for p in points],
         }
@@ -106,8 +105,12 @@ def build(user, filters: Filters, *, parts=DASHBOARD_PARTS) -> dict:
     return context
 
 
+def _percent(rate: float | None) -> float | None:
+    return round(rate * 100, 1) if rate is not None else None
+
+
 @requires(VIEW_DASHBOARD)
-def program_dashboard(request):
+def program_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     context = build(request.user, filters)
     context.update(form=form, export_query=_export_query(request), title=_("Program dashboard"))
@@ -115,7 +118,7 @@ def program_dashboard(request):
 
 
 @requires(VIEW_DASHBOARD)
-def factory_dashboard(request, factory):
+def factory_dashboard(request: AuthenticatedHttpRequest, factory) -> HttpResponse:
     factory = access.get_scoped_or_404(request.user, Factory, pk=factory)
     form, filters = _filters(request)
     filters.factory, filters.province = factory, ""
@@ -130,7 +133,7 @@ def factory_dashboard(request, factory):
 
 
 @requires(VIEW_DASHBOARD)
-def factory_comparison(request):
+def factory_comparison(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     context = build(request.user, filters, parts=("factories",))
     context.update(form=form, export_query=_export_query(request))
@@ -138,7 +141,7 @@ def factory_comparison(request):
 
 
 @requires(VIEW_DASHBOARD)
-def site_dashboard(request, site):
+def site_dashboard(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = access.get_scoped_or_404(request.user, Site.objects.select_related("factory"), pk=site)
     form, filters = _filters(request)
     filters = Filters(season=filters.season, site=site)
@@ -149,7 +152,7 @@ def site_dashboard(request, site):
 
 
 @requires(VIEW_DASHBOARD)
-def export(request):
+def export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A dashboard table (or all of them) as Excel or CSV, with the page's filters."""
     table_key = request.GET.get("table", "")
     file_format = request.GET.get("format", "")
@@ -183,11 +186,8 @@ def export(request):
         content = to_xlsx(chosen) if file_format == "xlsx" else to_csv(chosen)
     else:
         raise Http404
-    response = HttpResponse(
-        content, content_type=XLSX_TYPE if file_format == "xlsx" else "text/csv; charset=utf-8"
+    return attachment(
+        content,
+        filename=f"ffs-{table_key}-{timezone.localdate():%Y%m%d}.{file_format}",
+        content_type=XLSX_TYPE if file_format == "xlsx" else "text/csv; charset=utf-8",
     )
-    filename = f"ffs-{table_key}-{timezone.localdate():%Y%m%d}.{file_format}"
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=filename
-    )
-    return response

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, fields
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Aggregate, Count, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -29,10 +29,12 @@ MISSED_REASONS = {
 }
 
 
-def sums(prefix: str = "sum_", condition: Q | None = None) -> dict:
+def sums(prefix: str = "sum_", condition: Q | None = None) -> dict[str, Aggregate]:
     """Aggregates of every summed column (and of days open) for ``.aggregate``/``.annotate``,
     named with a prefix (an annotation may not take a column's own name)."""
-    result = {f"{prefix}{name}": Sum(name, filter=condition) for name in SUMMED}
+    result: dict[str, Aggregate] = {
+        f"{prefix}{name}": Sum(name, filter=condition) for name in SUMMED
+    }
     open_days = Q(expected__gt=0) if condition is None else condition & Q(expected__gt=0)
     result[f"{prefix}days"] = Count("pk", filter=open_days)
     return result

@@ -5,7 +5,8 @@ from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.models import Province, SiteKind
+from enrollment.models import Factory, Province, SiteKind
+from ffs_portal.lib.forms import field_of
 from ffs_portal.outcomes.models import (
     DUPLICATE_SPONSOR,
     FIRST_PROGRAM_YEAR,
@@ -83,13 +84,15 @@ def year_field(**kwargs) -> forms.IntegerField:
 
 
 class SponsorshipForm(forms.Form):
-    factory = forms.ModelChoiceField(label=_("Factory"), queryset=None)
+    factory: "forms.ModelChoiceField[Factory]" = forms.ModelChoiceField(
+        label=_("Factory"), queryset=None
+    )
     program = forms.ChoiceField(label=_("Program"), choices=SiteKind.choices)
     year = year_field()
 
     def __init__(self, *args, factories, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["factory"].queryset = factories
+        field_of(self.fields, "factory", forms.ModelChoiceField).queryset = factories
         self.helper = _helper(
             Row(Column("factory", css_class="col-md-6"), Column("program"), Column("year")),
             submit=_("Add the sponsorship"),
@@ -136,7 +139,9 @@ class SurveyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         labels = {
-            name: ParentSurvey._meta.get_field(name).verbose_name for name in SURVEY_QUESTIONS
+            field.name: field.verbose_name
+            for field in ParentSurvey._meta.fields
+            if field.name in SURVEY_QUESTIONS
         }
         fields = {name: score_field(labels[name]) for name in SURVEY_QUESTIONS}
         self.fields = {**fields, "comment": self.fields["comment"]}
@@ -160,17 +165,17 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args, seasons, factories, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["term"].choices = [
+        field_of(self.fields, "term", forms.ChoiceField).choices = [
             ("", _("Terms running today")),
             *((season.key, season.label) for season in seasons),
         ]
-        self.fields["factory"].choices = [
+        field_of(self.fields, "factory", forms.ChoiceField).choices = [
             ("", _("All factories")),
             *((factory.pk, factory.name) for factory in factories),
         ]
         provinces = sorted({factory.province for factory in factories})
         labels = dict(Province.choices)
-        self.fields["province"].choices = [
+        field_of(self.fields, "province", forms.ChoiceField).choices = [
             ("", _("All provinces")),
             *((code, labels.get(code, code)) for code in provinces),
         ]

@@ -6,7 +6,7 @@ queries themselves took in the database."""
 from django.db.models import Field, ForeignObject, Lookup
 
 
-class Ids(frozenset):
+class Ids(frozenset[int]):
     """A set of ids for ``__any``: not a list, so Django passes it on whole instead of
     looking into every id for expressions to resolve."""
 

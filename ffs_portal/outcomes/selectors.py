@@ -5,6 +5,7 @@ import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -30,6 +31,9 @@ from ffs_portal.outcomes.models import (
     Sponsorship,
     Support,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The share of satisfied parents the program reached in 2017: the reference on every page.
 SATISFACTION_REFERENCE = 0.99
@@ -64,11 +68,11 @@ class ProgramYearRow:
         return self.first_year is not None and self.first_year < self.year
 
     @property
-    def program_label(self) -> str:
+    def program_label(self) -> "StrOrPromise":
         return SiteKind(self.program).label
 
     @property
-    def support_label(self) -> str:
+    def support_label(self) -> "StrOrPromise":
         return Support(self.support).label if self.support else ""
 
 
@@ -83,7 +87,7 @@ class ProgramYearSummary:
     not_recorded: int = 0
 
     @property
-    def program_label(self) -> str:
+    def program_label(self) -> "StrOrPromise":
         return SiteKind(self.program).label
 
 
@@ -222,7 +226,7 @@ class Satisfaction:
         self.satisfied += other.satisfied
 
 
-def satisfaction_by(terms: QuerySet[Term], *keys: str) -> dict:
+def satisfaction_by(terms: QuerySet[Term] | Ids, *keys: str) -> dict:
     """Survey figures over the given terms per site (no ``keys``) or per any fields of the
     term's site (``"factory"``, ``"kind"``), in two queries. A family with children in two of
     the terms counts twice: it is asked once per term."""
@@ -236,7 +240,9 @@ def satisfaction_by(terms: QuerySet[Term], *keys: str) -> dict:
 
     result: dict = defaultdict(Satisfaction)
     # Ids from a dashboard go in as one parameter (see outcomes.lookups).
-    in_terms = {"term__any": terms} if isinstance(terms, Ids) else {"term__in": terms}
+    in_terms: dict[str, QuerySet[Term] | Ids] = (
+        {"term__any": terms} if isinstance(terms, Ids) else {"term__in": terms}
+    )
     families = (
         Enrollment.objects.filter(**in_terms, status__in=PLACED)
         .values("term", *fields)
@@ -353,8 +359,8 @@ class Cohort:
 
 @dataclass
 class RetentionRow:
-    factory: Factory | None
-    start: date | None
+    """Retention over some workers: one factory's (below), or all factories' together."""
+
     users: Cohort = field(default_factory=Cohort)
     others: Cohort = field(default_factory=Cohort)
     unknown_hire_date: int = 0
@@ -373,9 +379,15 @@ class RetentionRow:
         ]
 
 
+@dataclass(kw_only=True)
+class FactoryRetention(RetentionRow):
+    factory: Factory
+    start: date
+
+
 def retention(
     factories: QuerySet[Factory], year: int, *, program: str = "", today: date | None = None
-) -> tuple[list[RetentionRow], RetentionRow]:
+) -> tuple[list[FactoryRetention], RetentionRow]:
     """3-, 6- and 12-month retention of workers whose children used a space against workers
     of the same factories whose children did not, in three queries.
 
@@ -407,7 +419,9 @@ def retention(
         .annotate(used=Exists(used))
         .values_list("factory", "hire_date", "leave_date", "used")
     )
-    rows = {pk: RetentionRow(factory=by_factory[pk], start=start) for pk, start in starts.items()}
+    rows = {
+        pk: FactoryRetention(factory=by_factory[pk], start=start) for pk, start in starts.items()
+    }
     for factory_id, hired, left, used_space in workers:
         row = rows[factory_id]
         start = row.start
@@ -425,7 +439,7 @@ def retention(
             cohort.observable[months] += 1
             cohort.retained[months] += left is None or left >= until
     ordered = sorted(rows.values(), key=lambda r: r.factory.name)
-    total = RetentionRow(factory=None, start=None)
+    total = RetentionRow()
     for row in ordered:
         total.users.add(row.users)
         total.others.add(row.others)

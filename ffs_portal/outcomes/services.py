@@ -107,6 +107,8 @@ def sponsor_login_add(
 def sponsor_login_deactivate(*, user: User, by) -> None:
     if user.role != Role.SPONSOR:
         raise ValidationError(_("Only a sponsor's login can be switched off here."))
+    # The sponsor_user_has_sponsor constraint: a sponsor's login always has its sponsor.
+    assert user.sponsor is not None
     _check_may_change(by, user.sponsor)
     user.is_active = False
     user.save(update_fields=["is_active"])

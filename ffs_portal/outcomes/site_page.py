@@ -67,7 +67,7 @@ def days_table(site: Site, scope: Scope) -> Table:
 class LatePickup:
     day: date
     child: str
-    checked_out_at: datetime
+    checked_out_at: datetime | None
     closes: time | None
 
 

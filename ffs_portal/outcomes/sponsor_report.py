@@ -8,6 +8,7 @@ smallest figure of that column is suppressed too, so the hidden one cannot be wo
 by subtraction (and so are the rates made from it)."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -38,7 +39,7 @@ def suppress(measures: list[Measure], rows: list[dict], total: dict | None = Non
     """Rows of raw values → rows of shown values (numbers or "<5"), and the total row."""
     body = [dict(row) for row in rows]
     lines = body + ([dict(total)] if total is not None else [])
-    hidden = [set() for _line in lines]
+    hidden: list[set[str]] = [set() for _line in lines]
     for line, gone in zip(lines, hidden, strict=True):
         for measure in measures:
             if measure.count and (line[measure.key] or 0) < THRESHOLD:
@@ -300,7 +301,7 @@ def build(user, sponsor: Sponsor, year: int) -> SponsorReport:
 def _day_figures(terms, children) -> dict[tuple[int, str], Figures]:
     """Child-days of the terms up to yesterday, by factory and program, counting only
     ``children``: computed from the records (the day table counts every child)."""
-    yesterday = timezone.localdate() - timezone.timedelta(days=1)
+    yesterday = timezone.localdate() - timedelta(days=1)
     windows = list(terms.values_list("site", "site__factory", "site__kind", "starts_on", "ends_on"))
     if not windows:
         return {}

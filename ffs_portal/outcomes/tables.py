@@ -129,8 +129,8 @@ class Table:
                 f"{escape(_('Nothing to show for these filters.'))}</td></tr>"
             )
         footer = ""
-        if self.footer:
-            footer_cells = self.rendered_footer()
+        footer_cells = self.rendered_footer()
+        if footer_cells:
             cells = [_cell_html(footer_cells[i], first=i == 0) for i in shown_at]
             footer = f'<tfoot class="table-light fw-semibold"><tr>{"".join(cells)}</tr></tfoot>'
         return mark_safe(  # noqa: S308 - every text in it is escaped above
@@ -235,7 +235,7 @@ NUMBER_FORMATS = {SHARE: "0.0%", POINTS: "+0.0%;-0.0%;0.0%", DECIMAL: "0.0"}
 def to_xlsx(*tables: Table) -> bytes:
     """One sheet per table; shares formatted as percentages, text never run as a formula."""
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])
     used: set[str] = set()
     for table in tables:
         sheet = workbook.create_sheet(spreadsheets.sheet_title(table.title, used))

@@ -3,14 +3,14 @@
 from datetime import timedelta
 from functools import wraps
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,10 +22,12 @@ from ffs_portal.access import (
     USE_BOARD,
     VIEW_DASHBOARD,
     VIEW_SPONSOR_REPORTS,
+    AuthenticatedHttpRequest,
     requires,
 )
 from ffs_portal.forms import add_service_errors
-from ffs_portal.lib.spreadsheets import XLSX_TYPE
+from ffs_portal.lib.forms import field_of
+from ffs_portal.lib.spreadsheets import attachment
 from ffs_portal.outcomes import dashboard_tables, selectors, services
 from ffs_portal.outcomes import sponsor_report as sponsor_reports
 from ffs_portal.outcomes.forms import (
@@ -51,7 +53,7 @@ def requires_any(*capabilities: str):
 
     def decorator(view):
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: AuthenticatedHttpRequest, *args, **kwargs):
             if not any(access.can(request.user, c) for c in capabilities):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
@@ -65,17 +67,19 @@ def requires_any(*capabilities: str):
 
 
 @requires(MANAGE_PROGRAM)
-def sponsor_list(request):
+def sponsor_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "outcomes/sponsor_list.html", {"sponsors": selectors.sponsors(request.user)}
     )
 
 
-def _sponsor(request, pk) -> Sponsor:
+def _sponsor(request: AuthenticatedHttpRequest, pk) -> Sponsor:
     return access.get_scoped_or_404(request.user, Sponsor, pk=pk)
 
 
-def _sponsor_page(request, sponsor, *, form=None, sponsorship_form=None, login_form=None):
+def _sponsor_page(
+    request: AuthenticatedHttpRequest, sponsor, *, form=None, sponsorship_form=None, login_form=None
+):
     factories = access.scoped(request.user, Factory)
     sponsorship_form = sponsorship_form or SponsorshipForm(factories=factories)
     sponsorship_form.helper.form_action = reverse(
@@ -104,7 +108,7 @@ def _sponsor_page(request, sponsor, *, form=None, sponsorship_form=None, login_f
 
 
 @requires(MANAGE_PROGRAM)
-def sponsor_edit(request, sponsor=None):
+def sponsor_edit(request: AuthenticatedHttpRequest, sponsor=None) -> HttpResponse:
     instance = _sponsor(request, sponsor) if sponsor else None
     form = SponsorForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -122,7 +126,7 @@ def sponsor_edit(request, sponsor=None):
 
 @require_POST
 @requires(MANAGE_PROGRAM)
-def sponsorship_add(request, sponsor):
+def sponsorship_add(request: AuthenticatedHttpRequest, sponsor) -> HttpResponse:
     sponsor = _sponsor(request, sponsor)
     form = SponsorshipForm(request.POST, factories=access.scoped(request.user, Factory))
     if form.is_valid():
@@ -138,7 +142,7 @@ def sponsorship_add(request, sponsor):
 
 @require_POST
 @requires(MANAGE_PROGRAM)
-def sponsorship_remove(request, sponsorship):
+def sponsorship_remove(request: AuthenticatedHttpRequest, sponsorship) -> HttpResponse:
     sponsorship = access.get_scoped_or_404(
         request.user, Sponsorship.objects.select_related("sponsor", "factory"), pk=sponsorship
     )
@@ -149,7 +153,7 @@ def sponsorship_remove(request, sponsorship):
 
 @require_POST
 @requires(MANAGE_PROGRAM)
-def sponsor_login_add(request, sponsor):
+def sponsor_login_add(request: AuthenticatedHttpRequest, sponsor) -> HttpResponse:
     sponsor = _sponsor(request, sponsor)
     form = SponsorLoginForm(request.POST)
     if form.is_valid():
@@ -167,7 +171,7 @@ def sponsor_login_add(request, sponsor):
 
 @require_POST
 @requires(MANAGE_PROGRAM)
-def sponsor_login_deactivate(request, sponsor, login):
+def sponsor_login_deactivate(request: AuthenticatedHttpRequest, sponsor, login) -> HttpResponse:
     sponsor = _sponsor(request, sponsor)
     user = get_object_or_404(sponsor.users.filter(is_active=True), pk=login)
     services.sponsor_login_deactivate(user=user, by=request.user)
@@ -178,7 +182,7 @@ def sponsor_login_deactivate(request, sponsor, login):
 
 
 @requires(VIEW_SPONSOR_REPORTS)
-def reports(request):
+def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A sponsor's landing page: its reports by year. Coordinators see every sponsor's."""
     sponsors = [
         (sponsor, selectors.sponsor_years(request.user, sponsor))
@@ -187,25 +191,21 @@ def reports(request):
     return render(request, "outcomes/reports.html", {"sponsors": sponsors})
 
 
-def _export(request, table) -> HttpResponse | None:
+def _export(request: AuthenticatedHttpRequest, table) -> HttpResponse | None:
     """The page's table as Excel or CSV when ``?format=`` asks for it."""
     file_format = request.GET.get("format")
     if file_format not in ("xlsx", "csv"):
         return None
+    filename = f"ffs-{table.key}-{timezone.localdate():%Y%m%d}.{file_format}"
     if file_format == "xlsx":
-        response = HttpResponse(to_xlsx(table), content_type=XLSX_TYPE)
-    else:
-        response = HttpResponse(to_csv(table), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"ffs-{table.key}-{timezone.localdate():%Y%m%d}.{file_format}"
-    )
-    return response
+        return attachment(to_xlsx(table), filename=filename)
+    return attachment(to_csv(table), filename=filename, content_type="text/csv; charset=utf-8")
 
 
 # Program years -------------------------------------------------------------------------
 
 
-def _year(request, default=None) -> int:
+def _year(request: AuthenticatedHttpRequest, default=None) -> int:
     form = YearForm(request.GET or None)
     if form.is_valid() and form.cleaned_data["year"]:
         return form.cleaned_data["year"]
@@ -213,7 +213,7 @@ def _year(request, default=None) -> int:
 
 
 @requires(MANAGE_PROGRAM)
-def program_years(request):
+def program_years(request: AuthenticatedHttpRequest) -> HttpResponse:
     year = _year(request)
     rows, summaries = selectors.program_years(request.user, year)
     exported = _export(request, dashboard_tables.program_years_table(rows, year))
@@ -227,14 +227,16 @@ def program_years(request):
             "years": selectors.program_years_available(request.user),
             "rows": rows,
             "summaries": summaries,
-            "support_choices": ProgramYearForm.base_fields["support"].choices,
+            "support_choices": field_of(
+                ProgramYearForm.base_fields, "support", forms.ChoiceField
+            ).choices,
         },
     )
 
 
 @require_POST
 @requires(MANAGE_PROGRAM)
-def program_year_save(request):
+def program_year_save(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProgramYearForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose IETP-supported or self-run for the factory."))
@@ -257,7 +259,7 @@ def program_year_save(request):
 
 
 @requires(VIEW_DASHBOARD)
-def retention(request):
+def retention(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = YearForm(request.GET or None)
     valid = form.is_valid()
     # By default the latest year whose first three months can already be counted.
@@ -288,7 +290,7 @@ def retention(request):
 
 
 @login_not_required
-def survey_kiosk(request, survey):
+def survey_kiosk(request: HttpRequest, survey) -> HttpResponse:
     """The survey on the tablet at pickup: no login, the token in the link is the family's."""
     instance = ParentSurvey.objects.select_related("term__site").filter(token=survey).first()
     if instance is None:
@@ -316,7 +318,7 @@ def survey_kiosk(request, survey):
 
 @require_POST
 @requires_any(USE_BOARD, MANAGE_FAMILIES)
-def survey_start(request, site, child):
+def survey_start(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     """Open a family's survey on this tablet: from the board at pickup, or by HR."""
     site = access.get_scoped_or_404(request.user, Site, pk=site)
     child = access.get_scoped_or_404(
@@ -335,14 +337,14 @@ def survey_start(request, site, child):
     return redirect("outcomes:survey_kiosk", survey=survey.token)
 
 
-def _hr_terms(request):
+def _hr_terms(request: AuthenticatedHttpRequest):
     return (
         access.scoped(request.user, Term).select_related("site").order_by("-ends_on", "site__name")
     )
 
 
 @requires(MANAGE_FAMILIES)
-def survey_list(request):
+def survey_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     terms = list(_hr_terms(request))
     chosen = request.GET.get("term", "")
     term = next((t for t in terms if str(t.pk) == chosen), None)
@@ -370,7 +372,7 @@ def survey_list(request):
 
 
 @requires(MANAGE_FAMILIES)
-def survey_paper(request, term, family):
+def survey_paper(request: AuthenticatedHttpRequest, term, family) -> HttpResponse:
     term = access.get_scoped_or_404(request.user, Term.objects.select_related("site"), pk=term)
     family = access.get_scoped_or_404(request.user, Family, key=family)
     placed = family.children.filter(
@@ -409,7 +411,7 @@ def survey_paper(request, term, family):
 
 
 @requires(VIEW_SPONSOR_REPORTS)
-def sponsor_report(request, sponsor, year):
+def sponsor_report(request: AuthenticatedHttpRequest, sponsor, year) -> HttpResponse:
     """A sponsor's yearly report: a printable page, or Excel with ``?format=xlsx``."""
     sponsor = _sponsor_for_report(request, sponsor)
     if not FIRST_PROGRAM_YEAR <= year <= LAST_PROGRAM_YEAR:
@@ -417,14 +419,10 @@ def sponsor_report(request, sponsor, year):
     report = sponsor_reports.build(request.user, sponsor, year)
     if request.GET.get("format") == "xlsx":
         services.sponsor_report_exported(sponsor=sponsor, year=year, by=request.user)
-        response = HttpResponse(
+        return attachment(
             to_xlsx(report.spaces, report.satisfaction, report.retention, report.reach),
-            content_type=XLSX_TYPE,
+            filename=f"sponsor-report-{year}.xlsx",
         )
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=f"sponsor-report-{year}.xlsx"
-        )
-        return response
     return render(
         request,
         "outcomes/sponsor_report.html",
@@ -432,5 +430,5 @@ def sponsor_report(request, sponsor, year):
     )
 
 
-def _sponsor_for_report(request, pk) -> Sponsor:
+def _sponsor_for_report(request: AuthenticatedHttpRequest, pk) -> Sponsor:
     return access.get_scoped_or_404(request.user, Sponsor, pk=pk)

@@ -158,7 +158,7 @@ class Command(BaseCommand):
                 continue
             family = services.family_create(factory=factory, by=None)
             province = rng.choice(names.HOME_PROVINCES)
-            services.worker_save(
+            worker = services.worker_save(
                 family=family,
                 by=None,
                 employee_no=employee_no,
@@ -206,7 +206,7 @@ class Command(BaseCommand):
                     services.pickup_set(child=child, adult=adult, allowed=True, by=None)
                 services.consent_record(
                     child=child,
-                    given_by=family.workers.first().name,
+                    given_by=worker.name,
                     given_by_relation=rng.choice(["mother", "father"]),
                     given_on=min(today, term.starts_on) - timedelta(days=rng.randrange(5, 30)),
                     covers_photos=rng.random() < 0.5,
