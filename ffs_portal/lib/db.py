@@ -30,7 +30,8 @@ def insert_or_nothing(instance: models.Model) -> bool:
     inserted (the instance then has its primary key); False when the place was taken, and
     the caller looks at what is there."""
     meta = instance._meta
-    generated = meta.pk is not None and meta.pk.db_returning and instance.pk is None
+    # No primary key yet: the database numbers the row (a key with a default has its value).
+    generated = instance.pk is None
     fields = [f for f in meta.concrete_fields if not (generated and f.primary_key)]
     quote = connection.ops.quote_name
     returning = quote(meta.pk.column) if meta.pk is not None else "1"
