@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from attendance.models import AbsenceReason, IncidentKind, InformedHow, RefusalReason
+from attendance.models import AbsenceReason, IncidentKind, InformedHow, RefusalReason, RollCallKind
 from ffs_portal.lib import clock
 
 
@@ -79,3 +79,11 @@ class ReviewForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class RollCallStartForm(forms.Form):
+    kind = forms.ChoiceField(choices=RollCallKind.choices)
+
+
+class RollCallEndForm(forms.Form):
+    note = forms.CharField(max_length=300, required=False)

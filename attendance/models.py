@@ -22,6 +22,10 @@ class AbsenceReason(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+def signature_path(instance, filename):
+    return f"signatures/{uuid.uuid4().hex}.png"
+
+
 class AttendanceRecord(models.Model):
     """One child's day at one site: expected → present → collected, or absent.
 
@@ -62,6 +66,14 @@ class AttendanceRecord(models.Model):
     )
     collected_by_name = models.CharField(_("collected by"), max_length=50, blank=True)
     collected_by_relation = models.CharField(_("relation"), max_length=30, blank=True)
+    # The collecting adult's pickup code was asked for and matched.
+    pickup_code_checked = models.BooleanField(
+        _("pickup code checked"), default=False, db_default=False
+    )
+    # The collecting adult's signature on the tablet, where the site asks for one.
+    collector_signature = models.ImageField(
+        _("signature"), upload_to=signature_path, blank=True, db_default=""
+    )
     late = models.BooleanField(_("late pickup"), default=False)
     # Set when a child was never checked out and the day was closed the next time the child
     # was checked in (or by the nightly job): nobody recorded who collected them.
@@ -123,6 +135,7 @@ class RefusalReason(models.TextChoices):
     NOT_ALLOWED = "not_allowed", _("On the not-allowed list")
     EXPIRED = "expired", _("Permission not valid today")
     NOT_LISTED = "not_listed", _("Not on the list of adults who may collect")
+    WRONG_CODE = "wrong_code", _("Wrong pickup code")
 
 
 class RefusedPickup(models.Model):
@@ -315,3 +328,82 @@ class StillCheckedInAlert(models.Model):
 
     def __str__(self):
         return f"{self.site} · {self.day}"
+
+
+class RollCallKind(models.TextChoices):
+    DRILL = "drill", _("Drill")
+    EMERGENCY = "emergency", _("Emergency")
+
+
+class RollCall(models.Model):
+    """An emergency roll call (or a drill): everyone in the space when it started, each to
+    be accounted for."""
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="roll_calls")
+    kind = models.CharField(_("kind"), max_length=10, choices=RollCallKind.choices)
+    started_at = models.DateTimeField(_("started"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    # Every mark takes the next number: a tablet never shows an older state over a newer.
+    seq = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("roll call")
+        verbose_name_plural = _("roll calls")
+        ordering = ["-started_at"]
+        constraints = [
+            # A second roll call started while one is open joins it.
+            models.UniqueConstraint(
+                fields=["site"], condition=Q(ended_at__isnull=True), name="one_open_roll_call"
+            ),
+            models.CheckConstraint(
+                name="roll_call_ends_after_it_starts",
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class RollCallEntry(models.Model):
+    """One person to account for in a roll call: a child present or a staff member on duty
+    when it started."""
+
+    roll_call = models.ForeignKey(RollCall, on_delete=models.CASCADE, related_name="entries")
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    child = models.ForeignKey(Child, null=True, on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # As it was when the roll call started: the name and the room to look in.
+    name = models.CharField(max_length=50)
+    group = models.CharField(max_length=100, blank=True)
+    accounted_at = models.DateTimeField(null=True, blank=True)
+    accounted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("roll call entry")
+        verbose_name_plural = _("roll call entries")
+        ordering = ["group", "name"]
+        constraints = [
+            models.CheckConstraint(
+                name="roll_call_entry_is_one_person",
+                condition=Q(child__isnull=False, staff__isnull=True)
+                | Q(child__isnull=True, staff__isnull=False),
+            ),
+            models.UniqueConstraint(fields=["roll_call", "child"], name="roll_call_child_once"),
+            models.UniqueConstraint(fields=["roll_call", "staff"], name="roll_call_staff_once"),
+        ]
+
+    def __str__(self):
+        return self.name

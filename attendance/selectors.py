@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from uuid import UUID
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +17,8 @@ from attendance.models import (
     AttendanceStatus,
     Incident,
     RefusedPickup,
+    RollCall,
+    RollCallEntry,
 )
 from enrollment.models import (
     Child,
@@ -33,7 +35,8 @@ from ffs_portal import access
 from ffs_portal.lib import avatars, clock
 from ffs_portal.lib.ages import age_on
 from ffs_portal.models import Role
-from staff.models import DutyPeriod
+from staff.models import DutyPeriod, Qualification
+from staff.selectors import EXPIRY_WARNING_DAYS
 
 # A child still expected this long after opening is highlighted on the board.
 OVERDUE_AFTER = timedelta(hours=1)
@@ -154,6 +157,9 @@ class BoardVersion:
 
     seq: int
     fingerprint: str
+    # The roll call going on at the site, if any (its key and kind), for the board's banner.
+    roll_call: object = None
+    roll_call_kind: str = ""
 
 
 @dataclass
@@ -208,7 +214,7 @@ def is_overdue_time(hours: OpeningHours | None, moment: datetime) -> bool:
     return local.replace(tzinfo=None) >= datetime.combine(local.date(), hours.opens) + OVERDUE_AFTER
 
 
-def _group_for(age: int, rooms: list[Room]) -> Room | None:
+def room_for_age(age: int, rooms: list[Room]) -> Room | None:
     """The room whose age range takes a child without a room of their own."""
     return next((room for room in rooms if room.min_age <= age <= room.max_age), None)
 
@@ -224,6 +230,7 @@ def board_version(
         Enrollment.objects.filter(term__site=OuterRef("pk")).order_by().values("term__site")
     )
     duty = DutyPeriod.objects.filter(site=OuterRef("pk")).order_by().values("site")
+    roll_calls = RollCall.objects.filter(site=OuterRef("pk"), ended_at__isnull=True)
     row = (
         Site.objects.filter(pk=site.pk)
         .annotate(
@@ -235,17 +242,32 @@ def board_version(
             # Staff clocking in or out changes the ratio the board shows.
             d_in=Subquery(duty.annotate(x=Max("clock_in_at")).values("x")),
             d_out=Subquery(duty.annotate(x=Max("clock_out_at")).values("x")),
+            rc_key=Subquery(roll_calls.values("key")[:1]),
+            rc_kind=Subquery(roll_calls.values("kind")[:1]),
         )
-        .values_list("board_seq", "r_max", "r_count", "e_max", "e_count", "c_max", "d_in", "d_out")
+        .values_list(
+            "board_seq",
+            "r_max",
+            "r_count",
+            "e_max",
+            "e_count",
+            "c_max",
+            "d_in",
+            "d_out",
+            "rc_key",
+            "rc_kind",
+        )
         .first()
     )
-    seq, *rest = row or (0,)
+    seq, *rest = row or (0, None, None, None, None, None, None, None, None, None)
     stamps = [v.timestamp() if isinstance(v, datetime) else v for v in rest]
     if hours is False:
         hours = opening_hours(site.pk, day)
     moment_flags = (is_overdue_time(hours, moment), is_afternoon(hours, moment))
     fingerprint = "-".join(str(v) for v in (seq, *stamps, *moment_flags, day.isoformat()))
-    return BoardVersion(seq=seq, fingerprint=fingerprint)
+    return BoardVersion(
+        seq=seq, fingerprint=fingerprint, roll_call=rest[-2], roll_call_kind=rest[-1] or ""
+    )
 
 
 def board(
@@ -290,7 +312,7 @@ def board(
             record=records.get(child.pk),
             age=age,
             incident=child.pk in with_incident,
-            room=rooms_by_id.get(room_id) or _group_for(age, rooms),
+            room=rooms_by_id.get(room_id) or room_for_age(age, rooms),
         )
         tile.overdue = overdue_time and tile.status == AttendanceStatus.EXPECTED
         counts[tile.status] += 1
@@ -591,3 +613,163 @@ def site_incidents(*, user, site: Site, pending_only: bool = False):
 
 def board_sites(user):
     return access.scoped(user, Site).select_related("factory").order_by("name")
+
+
+# Emergency roll call and the lead's attention -------------------------------------------
+
+
+def child_groups(site: Site, day: date, children: list[Child]) -> dict[int, str]:
+    """The group each child is in on the board: the room of their enrolment, or the room
+    their age fits, or none."""
+    rooms = list(Room.objects.filter(site=site))
+    by_id = {room.pk: room for room in rooms}
+    rooms_of = dict(
+        Enrollment.objects.expected_at(site, day)
+        .filter(child__in=children)
+        .values_list("child_id", "room_id")
+    )
+    groups = {}
+    for child in children:
+        room_id = rooms_of.get(child.pk)
+        room = (by_id.get(room_id) if room_id else None) or room_for_age(child.age_on(day), rooms)
+        groups[child.pk] = room.name if room else ""
+    return groups
+
+
+def open_roll_call(site: Site) -> RollCall | None:
+    return RollCall.objects.filter(site=site, ended_at__isnull=True).first()
+
+
+@dataclass
+class RollCallGroup:
+    name: str
+    entries: list[RollCallEntry] = field(default_factory=list)
+
+    @property
+    def missing(self) -> int:
+        return sum(1 for entry in self.entries if entry.accounted_at is None)
+
+
+@dataclass
+class RollCallState:
+    roll_call: RollCall
+    missing: list[RollCallEntry]
+    groups: list[RollCallGroup]
+    total: int
+    accounted: int
+    # Seconds from the start to the moment the last person was accounted for (or to now).
+    seconds: int
+    version: str
+
+    @property
+    def complete(self) -> bool:
+        return self.total == self.accounted
+
+
+def roll_call_state(roll_call: RollCall, now: datetime | None = None) -> RollCallState:
+    """Everyone of a roll call, the missing first, then by group; in two queries."""
+    entries = list(roll_call.entries.select_related("accounted_by").order_by("group", "name"))
+    groups: dict[str, RollCallGroup] = {}
+    for entry in entries:
+        groups.setdefault(entry.group, RollCallGroup(entry.group or _("Children"))).entries.append(
+            entry
+        )
+    accounted = [entry.accounted_at for entry in entries if entry.accounted_at]
+    if entries and len(accounted) == len(entries):
+        end = max(accounted)
+    else:
+        end = roll_call.ended_at or now or clock.now()
+    return RollCallState(
+        roll_call=roll_call,
+        missing=[entry for entry in entries if entry.accounted_at is None],
+        groups=list(groups.values()),
+        total=len(entries),
+        accounted=len(accounted),
+        seconds=max(0, int((end - roll_call.started_at).total_seconds())),
+        version=str(roll_call.seq),
+    )
+
+
+def site_roll_calls(site: Site, since: date | None = None) -> QuerySet[RollCall]:
+    roll_calls = RollCall.objects.filter(site=site).select_related("started_by", "ended_by")
+    if since is not None:
+        roll_calls = roll_calls.filter(started_at__date__gte=since)
+    return roll_calls
+
+
+@dataclass
+class Attention:
+    """What a site lead should look at today, each with how many."""
+
+    incidents_to_review: int
+    refused_today: int
+    still_expected: int
+    qualifications: int
+
+    @property
+    def total(self) -> int:
+        return (
+            self.incidents_to_review
+            + self.refused_today
+            + self.still_expected
+            + self.qualifications
+        )
+
+
+def lead_attention(user, site: Site, now: datetime | None = None) -> Attention:
+    """The lead's badges: incidents not reviewed, pickups refused today, children still
+    expected an hour after opening, staff qualifications lapsing within 30 days."""
+    now = now or clock.now()
+    day = timezone.localdate(now)
+    hours = opening_hours(site.pk, day)
+    still_expected = 0
+    if is_overdue_time(hours, now):
+        arrived = (
+            AttendanceRecord.objects.filter(site=site, day=day)
+            .exclude(status=AttendanceStatus.EXPECTED)
+            .values("child")
+        )
+        still_expected = (
+            Enrollment.objects.expected_at(site, day)
+            .exclude(child__in=arrived)
+            .values("child")
+            .distinct()
+            .count()
+        )
+    return Attention(
+        incidents_to_review=Incident.objects.filter(site=site, reviewed_at__isnull=True).count(),
+        refused_today=RefusedPickup.objects.filter(site=site, day=day).count(),
+        still_expected=still_expected,
+        qualifications=Qualification.objects.filter(
+            profile__user__sites=site,
+            profile__user__is_active=True,
+            expires_on__isnull=False,
+            expires_on__lte=day + timedelta(days=EXPIRY_WARNING_DAYS),
+        ).count(),
+    )
+
+
+def refused_pickups(site: Site, day: date) -> QuerySet[RefusedPickup]:
+    return RefusedPickup.objects.filter(site=site, day=day).select_related("child", "by", "adult")
+
+
+def next_open_day(site: Site, after: date, within_days: int = 366) -> date | None:
+    """The first day after ``after`` when the site expects children (a term running, the
+    site open that weekday, not a closed day), within a year; None when none is planned."""
+    last = after + timedelta(days=within_days)
+    terms = list(
+        Term.objects.filter(site=site, ends_on__gt=after, starts_on__lte=last)
+        .prefetch_related("closed_days")
+        .order_by("starts_on")
+    )
+    weekdays = set(site.opening_hours.values_list("weekday", flat=True))
+    firsts = []
+    for term in terms:
+        closed = {c.date for c in term.closed_days.all()}
+        day = max(term.starts_on, after + timedelta(days=1))
+        while day <= min(term.ends_on, last):
+            if term.opens_on(day, closed, weekdays):
+                firsts.append(day)
+                break
+            day += timedelta(days=1)
+    return min(firsts, default=None)

@@ -6,16 +6,20 @@ after the other and the second sees what the first did. None of them touches the
 broker: the board works with Redis down.
 """
 
+import io
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from attendance import board_sql, selectors
 from attendance.models import (
@@ -28,6 +32,9 @@ from attendance.models import (
     InformedHow,
     RefusalReason,
     RefusedPickup,
+    RollCall,
+    RollCallEntry,
+    RollCallKind,
 )
 from enrollment.models import (
     Adult,
@@ -39,6 +46,7 @@ from enrollment.models import (
 from ffs_portal import access, audit
 from ffs_portal.lib import clock
 from ffs_portal.lib.db import insert_or_nothing
+from staff.models import DutyPeriod
 
 # How long after a check-in the worker may take it back with one tap.
 UNDO_SECONDS = 10
@@ -391,6 +399,14 @@ def refusal_message(reason: str, name: str, child: Child) -> str:
             )
             % names
         )
+    if reason == RefusalReason.WRONG_CODE:
+        return (
+            _(
+                "The code %(name)s gave is not their pickup code. Do not hand %(child)s over: "
+                "call the parents to check."
+            )
+            % names
+        )
     return _("%(name)s is not on %(child)s's list. Do not hand %(child)s over.") % names
 
 
@@ -410,6 +426,26 @@ def _refusal_reason(child: Child, person: Worker | Adult, day: date) -> str | No
     return None
 
 
+# A signature drawn on the tablet: a small PNG, nothing else.
+SIGNATURE_MAX_BYTES = 300_000
+SIGNATURE_MAX_SIDE = 2000
+
+
+def _signature_file(data: bytes) -> ContentFile:
+    if len(data) > SIGNATURE_MAX_BYTES:
+        raise ValidationError(_("The signature is too large. Clear it and sign again."))
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.format != "PNG" or max(image.size) > SIGNATURE_MAX_SIDE:
+            raise ValueError(image.format)
+        image.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise ValidationError(
+            _("The signature could not be read. Clear it and sign again.")
+        ) from error
+    return ContentFile(data, name="signature.png")
+
+
 def _retried_refusal(child: Child, site: Site, day: date, key: uuid.UUID | None) -> ActResult:
     """A retried act that may have been a refusal: the refusal again, with the record now."""
     result = _retried(child, site, day)
@@ -426,13 +462,16 @@ def check_out(
     by,
     key: uuid.UUID | None = None,
     incidents_acknowledged: bool = False,
+    pickup_code: str = "",
+    signature: bytes = b"",
     at: datetime | None = None,
 ) -> ActResult:
     """Hand a present child to an adult who may collect them: present → collected.
 
     An adult who may not collect the child is refused: the refusal is recorded and returned
-    (``refusal``), the child stays present. Asks for the adult's acknowledgement of any
-    incident not yet acknowledged."""
+    (``refusal``), the child stays present; so is one whose pickup code does not match, where
+    the site asks for codes. Asks for the adult's acknowledgement of any incident not yet
+    acknowledged, and for their signature where the site asks for one."""
     at = at or clock.now()
     day = timezone.localdate(at)
     (child,) = _lock_children([child])
@@ -446,6 +485,15 @@ def check_out(
             _("%(child)s is not checked in, so cannot be checked out.") % {"child": child.name}
         )
     reason = _refusal_reason(child, collector, day)
+    if reason is None and site.pickup_code_required:
+        code = pickup_code.strip()
+        if not code:
+            raise ValidationError(
+                _("Ask %(name)s for the 4-digit pickup code on their card and type it.")
+                % {"name": collector.name}
+            )
+        if not secrets.compare_digest(code, collector.pickup_code):
+            reason = RefusalReason.WRONG_CODE
     if reason is not None:
         refusal = _record_refusal(
             site=site,
@@ -459,6 +507,10 @@ def check_out(
             at=at,
         )
         return ActResult(child, record, changed=False, refusal=refusal, seq=site.board_seq)
+    if site.pickup_signature and not signature:
+        raise ValidationError(
+            _("Ask %(name)s to sign in the box, then confirm again.") % {"name": collector.name}
+        )
     pending = list(
         Incident.objects.select_for_update().filter(
             child=child, site=site, acknowledged_at__isnull=True
@@ -495,7 +547,10 @@ def check_out(
         "collected_by_relation": collector.relation if isinstance(collector, Adult) else "worker",
         "updated_at": at,
         **_person_fields("collected_by", collector, child),
+        "pickup_code_checked": site.pickup_code_required,
     }
+    if site.pickup_signature:
+        fields["collector_signature"] = _signature_file(signature)
     _apply(record, fields)
     _audit(
         by,
@@ -818,3 +873,109 @@ def forget_action_keys(*, before: datetime) -> int:
     """Forget action keys older than any retry could be."""
     deleted, _details = ActionKey.objects.filter(at__lt=before).delete()
     return deleted
+
+
+# Emergency roll call -----------------------------------------------------------------------
+
+
+def roll_call_start(
+    *, site: Site, kind: str, by, key: uuid.UUID | None = None, at: datetime | None = None
+) -> tuple[RollCall, bool]:
+    """Start a roll call of everyone in the space now: the children present and the staff
+    on duty, each in the group to look in. A roll call already open at the site is joined
+    instead (returned with False), whoever started it."""
+    from attendance import tasks
+
+    if kind not in RollCallKind.values:
+        raise ValidationError(_("Choose a drill or an emergency."))
+    at = at or clock.now()
+    with transaction.atomic():
+        roll_call = RollCall(key=key or uuid.uuid4(), site=site, kind=kind, started_at=at)
+        roll_call.started_by = by if by is not None and by.is_authenticated else None
+        if not insert_or_nothing(roll_call):
+            return RollCall.objects.get(site=site, ended_at__isnull=True), False
+        day = timezone.localdate(at)
+        present = [
+            record.child
+            for record in AttendanceRecord.objects.filter(
+                site=site, day=day, status=AttendanceStatus.PRESENT
+            )
+            .select_related("child")
+            .order_by("child__name_pinyin")
+        ]
+        groups = selectors.child_groups(site, day, present)
+        entries = [
+            RollCallEntry(roll_call=roll_call, child=child, name=child.name, group=groups[child.pk])
+            for child in present
+        ]
+        staff_group = _("Staff on duty")
+        entries += [
+            RollCallEntry(roll_call=roll_call, staff=period.user, name=str(period.user)[:50])
+            for period in DutyPeriod.objects.filter(site=site, clock_out_at__isnull=True)
+            .select_related("user")
+            .order_by("user__last_name", "user__first_name")
+        ]
+        for entry in entries:
+            if entry.staff_id:
+                entry.group = staff_group
+        RollCallEntry.objects.bulk_create(entries)
+        audit.record(
+            actor=by,
+            action="roll_call.started",
+            factory=site.factory,
+            site=site.pk,
+            kind=kind,
+            people=len(entries),
+        )
+        transaction.on_commit(lambda: tasks.tell_roll_call.delay(roll_call.pk, "started"))
+    return roll_call, True
+
+
+@transaction.atomic
+def roll_call_mark(
+    *, entry: RollCallEntry, accounted: bool, by, at: datetime | None = None
+) -> RollCallEntry:
+    """Mark a person accounted for (or take it back). The same mark twice changes nothing:
+    the answer says how it stands. Marks of one roll call are taken one at a time, each with
+    the roll call's next version."""
+    roll_call = RollCall.objects.select_for_update().get(pk=entry.roll_call_id)
+    if roll_call.ended_at is not None:
+        raise ValidationError(_("This roll call has ended."))
+    entry = RollCallEntry.objects.get(pk=entry.pk)
+    if accounted and entry.accounted_at is None:
+        entry.accounted_at = at or clock.now()
+        entry.accounted_by = by
+    elif not accounted and entry.accounted_at is not None:
+        entry.accounted_at = None
+        entry.accounted_by = None
+    else:
+        return entry
+    entry.save(update_fields=["accounted_at", "accounted_by"])
+    roll_call.seq += 1
+    roll_call.save(update_fields=["seq"])
+    return entry
+
+
+@transaction.atomic
+def roll_call_end(*, roll_call: RollCall, by, note: str = "", at: datetime | None = None):
+    """End a roll call, whoever is still missing (they stay missing in its log)."""
+    from attendance import tasks
+
+    roll_call = RollCall.objects.select_for_update().get(pk=roll_call.pk)
+    if roll_call.ended_at is not None:
+        return roll_call
+    roll_call.ended_at = max(at or clock.now(), roll_call.started_at)
+    roll_call.ended_by = by
+    roll_call.note = note.strip()[:300]
+    roll_call.seq += 1
+    roll_call.save(update_fields=["ended_at", "ended_by", "note", "seq"])
+    missing = roll_call.entries.filter(accounted_at__isnull=True).count()
+    audit.record(
+        actor=by,
+        action="roll_call.ended",
+        factory=roll_call.site.factory,
+        site=roll_call.site_id,
+        missing=missing,
+    )
+    transaction.on_commit(lambda: tasks.tell_roll_call.delay(roll_call.pk, "ended"))
+    return roll_call

@@ -1,13 +1,16 @@
 """The tablet board. Pages render whole; every act answers with htmx out-of-band fragments
 (the changed tiles, the counters, a toast), so the board never reloads."""
 
+import base64
+import binascii
 import json
 import uuid
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +27,7 @@ from attendance.forms import (
     ReviewForm,
     today_at,
 )
-from attendance.models import AttendanceStatus, Incident
+from attendance.models import AttendanceRecord, AttendanceStatus, Incident
 from enrollment.models import Adult, Child, Site, Worker
 from ffs_portal import access, audit
 from ffs_portal.access import (
@@ -127,6 +130,7 @@ def _board_page(request: AuthenticatedHttpRequest, site):
         data = selectors.board(user=request.user, site=site, query=request.GET.get("q", ""))
         ratio = staff_selectors.live_ratio(site, ages=data.present_ages)
     audit.record(actor=request.user, action="board.viewed", factory=site.factory, site=site.pk)
+    leads = access.can(request.user, LEAD_SITE)
     return render(
         request,
         "attendance/board.html",
@@ -140,6 +144,8 @@ def _board_page(request: AuthenticatedHttpRequest, site):
             "retry_backoff": json.dumps(settings.BOARD_RETRY_BACKOFF_MS),
             "words": _words(),
             "undo_seconds": services.UNDO_SECONDS,
+            "attention": selectors.lead_attention(request.user, site) if leads else None,
+            "next_open": None if data.is_open else selectors.next_open_day(site, data.day),
         },
     )
 
@@ -237,6 +243,17 @@ def _collector(child, value: str) -> Worker | Adult | None:
     return None
 
 
+def _signature(value: str) -> bytes:
+    """The PNG of a signature drawn on the tablet, sent as a data URL."""
+    prefix = "data:image/png;base64,"
+    if not value.startswith(prefix):
+        return b""
+    try:
+        return base64.b64decode(value[len(prefix) :], validate=True)
+    except (ValueError, binascii.Error):
+        return b""
+
+
 @require_POST
 @requires(USE_BOARD)
 def check_out(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
@@ -253,6 +270,8 @@ def check_out(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
             by=request.user,
             key=_action_key(request),
             incidents_acknowledged=request.POST.get("acknowledged") == "on",
+            pickup_code=request.POST.get("pickup_code", ""),
+            signature=_signature(request.POST.get("signature", "")),
         )
     except ValidationError as error:
         return answers.sheet_error(request, site, child, " ".join(error.messages))
@@ -411,11 +430,12 @@ def incident_new(request: AuthenticatedHttpRequest, site, child) -> HttpResponse
 @requires(USE_BOARD)
 def incident_list(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
-    incidents = selectors.site_incidents(user=request.user, site=site)[:200]
+    to_review = request.GET.get("review") == "1"
+    incidents = selectors.site_incidents(user=request.user, site=site, pending_only=to_review)[:200]
     return render(
         request,
         "attendance/incident_list.html",
-        {"site": site, "incidents": incidents, "today": clock.today()},
+        {"site": site, "incidents": incidents, "today": clock.today(), "to_review": to_review},
     )
 
 
@@ -518,6 +538,20 @@ def _day(value: str) -> date:
         return date.fromisoformat(value)
     except (ValueError, TypeError):
         return clock.today()
+
+
+@require_GET
+@requires(USE_BOARD)
+def signature(request: AuthenticatedHttpRequest, site, record) -> HttpResponseBase:
+    """The collecting adult's signature of a hand-over, for the day sheet."""
+    site = _site(request, site)
+    found = access.get_scoped_or_404(request.user, AttendanceRecord, pk=record, site=site)
+    if not found.collector_signature:
+        raise Http404
+    try:
+        return FileResponse(found.collector_signature.open("rb"), content_type="image/png")
+    except FileNotFoundError as error:
+        raise Http404 from error
 
 
 @require_GET

@@ -171,7 +171,15 @@ class AdultForm(PhotoMixin, forms.ModelForm):
     class Meta:
         model = Adult
         fields = ["name", "relation", "mobile", "is_guardian", "photo"]
-        widgets = {"photo": forms.ClearableFileInput(attrs={"accept": "image/*"})}
+        widgets = {
+            "photo": forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"})
+        }
+        help_texts = {
+            "photo": _(
+                "Take the adult's photo: the carer at the door compares it with who comes to "
+                "collect the child."
+            )
+        }
 
     def __init__(self, *args, family, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -91,6 +92,18 @@ class Site(models.Model):
     # The version of what the site's tablet board shows: every act on the board (and every
     # clock-in or clock-out, which moves the ratio) takes the next number.
     board_seq = models.BigIntegerField(default=0, editable=False)
+    # The shared tablets of the site (set by the site lead).
+    tablet_lock_minutes = models.PositiveSmallIntegerField(
+        _("lock the tablet after (minutes without a touch)"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    pickup_code_required = models.BooleanField(
+        _("ask for the pickup code at every hand-over"), default=False
+    )
+    pickup_signature = models.BooleanField(
+        _("ask the collecting adult to sign on the tablet"), default=False
+    )
 
     class Meta:
         verbose_name = _("site")
@@ -99,6 +112,10 @@ class Site(models.Model):
         constraints = [
             models.CheckConstraint(name="site_capacity_positive", condition=Q(capacity__gt=0)),
             models.CheckConstraint(name="site_age_range", condition=Q(min_age__lte=F("max_age"))),
+            models.CheckConstraint(
+                name="site_tablet_lock_minutes",
+                condition=Q(tablet_lock_minutes__gte=1, tablet_lock_minutes__lte=60),
+            ),
         ]
 
     def __str__(self):
@@ -243,6 +260,15 @@ class ClosedDay(models.Model):
         return f"{self.date} {self.reason}"
 
 
+def new_pickup_code() -> str:
+    """Four digits the collecting adult tells the carer at the door (printed on the
+    family's pickup card)."""
+    return f"{secrets.randbelow(10_000):04d}"
+
+
+PICKUP_CODE_PATTERN = r"^[0-9]{4}$"
+
+
 def new_key():
     return uuid.uuid4()
 
@@ -300,6 +326,7 @@ class Worker(models.Model):
     )
     hire_date = models.DateField(_("hire date"), null=True, blank=True)
     leave_date = models.DateField(_("leave date"), null=True, blank=True)
+    pickup_code = models.CharField(_("pickup code"), max_length=4, default=new_pickup_code)
 
     class Meta:
         verbose_name = _("worker")
@@ -311,6 +338,10 @@ class Worker(models.Model):
             ),
             models.CheckConstraint(
                 name="worker_mobile_format", condition=Q(mobile__regex=MOBILE_PATTERN)
+            ),
+            models.CheckConstraint(
+                name="worker_pickup_code_format",
+                condition=Q(pickup_code__regex=PICKUP_CODE_PATTERN),
             ),
             models.CheckConstraint(
                 name="worker_leaves_after_hire",
@@ -355,6 +386,7 @@ class Adult(models.Model):
     mobile = models.CharField(_("mobile"), max_length=11, blank=True, validators=[validate_mobile])
     is_guardian = models.BooleanField(_("guardian"), default=False)
     photo = models.ImageField(_("photo"), upload_to=adult_photo_path, blank=True)
+    pickup_code = models.CharField(_("pickup code"), max_length=4, default=new_pickup_code)
 
     class Meta:
         verbose_name = _("adult")
@@ -362,6 +394,9 @@ class Adult(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["family", "name"], name="adult_name_unique_in_family"),
+            models.CheckConstraint(
+                name="adult_pickup_code_format", condition=Q(pickup_code__regex=PICKUP_CODE_PATTERN)
+            ),
             models.CheckConstraint(
                 name="adult_mobile_format",
                 condition=Q(mobile="") | Q(mobile__regex=MOBILE_PATTERN),

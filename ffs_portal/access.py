@@ -207,6 +207,7 @@ def sponsor_report_factories(user: User, sponsor: "Sponsor", year: int) -> "Quer
 
 def _rules() -> dict[type[Model], Rule]:
     from attendance import models as attendance
+    from attendance.tablet import models as tablet
     from enrollment import models as enrollment
     from enrollment.training import models as training
     from ffs_portal.models import User
@@ -244,6 +245,9 @@ def _rules() -> dict[type[Model], Rule]:
         attendance.AttendanceRecord: _by_site("site"),
         attendance.RefusedPickup: _by_site("site"),
         attendance.Incident: _by_site("site"),
+        attendance.RollCall: _by_site("site"),
+        attendance.RollCallEntry: _by_site("roll_call__site"),
+        tablet.Tablet: _by_site("site"),
         outcomes.Sponsor: _sponsor_rule,
         outcomes.Sponsorship: _sponsorship_rule,
         outcomes.ProgramYear: lambda user: Q(factory__in=factory_ids(user)),

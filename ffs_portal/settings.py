@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "enrollment",
     "enrollment.training",
     "attendance",
+    "attendance.tablet",
     "staff",
     "ffs_portal.outcomes",
     "ffs_portal.demo",
@@ -107,6 +108,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A registered shared tablet: its idle lock and what a PIN opens (attendance/tablet).
+    "attendance.tablet.middleware.TabletMiddleware",
     # Every view needs a signed-in user unless it is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "ffs_portal.middleware.UserLanguageMiddleware",

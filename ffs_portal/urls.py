@@ -17,6 +17,7 @@ urlpatterns = [
     path("training/", include("enrollment.training.urls")),
     path("staff/", include("staff.urls")),
     path("", include("attendance.urls")),
+    path("", include("attendance.tablet.urls")),
     path("", include("ffs_portal.outcomes.urls")),
     path("admin/", admin.site.urls),
 ]

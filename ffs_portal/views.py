@@ -44,6 +44,17 @@ class LoginView(auth_views.LoginView):
 
     redirect_authenticated_user = True
 
+    def get(self, request, *args, **kwargs):
+        # A registered tablet shows its lock screen; a password is one tap further.
+        tablet = getattr(request, "tablet", None)
+        if (
+            tablet is not None
+            and "password" not in request.GET
+            and not request.user.is_authenticated
+        ):
+            return redirect("tablet:lock_screen")
+        return super().get(request, *args, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from enrollment.forms import DateInput
 from ffs_portal.lib.forms import field_of
 from ffs_portal.models import Role, User
+from ffs_portal.photos import shrink_photo
 from ffs_portal.validators import validate_mobile
 from staff.models import QualificationKind
 
@@ -56,13 +57,25 @@ class ProfileForm(forms.Form):
         label=_("Mobile"), max_length=11, required=False, validators=[validate_mobile]
     )
     started_on = forms.DateField(label=_("Started on"), required=False, widget=DateInput())
+    photo = forms.ImageField(
+        label=_("Photo"),
+        required=False,
+        help_text=_("Shown on the tablet's lock screen, so each worker finds their own face."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "user"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _submit(FormHelper())
         self.helper.form_tag = False
         self.helper.inputs = []
-        self.helper.layout = Layout(Row(Column("mobile"), Column("started_on")))
+        self.helper.layout = Layout(Row(Column("mobile"), Column("started_on")), "photo")
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and hasattr(photo, "content_type"):
+            return shrink_photo(photo)
+        return photo
 
 
 class PinForm(forms.Form):

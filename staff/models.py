@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -5,6 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import Site
+
+
+def staff_photo_path(instance, filename):
+    return f"staff/{uuid.uuid4().hex}.jpg"
 
 
 class StaffProfile(models.Model):
@@ -19,6 +25,8 @@ class StaffProfile(models.Model):
     pin = models.CharField(max_length=128, blank=True)
     pin_failures = models.PositiveSmallIntegerField(default=0)
     pin_locked_until = models.DateTimeField(null=True, blank=True)
+    # Shown on the tablet's lock screen, so a worker finds their own face to unlock it.
+    photo = models.ImageField(_("photo"), upload_to=staff_photo_path, blank=True)
 
     class Meta:
         verbose_name = _("staff profile")

@@ -3,7 +3,6 @@ clock-out, ratio rules and the minutes a site spent over its ratio."""
 
 from datetime import datetime, time, timedelta
 
-from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 from enrollment.models import Site
 from ffs_portal import audit
 from ffs_portal.models import Role, User
-from staff import ratio
+from staff import pins, ratio
 from staff.models import (
     DutyPeriod,
     Qualification,
@@ -60,9 +59,16 @@ def staff_member_add(
 
 
 @transaction.atomic
-def profile_save(*, profile: StaffProfile, by, **fields) -> StaffProfile:
+def profile_save(*, profile: StaffProfile, by, photo=None, **fields) -> StaffProfile:
+    """A staff member's mobile, start date and photo (None leaves the photo as it is, False
+    removes it)."""
     for field, value in fields.items():
         setattr(profile, field, value)
+    if photo is False or photo:
+        if profile.photo:
+            storage, name = profile.photo.storage, profile.photo.name
+            transaction.on_commit(lambda: storage.delete(name))
+        profile.photo = photo or ""
     profile.full_clean()
     profile.save()
     return profile
@@ -72,7 +78,7 @@ def profile_save(*, profile: StaffProfile, by, **fields) -> StaffProfile:
 def pin_set(*, profile: StaffProfile, pin: str, by) -> None:
     if not (pin.isdigit() and 4 <= len(pin) <= 6):
         raise ValidationError({"pin": _("The PIN is 4 to 6 digits.")})
-    profile.pin = make_password(pin)
+    profile.pin = pins.encode(pin)
     profile.pin_failures = 0
     profile.pin_locked_until = None
     profile.save(update_fields=["pin", "pin_failures", "pin_locked_until"])
@@ -84,18 +90,21 @@ def pin_check(profile: StaffProfile, pin: str) -> None:
     Runs in its own transaction so that a failure is counted even though the clock-in that
     asked for it is refused."""
     with transaction.atomic():
-        profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
+        profile = StaffProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
         now = timezone.now()
-        if profile.pin_locked_until and profile.pin_locked_until > now:
+        if not profile.user.is_active:
+            raise_later = _("This person's account is switched off. Ask the site lead.")
+        elif profile.pin_locked_until and profile.pin_locked_until > now:
             raise_later = _("Too many wrong PINs. Try again at %(time)s, or ask the site lead.") % {
                 "time": timezone.localtime(profile.pin_locked_until).strftime("%H:%M")
             }
         elif not profile.pin:
             raise_later = _("No PIN is set for you yet. Ask the site lead to set one.")
-        elif check_password(pin, profile.pin):
-            if profile.pin_failures:
+        elif pins.matches(pin, profile.pin):
+            if profile.pin_failures or not pins.is_current(profile.pin):
                 profile.pin_failures = 0
-                profile.save(update_fields=["pin_failures"])
+                profile.pin = pins.encode(pin)
+                profile.save(update_fields=["pin_failures", "pin"])
             return
         else:
             profile.pin_failures += 1

@@ -98,7 +98,12 @@ def person(request: AuthenticatedHttpRequest, person) -> HttpResponse:
     action = request.POST.get("form")
     profile_form = ProfileForm(
         request.POST if action == "profile" else None,
-        initial={"mobile": profile.mobile, "started_on": profile.started_on},
+        request.FILES if action == "profile" else None,
+        initial={
+            "mobile": profile.mobile,
+            "started_on": profile.started_on,
+            "photo": profile.photo,
+        },
     )
     pin_form = PinForm(request.POST if action == "pin" else None)
     qualification_form = QualificationForm(request.POST if action == "qualification" else None)

@@ -182,6 +182,19 @@ def tiny_jpeg(size=(8, 8), colour=(200, 80, 40)):
     return ContentFile(out.getvalue(), name="photo.jpg")
 
 
+def tiny_png(size=(40, 12)) -> bytes:
+    """A small drawing, as a signature on the tablet is sent."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", size, (255, 255, 255, 0))
+    ImageDraw.Draw(image).line([(2, 8), (20, 2), (38, 10)], fill=(17, 17, 17, 255), width=2)
+    out = BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
 def enrolled_child(term: Term, **child_fields) -> Child:
     """A child of ``term``'s factory with a worker parent, consent and an enrolment."""
     family = FamilyFactory(factory=term.site.factory)

@@ -30,6 +30,11 @@ PUBLIC = {
     "admin:logout",
     "training:feedback",  # the kiosk questionnaire: its token is the attendee's own
     "outcomes:survey_kiosk",  # the parents' survey at pickup: its token is the family's own
+    # A registered tablet's lock screen: its signed cookie is its key (attendance/tablet).
+    "tablet:lock_screen",
+    "tablet:unlock",
+    "tablet:lock",
+    "tablet:face",
 }
 
 # Sample values for URL arguments that do not name a factory's object (sweep a only).
@@ -72,12 +77,17 @@ def object_samples(world) -> dict:
         "sponsorship": world["sponsorship"].pk,
         "login": world["sponsor_login"].pk,
         "year": world["sponsorship"].year,
+        "record": world["record"].pk,
+        "roll_call": world["roll_call"].key,
+        "entry": world["roll_call"].entries.get().key,
+        "tablet": world["tablet"].key,
     }
 
 
 @pytest.fixture
 def world(term_a, hr, sponsor_a):
     """A child of factory A with everything a URL can name: photo, grandmother, consent."""
+    from django.core.files.base import ContentFile
     from django.utils import timezone
 
     from attendance.models import AttendanceRecord, Incident
@@ -92,6 +102,7 @@ def world(term_a, hr, sponsor_a):
         UserFactory,
         enrolled_child,
         tiny_jpeg,
+        tiny_png,
     )
 
     child = enrolled_child(term_a)
@@ -106,10 +117,19 @@ def world(term_a, hr, sponsor_a):
     shift = Shift.objects.create(
         site=term_a.site, user=person, day=term_a.starts_on, starts=time(8), ends=time(12)
     )
+    from attendance import services as attendance_services
+    from attendance.tablet.models import Tablet
+    from staff import services as staff_services
+
+    staff_services.profile_save(
+        profile=staff_services.profile_for(person), by=None, photo=tiny_jpeg()
+    )
     now = timezone.now()
-    AttendanceRecord.objects.create(
+    record = AttendanceRecord.objects.create(
         site=term_a.site, child=child, day=timezone.localdate(), status="present", checked_in_at=now
     )
+    record.collector_signature.save("signature.png", ContentFile(tiny_png()))
+    roll_call, _new = attendance_services.roll_call_start(site=term_a.site, kind="drill", by=None)
     incident = Incident.objects.create(
         site=term_a.site,
         child=child,
@@ -139,6 +159,9 @@ def world(term_a, hr, sponsor_a):
             factory=term_a.site.factory,
         ),
         "incident": incident,
+        "record": record,
+        "roll_call": roll_call,
+        "tablet": Tablet.objects.create(site=term_a.site, name="小班 平板"),
     }
 
 

@@ -15,6 +15,8 @@ def avatar_text(name: str) -> str:
     return "".join(part[0] for part in name.split()[:2]).upper()
 
 
-def avatar_colour(key: uuid.UUID) -> str:
-    """The colour class of a person's circle, steady for as long as the person exists."""
-    return f"avc{key.int % COLOURS}"
+def avatar_colour(key: uuid.UUID | int) -> str:
+    """The colour class of a person's circle, steady for as long as the person exists (from
+    their key, or the number of a staff member's login)."""
+    number = key.int if isinstance(key, uuid.UUID) else int(key)
+    return f"avc{number % COLOURS}"

@@ -2,7 +2,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ffs_portal.lib import avatars
+from ffs_portal.lib import ages, avatars
 
 register = template.Library()
 
@@ -12,8 +12,7 @@ def age(born, on=None):
     """Age in whole years today (or on a given date)."""
     if not born:
         return ""
-    day = on or timezone.localdate()
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return ages.age_on(born, on or timezone.localdate())
 
 
 @register.filter
@@ -35,3 +34,12 @@ def enrollment_status(status, label=None):
 def years_old(born):
     years = age(born)
     return _("%(years)s yrs") % {"years": years} if years != "" else ""
+
+
+@register.filter
+def duration(seconds):
+    """Seconds as a clock reads them: 4:05, or 1:02:03 past an hour."""
+    seconds = max(0, int(seconds or 0))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

@@ -152,6 +152,7 @@
       replace(current, piece);
     });
     markAll();
+    showFilter();
     if (events["ffs:closeSheet"] && events["ffs:closeSheet"] === sheetChild()) modal(sheetEl).hide();
     if (opening && sheetTaken === opening) {
       modal(scanEl).hide();
@@ -432,9 +433,66 @@
     if (!radio) return;
     var chosen = sheetEl.querySelector("[data-chosen]");
     if (chosen) chosen.textContent = " · " + radio.dataset.name;
+    // The adult chosen, large: the worker compares the face with the person at the door.
+    var who = sheetEl.querySelector("[data-handover]");
+    if (who) {
+      who.hidden = false;
+      who.querySelector("[data-handover-name]").textContent = radio.dataset.name;
+      who.querySelector("[data-handover-relation]").textContent = radio.dataset.relation || "";
+      var photo = who.querySelector("[data-handover-photo]");
+      photo.hidden = !radio.dataset.photo;
+      if (radio.dataset.photo) photo.src = radio.dataset.photo;
+      who.querySelector("[data-handover-nophoto]").hidden = !!radio.dataset.photo || radio.value.indexOf("worker:") === 0;
+    }
     var confirm = sheetEl.querySelector("[data-confirm-handover]");
     var form = radio.form;
     if (confirm && !acts.some(function (a) { return a.form === form && a.state !== "failed"; })) confirm.disabled = false;
+  });
+
+  // The collecting adult signs with a finger; the drawing goes with the hand-over as a PNG.
+  var drawing = null;
+  function padPoint(pad, event) {
+    var box = pad.getBoundingClientRect();
+    return [(event.clientX - box.left) * pad.width / box.width, (event.clientY - box.top) * pad.height / box.height];
+  }
+  sheetEl.addEventListener("pointerdown", function (event) {
+    var pad = event.target.closest("[data-signature-pad]");
+    if (!pad) return;
+    event.preventDefault();
+    if (!pad.dataset.ready) {
+      var box = pad.getBoundingClientRect();
+      pad.width = Math.round(box.width);
+      pad.height = Math.round(box.height);
+      pad.dataset.ready = "1";
+    }
+    var context = pad.getContext("2d");
+    context.lineWidth = 3;
+    context.lineCap = "round";
+    context.strokeStyle = "#111";
+    context.beginPath();
+    context.moveTo.apply(context, padPoint(pad, event));
+    drawing = pad;
+    pad.setPointerCapture(event.pointerId);
+  });
+  sheetEl.addEventListener("pointermove", function (event) {
+    if (!drawing) return;
+    var context = drawing.getContext("2d");
+    context.lineTo.apply(context, padPoint(drawing, event));
+    context.stroke();
+  });
+  function endDrawing() {
+    if (!drawing) return;
+    drawing.closest("form").querySelector("[data-signature-value]").value = drawing.toDataURL("image/png");
+    drawing = null;
+  }
+  sheetEl.addEventListener("pointerup", endDrawing);
+  sheetEl.addEventListener("pointercancel", endDrawing);
+  sheetEl.addEventListener("click", function (event) {
+    if (!event.target.closest("[data-signature-clear]")) return;
+    var form = event.target.closest("form");
+    var pad = form.querySelector("[data-signature-pad]");
+    pad.getContext("2d").clearRect(0, 0, pad.width, pad.height);
+    form.querySelector("[data-signature-value]").value = "";
   });
 
   selectButton.addEventListener("click", function () { setSelecting(!selecting); });
@@ -458,7 +516,7 @@
       credentials: "same-origin",
       redirect: "manual",
       signal: controller.signal,
-      headers: { "HX-Request": "true" },
+      headers: { "HX-Request": "true", "X-Tablet-Poll": "1" },
     }).then(function (response) {
       if (response.type === "opaqueredirect") { window.location.reload(); return; }
       if (response.status !== 200) return;
@@ -492,6 +550,56 @@
     markAll();
   });
   window.addEventListener("offline", markAll);
+
+  // ---- Counters that filter the tiles, and the compact list --------------------------------
+
+  var filter = "";
+  var filterNote = document.getElementById("filter-note");
+
+  function showFilter() {
+    root.classList.toggle("board-filtered", !!filter);
+    root.dataset.filter = filter;
+    document.querySelectorAll("#board-counters .counter").forEach(function (counter) {
+      counter.setAttribute("aria-pressed", counter.dataset.filter === filter ? "true" : "false");
+    });
+    root.querySelectorAll(".board-group").forEach(function (group) {
+      group.hidden = !!filter && !group.querySelector(".tile.st-" + filter);
+    });
+    filterNote.hidden = !filter;
+    if (filter) {
+      var label = document.querySelector("#board-counters .c-" + filter + " .l");
+      filterNote.querySelector("[data-filter-text]").textContent = label ? label.textContent.trim() : "";
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var counter = event.target.closest("#board-counters .counter, [data-show-filter]");
+    if (counter) {
+      event.preventDefault();
+      var chosen = counter.dataset.filter || counter.dataset.showFilter;
+      filter = filter === chosen && !counter.dataset.showFilter ? "" : chosen;
+      showFilter();
+      return;
+    }
+    if (event.target.closest("[data-clear-filter]")) {
+      filter = "";
+      showFilter();
+    }
+  });
+
+  var compactButton = document.getElementById("compact-button");
+  function setCompact(on) {
+    root.classList.toggle("compact", on);
+    compactButton.setAttribute("aria-pressed", on ? "true" : "false");
+    try { window.localStorage.setItem("ffs-board-compact", on ? "1" : ""); } catch (_e) { /* private mode */ }
+  }
+  compactButton.addEventListener("click", function () { setCompact(!root.classList.contains("compact")); });
+  try { setCompact(window.localStorage.getItem("ffs-board-compact") === "1"); } catch (_e) { /* private mode */ }
+
+  // The idle lock waits while acts are on their way (tablet.js).
+  window.ffsBoard = {
+    pending: function () { return acts.filter(function (a) { return a.state !== "failed"; }).length; },
+  };
 
   // ---- Scanning a card: the QR code holds the child's card code ----------------------------
   var video = document.getElementById("scan-video");
