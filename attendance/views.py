@@ -25,7 +25,7 @@ from attendance.forms import (
     today_at,
 )
 from attendance.models import AttendanceStatus, Incident
-from enrollment.models import Adult, Child, Site, Worker
+from enrollment.models import Adult, Child, Site, Worker, card_read
 from ffs_portal import access, audit
 from ffs_portal.access import LEAD_SITE, USE_BOARD, VIEW_DASHBOARD, requires
 from ffs_portal.lib import clock
@@ -324,7 +324,7 @@ def scan(request, site):
     child = (
         access.scoped(request.user, Child)
         .select_related("family__factory")
-        .filter(card_token=token, enrollments__term__site=site)
+        .filter(card_read(token), enrollments__term__site=site)
         .first()
         if token
         else None

@@ -14,7 +14,6 @@ from enrollment.models import Adult, Child, Factory, Family, PickupPermission, W
 from enrollment.roster.planning import CREATE, RosterPlan, build_plan
 from enrollment.roster.reading import RawSheet
 from ffs_portal import audit
-from ffs_portal.lib import pinyin
 
 
 class RosterHasProblems(ValidationError):
@@ -160,8 +159,7 @@ def _write_children(done: _Import) -> None:
                 instance = Child(
                     family=family, created_at=done.now, updated_at=done.now, **child.fields
                 )
-                instance.name_initials = pinyin.initials(instance.name)
-                instance.name_pinyin = pinyin.full_pinyin(instance.name)
+                instance.index_name()
                 new.append(_checked(instance, "family"))
             else:
                 instance = child.existing
