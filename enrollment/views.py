@@ -95,6 +95,7 @@ def family_create(request):
         return redirect("enrollment:family_list")
     form = WorkerForm(request.POST or None, submit=_("Register the family"))
     form.helper.form_tag = False
+    form.helper.inputs = []  # one button, under the children
     # A form sent without the children's rows registers the worker alone.
     rows_sent = "children-TOTAL_FORMS" in request.POST
     children = ChildRows(request.POST if rows_sent else None, prefix="children")
