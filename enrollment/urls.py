@@ -48,5 +48,10 @@ urlpatterns = [
     path(
         "import/<token:upload>/confirm/", roster.roster_import_confirm, name="roster_import_confirm"
     ),
+    path(
+        "import/<token:upload>/to-correct.xlsx",
+        roster.roster_import_rejected,
+        name="roster_import_rejected",
+    ),
     path("export/", roster.roster_export, name="roster_export"),
 ]

@@ -69,7 +69,10 @@ def read_mobile(value) -> str:
         )
     if not digits.startswith("1"):
         raise ValidationError(
-            _("“%(value)s” does not start with 1, as mainland mobile numbers do. Check it.")
+            _(
+                "“%(value)s” does not start with 1: a mainland mobile number has 11 digits "
+                "starting with 1. Check it."
+            )
             % facts,
             code="invalid_mobile",
         )
