@@ -31,6 +31,7 @@ from enrollment.models import (
     EnrollmentStatus,
     Family,
     PickupPermission,
+    SiteKind,
     Term,
 )
 from ffs_portal import access, audit
@@ -232,11 +233,14 @@ def child_edit(request, child):
 
 def _child_form(request, family, child):
     consent = services.active_consent(child) if child else None
+    kinds = set(family.factory.sites.values_list("kind", flat=True))
     form = ChildForm(
         request.POST or None,
         request.FILES or None,
         instance=child,
         photos_allowed=bool(consent and consent.covers_photos),
+        # A factory whose spaces are all after-school has no summer visit to ask about.
+        summer=not kinds or kinds != {SiteKind.ASC},
     )
     if request.method == "POST" and form.is_valid():
         try:
