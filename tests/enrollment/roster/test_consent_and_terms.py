@@ -17,8 +17,14 @@ from enrollment.roster import services
 from enrollment.roster.planning import build_plan
 from enrollment.roster.reading import read_roster
 from tests import rosters
-from tests.factories import ChildFactory, ConsentFactory, FamilyFactory, SiteFactory, TermFactory
-from tests.factories import WorkerFactory
+from tests.factories import (
+    ChildFactory,
+    ConsentFactory,
+    FamilyFactory,
+    SiteFactory,
+    TermFactory,
+    WorkerFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
