@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from attendance import selectors, services
+from attendance import selectors, services, tasks
 from attendance.forms import RollCallEndForm, RollCallStartForm
 from attendance.models import RollCall
 from enrollment.models import Site
@@ -40,7 +40,10 @@ def roll_call(request, site):
         if not form.is_valid():
             raise PermissionDenied
         started, _new = services.roll_call_start(
-            site=site, kind=form.cleaned_data["kind"], by=request.user
+            site=site,
+            kind=form.cleaned_data["kind"],
+            by=request.user,
+            tell=tasks.tell_roll_call.delay,
         )
         return redirect("attendance:roll_call_detail", site=site.pk, roll_call=started.key)
     current = selectors.open_roll_call(site)
@@ -116,7 +119,9 @@ def roll_call_end(request, site, roll_call):
     site, current = _roll_call(request, site, roll_call)
     form = RollCallEndForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    services.roll_call_end(roll_call=current, by=request.user, note=note)
+    services.roll_call_end(
+        roll_call=current, by=request.user, note=note, tell=tasks.tell_roll_call.delay
+    )
     return redirect("attendance:roll_call_log", site=site.pk, roll_call=current.key)
 
 

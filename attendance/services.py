@@ -9,6 +9,7 @@ broker: the board works with Redis down.
 import io
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -878,14 +879,23 @@ def forget_action_keys(*, before: datetime) -> int:
 # Emergency roll call -----------------------------------------------------------------------
 
 
+# What tells the leads and coordinators about a roll call once it is committed: the view
+# passes the task that e-mails them (``tell(roll_call_id, "started" or "ended")``).
+Tell = Callable[[int, str], object]
+
+
 def roll_call_start(
-    *, site: Site, kind: str, by, key: uuid.UUID | None = None, at: datetime | None = None
+    *,
+    site: Site,
+    kind: str,
+    by,
+    key: uuid.UUID | None = None,
+    at: datetime | None = None,
+    tell: Tell | None = None,
 ) -> tuple[RollCall, bool]:
     """Start a roll call of everyone in the space now: the children present and the staff
     on duty, each in the group to look in. A roll call already open at the site is joined
     instead (returned with False), whoever started it."""
-    from attendance import tasks
-
     if kind not in RollCallKind.values:
         raise ValidationError(_("Choose a drill or an emergency."))
     at = at or clock.now()
@@ -927,7 +937,8 @@ def roll_call_start(
             kind=kind,
             people=len(entries),
         )
-        transaction.on_commit(lambda: tasks.tell_roll_call.delay(roll_call.pk, "started"))
+        if tell is not None:
+            transaction.on_commit(lambda: tell(roll_call.pk, "started"))
     return roll_call, True
 
 
@@ -957,10 +968,15 @@ def roll_call_mark(
 
 
 @transaction.atomic
-def roll_call_end(*, roll_call: RollCall, by, note: str = "", at: datetime | None = None):
+def roll_call_end(
+    *,
+    roll_call: RollCall,
+    by,
+    note: str = "",
+    at: datetime | None = None,
+    tell: Tell | None = None,
+) -> RollCall:
     """End a roll call, whoever is still missing (they stay missing in its log)."""
-    from attendance import tasks
-
     roll_call = RollCall.objects.select_for_update().get(pk=roll_call.pk)
     if roll_call.ended_at is not None:
         return roll_call
@@ -977,5 +993,6 @@ def roll_call_end(*, roll_call: RollCall, by, note: str = "", at: datetime | Non
         site=roll_call.site_id,
         missing=missing,
     )
-    transaction.on_commit(lambda: tasks.tell_roll_call.delay(roll_call.pk, "ended"))
+    if tell is not None:
+        transaction.on_commit(lambda: tell(roll_call.pk, "ended"))
     return roll_call

@@ -28,7 +28,7 @@ from attendance.forms import (
     today_at,
 )
 from attendance.models import AttendanceRecord, AttendanceStatus, Incident
-from enrollment.models import Adult, Child, Site, Worker
+from enrollment.models import Adult, Child, Site, Worker, card_read
 from ffs_portal import access, audit
 from ffs_portal.access import (
     LEAD_SITE,
@@ -349,7 +349,7 @@ def scan(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     child = (
         access.scoped(request.user, Child)
         .select_related("family__factory")
-        .filter(card_token=token, enrollments__term__site=site)
+        .filter(card_read(token), enrollments__term__site=site)
         .first()
         if token
         else None

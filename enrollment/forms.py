@@ -1,4 +1,5 @@
-from typing import TYPE_CHECKING, Any, TypedDict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
@@ -20,11 +21,15 @@ from enrollment.models import (
     Worker,
     normalise_employee_no,
 )
+from ffs_portal.fields import MobileField
 from ffs_portal.lib.forms import field_of
 from ffs_portal.photos import shrink_photo
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
+
+CHOOSE = _("Choose…")
+BLANK_DASHES = "---------"
 
 
 class DateInput(forms.DateInput):
@@ -45,7 +50,38 @@ def _row(*fields):
     return Row(*[Column(field, css_class="col-md") for field in fields])
 
 
-class WorkerForm(forms.ModelForm):
+class PlainWords:
+    """What every form of the family pages does with its fields: a select's empty choice says
+    "Choose…" instead of dashes; a radio list has no empty choice to be left ticked; a text
+    too long is said in a sentence by the server rather than cut by the browser."""
+
+    fields: dict[str, forms.Field]
+
+    def _plain_words(self) -> None:
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                if field.empty_label == BLANK_DASHES:
+                    field.empty_label = CHOOSE
+            elif isinstance(field, forms.ChoiceField):
+                choices = list(cast(Iterable[tuple[Any, Any]], field.choices))
+                if isinstance(field.widget, forms.RadioSelect):
+                    field.choices = [(v, label) for v, label in choices if v != ""]
+                else:
+                    field.choices = [
+                        (v, CHOOSE if v == "" and label == BLANK_DASHES else label)
+                        for v, label in choices
+                    ]
+            if isinstance(field, forms.CharField) and field.max_length:
+                field.widget.attrs.pop("maxlength", None)
+                field.error_messages["max_length"] = _(
+                    "This is %(show_value)d characters long; at most %(limit_value)d fit. "
+                    "Shorten it."
+                )
+
+
+class WorkerForm(PlainWords, forms.ModelForm):
+    mobile = MobileField(label=_("Mobile"))
+
     class Meta:
         model = Worker
         fields = [
@@ -68,7 +104,8 @@ class WorkerForm(forms.ModelForm):
 
     def __init__(self, *args, submit=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["mobile"].widget.attrs.update(inputmode="numeric", autocomplete="off")
+        self._plain_words()
+        self.fields["hire_date"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.helper = _helper(
             _row("employee_no", "name", "mobile"),
             _row("department", "shift", "hukou_province"),
@@ -89,7 +126,9 @@ class PhotoMixin:
         return photo
 
 
-class ChildForm(PhotoMixin, forms.ModelForm):
+class ChildForm(PlainWords, PhotoMixin, forms.ModelForm):
+    emergency_contact_mobile = MobileField(label=_("Emergency contact mobile"), required=False)
+
     class Meta:
         model = Child
         fields = [
@@ -121,16 +160,21 @@ class ChildForm(PhotoMixin, forms.ModelForm):
             "medical_notes": _("Seen by HR and the site lead, not printed on cards."),
         }
 
-    def __init__(self, *args, photos_allowed=False, **kwargs):
+    def __init__(self, *args, photos_allowed=False, summer=True, **kwargs):
         super().__init__(*args, **kwargs)
+        self._plain_words()
         self.photos_allowed = photos_allowed
         if not photos_allowed:
             del self.fields["photo"]
+        # The summer visit means nothing at a factory whose spaces are all after-school.
+        if not summer:
+            del self.fields["arrival_date"]
+            del self.fields["departure_date"]
         self.helper = _helper(
             _row("name", "sex", "date_of_birth"),
             _row("hukou_province", "lives_with"),
             _row("school", "grade"),
-            _row("arrival_date", "departure_date"),
+            *([_row("arrival_date", "departure_date")] if summer else []),
             "allergies",
             "medical_notes",
             _row("emergency_contact_name", "emergency_contact_mobile"),
@@ -153,7 +197,8 @@ class ChildForm(PhotoMixin, forms.ModelForm):
         return cleaned
 
 
-class AdultForm(PhotoMixin, forms.ModelForm):
+class AdultForm(PlainWords, PhotoMixin, forms.ModelForm):
+    mobile = MobileField(label=_("Mobile"), required=False)
     may_collect = forms.ModelMultipleChoiceField(
         label=_("May collect"),
         queryset=Child.objects.none(),
@@ -181,12 +226,12 @@ class AdultForm(PhotoMixin, forms.ModelForm):
             )
         }
 
-    def __init__(self, *args, family, **kwargs):
+    def __init__(self, *args, family, children=None, **kwargs):
         super().__init__(*args, **kwargs)
-        children = family.children.order_by("date_of_birth")
+        self._plain_words()
+        children = family.children.order_by("date_of_birth") if children is None else children
         field_of(self.fields, "may_collect", forms.ModelChoiceField).queryset = children
         field_of(self.fields, "must_not_collect", forms.ModelChoiceField).queryset = children
-        self.fields["mobile"].widget.attrs.update(inputmode="numeric", autocomplete="off")
         if self.instance.pk:
             rules = list(self.instance.pickups.all())
             self.initial["may_collect"] = [r.child_id for r in rules if r.allowed]
@@ -212,7 +257,7 @@ class AdultForm(PhotoMixin, forms.ModelForm):
         return cleaned
 
 
-class PickupForm(forms.Form):
+class PickupForm(PlainWords, forms.Form):
     allowed = forms.TypedChoiceField(
         label=_("May this adult collect the child?"),
         choices=[("1", _("Yes, may collect")), ("0", _("No, must not collect"))],
@@ -236,10 +281,17 @@ class PickupForm(forms.Form):
         return cleaned
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(PlainWords, forms.Form):
+    children = forms.ModelMultipleChoiceField(
+        label=_("For these children"),
+        queryset=Child.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick at least one child.")},
+    )
     given_by = forms.CharField(label=_("Signed by"), max_length=50)
+    # Not preset: who signed is read off the paper, not guessed.
     given_by_relation = forms.ChoiceField(
-        label=_("Relation to the child"), choices=Relation.choices
+        label=_("Relation to the children"), choices=[("", CHOOSE), *Relation.choices]
     )
     given_on = forms.DateField(label=_("Signed on"), widget=DateInput())
     covers_care = forms.BooleanField(
@@ -250,10 +302,14 @@ class ConsentForm(forms.Form):
         label=_("Anonymous figures in reports to sponsors"), required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, children, **kwargs):
         super().__init__(*args, **kwargs)
+        self._plain_words()
+        field_of(self.fields, "children", forms.ModelChoiceField).queryset = children
         self.initial.setdefault("given_on", timezone.localdate())
+        self.fields["given_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.helper = _helper(
+            "children",
             _row("given_by", "given_by_relation", "given_on"),
             "covers_care",
             "covers_photos",
@@ -292,13 +348,117 @@ class TermAtSiteField(forms.ModelChoiceField):
         return f"{obj.site.name} · {obj.name}"
 
 
-class EnrollForm(forms.Form):
-    term = TermWithPlacesField(label=_("Term"), queryset=Term.objects.none(), empty_label=None)
+class EnrollForm(PlainWords, forms.Form):
+    """Several children of a family into one term, in one step."""
 
-    def __init__(self, *args, terms, **kwargs):
+    term = TermWithPlacesField(
+        label=_("Term"),
+        queryset=Term.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the term.")},
+    )
+    children = forms.ModelMultipleChoiceField(
+        label=_("Enrol these children"),
+        queryset=Child.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick at least one child.")},
+    )
+
+    def __init__(self, *args, terms, children, **kwargs):
         super().__init__(*args, **kwargs)
         field_of(self.fields, "term", forms.ModelChoiceField).queryset = terms
-        self.helper = _helper("term", submit=_("Enrol"))
+        field_of(self.fields, "children", forms.ModelChoiceField).queryset = children
+        # One term open: that is the choice; several: the person chooses, nothing preset.
+        shown = list(terms)
+        if len(shown) == 1:
+            self.initial.setdefault("term", shown[0].pk)
+        self.helper = _helper("term", "children", submit=_("Enrol"))
+
+
+class TermEnrollForm(forms.Form):
+    """Children of the factory into this term, from the term's page."""
+
+    children = forms.ModelMultipleChoiceField(
+        queryset=Child.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick at least one child.")},
+    )
+
+    def __init__(self, *args, children, **kwargs):
+        super().__init__(*args, **kwargs)
+        field_of(self.fields, "children", forms.ModelChoiceField).queryset = children
+
+
+class QuickChildForm(PlainWords, forms.ModelForm):
+    """A child in the family's registration: what the first day needs; the rest later."""
+
+    class Meta:
+        model = Child
+        fields = ["name", "sex", "date_of_birth", "allergies"]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "sex": forms.RadioSelect,
+        }
+        help_texts = {"allergies": _("Leave empty if none.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._plain_words()
+        self.fields["date_of_birth"].widget.attrs["max"] = timezone.localdate().isoformat()
+        # Drawn as a table row: each input says what it is to a screen reader.
+        for name, field in self.fields.items():
+            css = "form-check-input" if name == "sex" else "form-control"
+            field.widget.attrs.update({"class": css, "aria-label": str(field.label)})
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+
+class ChildRowsBase(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        names = [
+            (f.cleaned_data.get("name"), f.cleaned_data.get("date_of_birth"))
+            for f in self.forms
+            if f.cleaned_data and f.cleaned_data.get("name")
+        ]
+        if len(names) != len(set(names)):
+            raise forms.ValidationError(_("The same child is written twice. Remove one row."))
+
+    def children(self) -> list[dict]:
+        return [f.cleaned_data for f in self.forms if f.cleaned_data]
+
+
+ChildRows = forms.formset_factory(
+    QuickChildForm, formset=ChildRowsBase, extra=3, max_num=8, absolute_max=8
+)
+
+
+class AdultRowForm(AdultForm):
+    class Meta(AdultForm.Meta):
+        fields = ["name", "relation", "mobile", "is_guardian"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            _row("name", "relation", "mobile"),
+            "is_guardian",
+            _row("may_collect", "must_not_collect"),
+        )
+
+
+class AdultRowsBase(forms.BaseFormSet):
+    def adults(self) -> list[dict]:
+        return [dict(f.cleaned_data) for f in self.forms if f.cleaned_data]
+
+
+AdultRows = forms.formset_factory(
+    AdultRowForm, formset=AdultRowsBase, extra=2, max_num=6, absolute_max=6
+)
 
 
 class FamilyFilterForm(forms.Form):
@@ -337,13 +497,14 @@ class FamilyFilterForm(forms.Form):
         field_of(self.fields, "term", forms.ModelChoiceField).queryset = terms
 
 
-class FactoryForm(forms.ModelForm):
+class FactoryForm(PlainWords, forms.ModelForm):
     class Meta:
         model = Factory
         fields = ["name", "code", "city", "province"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._plain_words()
         self.helper = _helper(_row("name", "code"), _row("city", "province"))
 
 

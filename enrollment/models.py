@@ -8,12 +8,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from ffs_portal.lib import pinyin
 from ffs_portal.lib.ages import age_on
 from ffs_portal.validators import MOBILE_PATTERN, validate_mobile
+
+MOBILE_MESSAGE = _("Enter a mainland mobile number: 11 digits starting with 1, e.g. 13812345678.")
 
 
 class Province(models.TextChoices):
@@ -71,6 +76,9 @@ class Factory(models.Model):
         return self.name
 
 
+AGE_RANGE_MESSAGE = _("The oldest age is below the youngest.")
+
+
 class SiteKind(models.TextChoices):
     FFS = "ffs", _("Family-Friendly Space")
     ASC = "asc", _("After School Center")
@@ -110,11 +118,20 @@ class Site(models.Model):
         verbose_name_plural = _("sites")
         ordering = ["factory__name", "name"]
         constraints = [
-            models.CheckConstraint(name="site_capacity_positive", condition=Q(capacity__gt=0)),
-            models.CheckConstraint(name="site_age_range", condition=Q(min_age__lte=F("max_age"))),
+            models.CheckConstraint(
+                name="site_capacity_positive",
+                condition=Q(capacity__gt=0),
+                violation_error_message=_("A site needs at least one place."),
+            ),
+            models.CheckConstraint(
+                name="site_age_range",
+                condition=Q(min_age__lte=F("max_age")),
+                violation_error_message=AGE_RANGE_MESSAGE,
+            ),
             models.CheckConstraint(
                 name="site_tablet_lock_minutes",
                 condition=Q(tablet_lock_minutes__gte=1, tablet_lock_minutes__lte=60),
+                violation_error_message=_("The tablet locks after 1 to 60 minutes."),
             ),
         ]
 
@@ -159,8 +176,16 @@ class OpeningHours(models.Model):
         verbose_name_plural = _("opening hours")
         ordering = ["weekday"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "weekday"], name="one_opening_per_weekday"),
-            models.CheckConstraint(name="opens_before_closes", condition=Q(opens__lt=F("closes"))),
+            models.UniqueConstraint(
+                fields=["site", "weekday"],
+                name="one_opening_per_weekday",
+                violation_error_message=_("This weekday already has opening hours."),
+            ),
+            models.CheckConstraint(
+                name="opens_before_closes",
+                condition=Q(opens__lt=F("closes")),
+                violation_error_message=_("The site closes before it opens. Check both times."),
+            ),
         ]
 
     def __str__(self):
@@ -180,8 +205,18 @@ class Room(models.Model):
         verbose_name_plural = _("rooms")
         ordering = ["min_age", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "name"], name="room_name_unique_in_site"),
-            models.CheckConstraint(name="room_age_range", condition=Q(min_age__lte=F("max_age"))),
+            models.UniqueConstraint(
+                fields=["site", "name"],
+                name="room_name_unique_in_site",
+                violation_error_message=_(
+                    "The site already has a room of this name. Choose another."
+                ),
+            ),
+            models.CheckConstraint(
+                name="room_age_range",
+                condition=Q(min_age__lte=F("max_age")),
+                violation_error_message=AGE_RANGE_MESSAGE,
+            ),
         ]
 
     def __str__(self):
@@ -226,7 +261,9 @@ class Term(models.Model):
         ordering = ["-starts_on"]
         constraints = [
             models.CheckConstraint(
-                name="term_ends_after_it_starts", condition=Q(ends_on__gte=F("starts_on"))
+                name="term_ends_after_it_starts",
+                condition=Q(ends_on__gte=F("starts_on")),
+                violation_error_message=_("The term ends before it starts. Check both dates."),
             ),
         ]
 
@@ -253,7 +290,11 @@ class ClosedDay(models.Model):
         verbose_name_plural = _("closed days")
         ordering = ["date"]
         constraints = [
-            models.UniqueConstraint(fields=["term", "date"], name="closed_day_once_per_term"),
+            models.UniqueConstraint(
+                fields=["term", "date"],
+                name="closed_day_once_per_term",
+                violation_error_message=_("This day is already a closed day of the term."),
+            ),
         ]
 
     def __str__(self):
@@ -267,6 +308,7 @@ def new_pickup_code() -> str:
 
 
 PICKUP_CODE_PATTERN = r"^[0-9]{4}$"
+PICKUP_CODE_MESSAGE = _("A pickup code is 4 digits, e.g. 0427.")
 
 
 def new_key():
@@ -297,6 +339,10 @@ class Family(models.Model):
         return reverse("enrollment:family_detail", kwargs={"family": self.key})
 
 
+# "姓名" for a person, "名称" for a factory, a site or a term.
+PERSON_NAME = pgettext_lazy("a person's", "name")
+
+
 def normalise_employee_no(value) -> str:
     """An employee number as the factory means it: full-width characters as ordinary ones
     (ＸＨ００００１ is XH00001), no spaces or invisible characters, capital letters; the web
@@ -317,7 +363,7 @@ class Worker(models.Model):
         Family, null=True, blank=True, on_delete=models.SET_NULL, related_name="workers"
     )
     employee_no = models.CharField(_("employee no."), max_length=30)
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(PERSON_NAME, max_length=50)
     department = models.CharField(_("department / line"), max_length=100, blank=True)
     shift = models.CharField(_("shift"), max_length=50, blank=True)
     mobile = models.CharField(_("mobile"), max_length=11, validators=[validate_mobile])
@@ -333,26 +379,55 @@ class Worker(models.Model):
         verbose_name_plural = _("workers")
         ordering = ["name"]
         constraints = [
+            # TL00001 and tl00001 are one worker: compared without regard to case.
             models.UniqueConstraint(
-                fields=["factory", "employee_no"], name="employee_no_unique_in_factory"
+                "factory",
+                Lower("employee_no"),
+                name="employee_no_unique_in_factory",
+                violation_error_message=_(
+                    "This employee no. is already registered in this factory. Search for it "
+                    "in the families, or check the number."
+                ),
             ),
             models.CheckConstraint(
-                name="worker_mobile_format", condition=Q(mobile__regex=MOBILE_PATTERN)
+                name="worker_employee_no_given",
+                condition=~Q(employee_no=""),
+                violation_error_message=_("Type the employee number."),
+            ),
+            models.CheckConstraint(
+                name="worker_mobile_format",
+                condition=Q(mobile__regex=MOBILE_PATTERN),
+                violation_error_message=MOBILE_MESSAGE,
             ),
             models.CheckConstraint(
                 name="worker_pickup_code_format",
                 condition=Q(pickup_code__regex=PICKUP_CODE_PATTERN),
+                violation_error_message=PICKUP_CODE_MESSAGE,
             ),
             models.CheckConstraint(
                 name="worker_leaves_after_hire",
                 condition=Q(leave_date__isnull=True)
                 | Q(hire_date__isnull=True)
                 | Q(leave_date__gte=F("hire_date")),
+                violation_error_message=_(
+                    "The leave date is before the hire date. Check both dates."
+                ),
             ),
         ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.hire_date and self.hire_date > timezone.localdate():
+            raise ValidationError(
+                {
+                    "hire_date": _(
+                        "The hire date is in the future. Register the worker once they have "
+                        "started, or check the year."
+                    )
+                }
+            )
 
 
 class Relation(models.TextChoices):
@@ -381,7 +456,7 @@ class Adult(models.Model):
     a neighbour, or someone who must not collect the child."""
 
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="adults")
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(PERSON_NAME, max_length=50)
     relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices)
     mobile = models.CharField(_("mobile"), max_length=11, blank=True, validators=[validate_mobile])
     is_guardian = models.BooleanField(_("guardian"), default=False)
@@ -393,13 +468,23 @@ class Adult(models.Model):
         verbose_name_plural = _("adults")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["family", "name"], name="adult_name_unique_in_family"),
+            models.UniqueConstraint(
+                fields=["family", "name"],
+                name="adult_name_unique_in_family",
+                violation_error_message=_(
+                    "An adult of this name is already listed in this family. Change that "
+                    "adult instead, or tell the two apart in the name."
+                ),
+            ),
             models.CheckConstraint(
-                name="adult_pickup_code_format", condition=Q(pickup_code__regex=PICKUP_CODE_PATTERN)
+                name="adult_pickup_code_format",
+                condition=Q(pickup_code__regex=PICKUP_CODE_PATTERN),
+                violation_error_message=PICKUP_CODE_MESSAGE,
             ),
             models.CheckConstraint(
                 name="adult_mobile_format",
                 condition=Q(mobile="") | Q(mobile__regex=MOBILE_PATTERN),
+                violation_error_message=MOBILE_MESSAGE,
             ),
         ]
 
@@ -424,6 +509,32 @@ def new_card_token():
     return secrets.token_urlsafe(16)
 
 
+# Letters and digits nobody confuses when reading a printed card: no 0/O, 1/l/I/L.
+CARD_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CARD_CODE_LENGTH = 6
+CARD_CODE_PATTERN = rf"^[{CARD_CODE_ALPHABET}]{{{CARD_CODE_LENGTH}}}$"
+
+
+def new_card_code() -> str:
+    return "".join(secrets.choice(CARD_CODE_ALPHABET) for _ in range(CARD_CODE_LENGTH))
+
+
+def normalise_card_code(value) -> str:
+    """A card code as typed: any case, full-width, with spaces or a dash ("k7m-4qx")."""
+    text = unicodedata.normalize("NFKC", str(value or "")).upper()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def card_read(typed: str) -> Q:
+    """The child whose card this is: the QR's token as read by the camera, or the short
+    code printed under it as typed (any case, spaces or a dash between)."""
+    typed = (typed or "").strip()
+    code = normalise_card_code(typed)
+    if len(code) == CARD_CODE_LENGTH:
+        return Q(card_token=typed) | Q(card_code=code)
+    return Q(card_token=typed)
+
+
 def check_date_of_birth(born: date, today: date | None = None) -> None:
     """A child's date of birth: not in the future, not over 18 (a mistyped year)."""
     today = today or timezone.localdate()
@@ -440,7 +551,9 @@ class Child(models.Model):
     key = models.UUIDField(default=new_key, unique=True, editable=False)
     # What the QR code on the child's card holds; can be replaced if a card is lost.
     card_token = models.CharField(max_length=32, default=new_card_token, unique=True)
-    name = models.CharField(_("name"), max_length=50)
+    # The short code printed under the QR, typed when the camera cannot read the card.
+    card_code = models.CharField(max_length=CARD_CODE_LENGTH, default=new_card_code, unique=True)
+    name = models.CharField(PERSON_NAME, max_length=50)
     # Pinyin initials and full pinyin, lower case, for search on the tablet (wxm → 王小明).
     name_initials = models.CharField(max_length=50, blank=True, editable=False)
     name_pinyin = models.CharField(max_length=200, blank=True, editable=False)
@@ -476,16 +589,29 @@ class Child(models.Model):
                 condition=Q(departure_date__isnull=True)
                 | Q(arrival_date__isnull=True)
                 | Q(departure_date__gte=F("arrival_date")),
+                violation_error_message=_("The child leaves before arriving. Check both dates."),
             ),
             models.CheckConstraint(
                 name="child_emergency_mobile_format",
                 condition=Q(emergency_contact_mobile="")
                 | Q(emergency_contact_mobile__regex=MOBILE_PATTERN),
+                violation_error_message=MOBILE_MESSAGE,
+            ),
+            models.CheckConstraint(
+                name="child_card_code_format",
+                condition=Q(card_code__regex=CARD_CODE_PATTERN),
+                violation_error_message=_("A card code has 6 letters and digits."),
             ),
         ]
 
     def __str__(self):
         return self.name
+
+    def index_name(self) -> None:
+        """Keep the pinyin the tablet searches by (wxm → 王小明) in step with the name. A
+        search key, cut to its field: a long name must not fail on a field nobody sees."""
+        self.name_initials = pinyin.initials(self.name)[: Child.name_initials.field.max_length]
+        self.name_pinyin = pinyin.full_pinyin(self.name)[: Child.name_pinyin.field.max_length]
 
     def age_on(self, day: date) -> int:
         return age_on(self.date_of_birth, day)
@@ -506,12 +632,19 @@ class PickupPermission(models.Model):
         verbose_name = _("pickup permission")
         verbose_name_plural = _("pickup permissions")
         constraints = [
-            models.UniqueConstraint(fields=["child", "adult"], name="one_pickup_rule_per_adult"),
+            models.UniqueConstraint(
+                fields=["child", "adult"],
+                name="one_pickup_rule_per_adult",
+                violation_error_message=_(
+                    "This adult already has a rule for this child. Change that rule instead."
+                ),
+            ),
             models.CheckConstraint(
                 name="pickup_valid_range",
                 condition=Q(valid_to__isnull=True)
                 | Q(valid_from__isnull=True)
                 | Q(valid_to__gte=F("valid_from")),
+                violation_error_message=_("The end date is before the start date."),
             ),
         ]
 
@@ -570,6 +703,9 @@ class Consent(models.Model):
                 fields=["child"],
                 condition=Q(withdrawn_at__isnull=True),
                 name="one_active_consent_per_child",
+                violation_error_message=_(
+                    "This child already has a consent on file. Open the family page to see it."
+                ),
             ),
         ]
 
@@ -641,6 +777,9 @@ class Enrollment(models.Model):
                 fields=["child", "term"],
                 condition=Q(status__in=["applied", "enrolled", "waitlisted"]),
                 name="one_active_enrollment_per_child_per_term",
+                violation_error_message=_(
+                    "This child already has a place or a waitlist entry in this term."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["term", "status"])]

@@ -1,5 +1,9 @@
 """Reads of families, children and enrolments, always through the access scope."""
 
+import calendar
+from datetime import date
+from typing import TYPE_CHECKING, cast
+
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -146,6 +150,75 @@ def open_terms(user, family: Family) -> QuerySet[Term]:
             waiting=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.WAITLISTED)),
         )
         .order_by("starts_on", "site__name")
+    )
+
+
+if TYPE_CHECKING:
+
+    class ChildWithConsent(Child):
+        """A child as ``family_children_with_consent`` reads it."""
+
+        active_consents: list[Consent]
+        placed: bool
+
+        class Meta:
+            abstract = True
+
+
+def family_children_with_consent(family: Family) -> "list[ChildWithConsent]":
+    """The family's children for its consent and enrolment steps: each with its active
+    consent (``active_consents``) and whether it already has a place or a waitlist entry in
+    a term not yet over (``placed``). Two queries."""
+    today = timezone.localdate()
+    placed = Enrollment.objects.filter(
+        child=OuterRef("pk"), status__in=ACTIVE_ENROLLMENT_STATUSES, term__ends_on__gte=today
+    )
+    children = list(
+        family.children.order_by("date_of_birth")
+        .annotate(placed=Exists(placed))
+        .prefetch_related(
+            Prefetch(
+                "consents",
+                queryset=Consent.objects.filter(withdrawn_at__isnull=True),
+                to_attr="active_consents",
+            )
+        )
+    )
+    return cast("list[ChildWithConsent]", children)
+
+
+def _years_before(day: date, years: int) -> date:
+    # 29 February in a year without one: the 28th (as ``age_on`` counts birthdays).
+    year = day.year - years
+    if (day.month, day.day) == (2, 29) and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return day.replace(year=year)
+
+
+def term_candidates(user, term: Term) -> QuerySet[Child]:
+    """Children of the term's factory whom HR may enrol in it from the term's page: with a
+    guardian's consent, of an age the site takes on the first day, and neither placed nor
+    waiting in this term already. By name, with the family's workers."""
+    site = term.site
+    first_day = term.starts_on
+    # Born between these days: min_age to max_age years old on the first day.
+    youngest = _years_before(first_day, site.min_age)
+    oldest = _years_before(first_day, site.max_age + 1)
+    return (
+        access.scoped(user, Child)
+        .filter(family__factory_id=site.factory_id)
+        .filter(date_of_birth__lte=youngest, date_of_birth__gt=oldest)
+        .filter(Exists(Consent.objects.filter(child=OuterRef("pk"), withdrawn_at__isnull=True)))
+        .exclude(
+            Exists(
+                Enrollment.objects.filter(
+                    child=OuterRef("pk"), term=term, status__in=ACTIVE_ENROLLMENT_STATUSES
+                )
+            )
+        )
+        .prefetch_related(Prefetch("family__workers", queryset=Worker.objects.order_by("name")))
+        .select_related("family")
+        .order_by("name", "date_of_birth")
     )
 
 

@@ -26,9 +26,11 @@ from enrollment.models import (
     Weekday,
     Worker,
     check_date_of_birth,
+    new_card_code,
+    new_card_token,
+    normalise_employee_no,
 )
 from ffs_portal import audit
-from ffs_portal.lib import pinyin
 
 MAX_WORKERS_PER_FAMILY = 2
 
@@ -55,29 +57,49 @@ def family_create(*, factory: Factory, by, hr_notes: str = "") -> Family:
 
 
 @transaction.atomic
-def family_register(*, factory: Factory, by, **worker_fields) -> Family:
-    """Register a family with its first worker, both or neither."""
+def family_register(*, factory: Factory, by, children=(), **worker_fields) -> Family:
+    """Register a family with its first worker and, in the same step, its children
+    (each a dict of the child's fields): all of it, or nothing."""
     family = family_create(factory=factory, by=by)
     worker_save(family=family, by=by, **worker_fields)
+    for fields in children:
+        child_save(family=family, by=by, **fields)
     return family
+
+
+def _employee_no_taken(factory: Factory, employee_no: str, worker: Worker | None = None) -> bool:
+    # As the database compares them (employee_no_unique_in_factory): case aside.
+    others = Worker.objects.filter(factory=factory, employee_no__iexact=employee_no)
+    if worker is not None and worker.pk:
+        others = others.exclude(pk=worker.pk)
+    return others.exists()
+
+
+def _employee_no_error(employee_no: str) -> ValidationError:
+    return ValidationError(
+        {
+            "employee_no": _(
+                "Employee no. %(no)s is already registered in this factory. Search for it in "
+                "the families, or check the number."
+            )
+            % {"no": employee_no}
+        }
+    )
 
 
 @transaction.atomic
 def worker_save(*, family: Family, by, worker: Worker | None = None, **fields) -> Worker:
     """Add a worker (a parent employed by the factory) to a family, or change one."""
+    if "employee_no" in fields:
+        fields["employee_no"] = normalise_employee_no(fields["employee_no"])
     if worker is None:
         if family.workers.count() >= MAX_WORKERS_PER_FAMILY:
             raise ValidationError(
                 _("A family has at most two workers. Add other adults as relatives instead.")
             )
         employee_no = fields.get("employee_no", "")
-        if Worker.objects.filter(factory=family.factory, employee_no=employee_no).exists():
-            raise ValidationError(
-                {
-                    "employee_no": _("Employee no. %(no)s is already registered in this factory.")
-                    % {"no": employee_no}
-                }
-            )
+        if _employee_no_taken(family.factory, employee_no):
+            raise _employee_no_error(employee_no)
         worker = Worker(factory=family.factory, family=family)
         _changed_fields(worker, fields)
         worker.full_clean()
@@ -85,17 +107,10 @@ def worker_save(*, family: Family, by, worker: Worker | None = None, **fields) -
         audit.record(actor=by, action="worker.created", family=family)
     else:
         changed = _changed_fields(worker, fields)
-        if "employee_no" in changed and (
-            Worker.objects.filter(factory=worker.factory, employee_no=worker.employee_no)
-            .exclude(pk=worker.pk)
-            .exists()
+        if "employee_no" in changed and _employee_no_taken(
+            worker.factory, worker.employee_no, worker
         ):
-            raise ValidationError(
-                {
-                    "employee_no": _("Employee no. %(no)s is already registered in this factory.")
-                    % {"no": worker.employee_no}
-                }
-            )
+            raise _employee_no_error(worker.employee_no)
         worker.full_clean()
         worker.save()
         audit.record(actor=by, action="worker.changed", family=family, fields=changed)
@@ -139,8 +154,7 @@ def child_save(*, family: Family, by, child: Child | None = None, **fields) -> C
     if "photo" in fields:
         _set_photo(child, fields.pop("photo"), allowed=_photos_allowed(child))
     changed = _changed_fields(child, fields)
-    child.name_initials = pinyin.initials(child.name)
-    child.name_pinyin = pinyin.full_pinyin(child.name)
+    child.index_name()
     child.updated_at = timezone.now()
     child.full_clean(exclude=["family"])
     child.save()
@@ -255,6 +269,27 @@ def pickup_remove(*, permission: PickupPermission, by) -> None:
     _touch(child.family)
 
 
+@transaction.atomic
+def adults_register(*, family: Family, by, adults) -> list[Adult]:
+    """Several adults of a family at once, each with the children they may or must not
+    collect (the arguments of ``adult_register``): all of them, or none."""
+    return [adult_register(family=family, by=by, **fields) for fields in adults]
+
+
+@transaction.atomic
+def card_reissue(*, child: Child, by) -> Child:
+    """A lost card: the child gets a new QR and a new short code; the old card stops
+    working at once, and the reissue is recorded."""
+    child.card_token = new_card_token()
+    child.card_code = new_card_code()
+    while Child.objects.filter(card_code=child.card_code).exclude(pk=child.pk).exists():
+        child.card_code = new_card_code()
+    child.save(update_fields=["card_token", "card_code"])
+    audit.record(actor=by, action="child.card_reissued", child=child)
+    _touch(child.family)
+    return child
+
+
 def has_pickup_adult(child: Child, on: date) -> bool:
     """True when someone may collect the child: a worker of the family or an allowed adult."""
     if child.family.workers.exists():
@@ -303,6 +338,12 @@ def consent_record(
     audit.record(actor=by, action="consent.recorded", child=child, version=text_version)
     _touch(child.family)
     return consent
+
+
+@transaction.atomic
+def consent_record_many(*, children, by, **arguments) -> list[Consent]:
+    """One signed form for several children of a family: a consent for each, all or none."""
+    return [consent_record(child=child, by=by, **arguments) for child in children]
 
 
 @transaction.atomic
@@ -382,6 +423,20 @@ def enrollment_apply(*, child: Child, term: Term, by) -> Enrollment:
     audit.record(actor=by, action=f"enrollment.{status}", child=child, term=term.name)
     _touch(child.family)
     return enrollment
+
+
+@transaction.atomic
+def enrollment_apply_many(*, children, term: Term, by) -> list[Enrollment]:
+    """Enrol several children in one term, in the order given (capacity and waitlist as
+    for one). All or none: a child who cannot be enrolled stops the step, with every
+    child's reasons in one message."""
+    if any(term.site.factory_id != child.family.factory_id for child in children):
+        raise ValidationError(_("This term belongs to another factory's site."))
+    term = Term.objects.select_for_update().select_related("site").get(pk=term.pk)
+    problems = [problem for child in children for problem in _enrollment_problems(child, term)]
+    if problems:
+        raise ValidationError(problems)
+    return [enrollment_apply(child=child, term=term, by=by) for child in children]
 
 
 def _set_status(enrollment: Enrollment, status: str, by) -> None:

@@ -12,11 +12,15 @@ urlpatterns = [
     path("<uuid:family>/workers/new/", views.worker_edit, name="worker_create"),
     path("<uuid:family>/workers/<int:worker>/", views.worker_edit, name="worker_edit"),
     path("<uuid:family>/children/new/", views.child_create, name="child_create"),
+    path("<uuid:family>/adults/", views.family_adults, name="family_adults"),
+    path("<uuid:family>/consent/", views.family_consent, name="family_consent"),
+    path("<uuid:family>/enrol/", views.family_enrol, name="family_enrol"),
     path("<uuid:family>/adults/new/", views.adult_edit, name="adult_create"),
     path("<uuid:family>/adults/<int:adult>/", views.adult_edit, name="adult_edit"),
     path("<uuid:family>/cards/", views.family_cards, name="family_cards"),
     path("children/<uuid:child>/", views.child_edit, name="child_edit"),
     path("children/<uuid:child>/photo/", views.child_photo, name="child_photo"),
+    path("children/<uuid:child>/card/reissue/", views.card_reissue, name="card_reissue"),
     path("children/<uuid:child>/consent/", views.consent_record, name="consent_record"),
     path("children/<uuid:child>/enrol/", views.enroll, name="enroll"),
     path("children/<uuid:child>/pickups/<int:adult>/", views.pickup_edit, name="pickup_edit"),
@@ -43,6 +47,11 @@ urlpatterns = [
     path("import/<token:upload>/", roster.roster_import_preview, name="roster_import_preview"),
     path(
         "import/<token:upload>/confirm/", roster.roster_import_confirm, name="roster_import_confirm"
+    ),
+    path(
+        "import/<token:upload>/to-correct.xlsx",
+        roster.roster_import_rejected,
+        name="roster_import_rejected",
     ),
     path("export/", roster.roster_export, name="roster_export"),
 ]

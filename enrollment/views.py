@@ -1,21 +1,30 @@
+from typing import cast
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from enrollment import selectors, services
 from enrollment.forms import (
     AdultForm,
+    AdultRows,
+    AdultRowsBase,
     ChildForm,
+    ChildRows,
+    ChildRowsBase,
     ConsentForm,
     EnrollForm,
     FamilyFilterForm,
     PickupForm,
+    TermEnrollForm,
     WorkerForm,
 )
 from enrollment.models import (
@@ -27,6 +36,7 @@ from enrollment.models import (
     EnrollmentStatus,
     Family,
     PickupPermission,
+    SiteKind,
     Term,
 )
 from ffs_portal import access, audit
@@ -67,6 +77,22 @@ def family_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "enrollment/family_list.html", context)
 
 
+# The four steps of a family's registration, in order: (url name, label).
+STEPS = [
+    ("family_create", _lazy("Worker and children")),
+    ("family_adults", _lazy("Who may collect")),
+    ("family_consent", _lazy("Consent")),
+    ("family_enrol", _lazy("Enrolment")),
+]
+
+
+def _steps(current: str) -> list[dict]:
+    return [
+        {"number": n, "label": label, "current": name == current}
+        for n, (name, label) in enumerate(STEPS, start=1)
+    ]
+
+
 @requires(MANAGE_FAMILIES)
 def family_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     factory = _factory_for_new_family(request.user)
@@ -74,15 +100,79 @@ def family_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.info(request, _("Families are registered by the factory's HR staff."))
         return redirect("enrollment:family_list")
     form = WorkerForm(request.POST or None, submit=_("Register the family"))
-    if request.method == "POST" and form.is_valid():
+    form.helper.form_tag = False
+    form.helper.inputs = []  # one button, under the children
+    # A form sent without the children's rows registers the worker alone.
+    rows_sent = "children-TOTAL_FORMS" in request.POST
+    children = cast(
+        ChildRowsBase, ChildRows(request.POST if rows_sent else None, prefix="children")
+    )
+    if request.method == "POST" and form.is_valid() and (not rows_sent or children.is_valid()):
+        rows = children.children() if rows_sent else []
         try:
-            family = services.family_register(factory=factory, by=request.user, **form.cleaned_data)
+            family = services.family_register(
+                factory=factory, by=request.user, children=rows, **form.cleaned_data
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("Family registered. Now add the children."))
-            return redirect("enrollment:family_detail", family=family.key)
-    return render(request, "enrollment/family_form.html", {"form": form})
+            count = len(rows)
+            messages.success(
+                request,
+                ngettext(
+                    "Family registered with %(count)s child. Next: who may collect.",
+                    "Family registered with %(count)s children. Next: who may collect.",
+                    count,
+                )
+                % {"count": count},
+            )
+            if count == 0:
+                return redirect("enrollment:family_detail", family=family.key)
+            return redirect("enrollment:family_adults", family=family.key)
+    return render(
+        request,
+        "enrollment/family_form.html",
+        {"form": form, "children": children, "steps": _steps("family_create")},
+    )
+
+
+@requires(MANAGE_FAMILIES)
+def family_adults(request, family):
+    """Step 2: grandparents and others, each with the children they may or must not
+    collect, several at once."""
+    family = _family(request, family)
+    children = list(family.children.order_by("date_of_birth"))
+    adults = cast(
+        AdultRowsBase,
+        AdultRows(
+            request.POST or None,
+            prefix="adults",
+            form_kwargs={"family": family, "children": family.children.order_by("date_of_birth")},
+        ),
+    )
+    if request.method == "POST" and adults.is_valid():
+        try:
+            saved = services.adults_register(family=family, by=request.user, adults=adults.adults())
+        except ValidationError as error:
+            adults.forms[0].add_error(None, error)
+        else:
+            if saved:
+                messages.success(
+                    request,
+                    _("Saved: %(names)s.") % {"names": "、".join(adult.name for adult in saved)},
+                )
+            return redirect("enrollment:family_consent", family=family.key)
+    return render(
+        request,
+        "enrollment/family_adults.html",
+        {
+            "family": family,
+            "adults": adults,
+            "children": children,
+            "known": family.adults.prefetch_related("pickups__child").order_by("name"),
+            "steps": _steps("family_adults"),
+        },
+    )
 
 
 @requires(VIEW_FAMILIES)
@@ -153,11 +243,14 @@ def child_edit(request: AuthenticatedHttpRequest, child) -> HttpResponse:
 
 def _child_form(request: AuthenticatedHttpRequest, family, child):
     consent = services.active_consent(child) if child else None
+    kinds = set(family.factory.sites.values_list("kind", flat=True))
     form = ChildForm(
         request.POST or None,
         request.FILES or None,
         instance=child,
         photos_allowed=bool(consent and consent.covers_photos),
+        # A factory whose spaces are all after-school has no summer visit to ask about.
+        summer=not kinds or kinds != {SiteKind.ASC},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -252,25 +345,57 @@ def pickup_edit(request: AuthenticatedHttpRequest, child, adult) -> HttpResponse
     )
 
 
+def _names(children) -> str:
+    return "、".join(child.name for child in children)
+
+
+@requires(MANAGE_FAMILIES)
+def family_consent(request, family):
+    """Step 3: one signed consent form for the children ticked."""
+    family = _family(request, family)
+    children = selectors.family_children_with_consent(family)
+    ticked = [child.pk for child in children if not child.active_consents]
+    return _consent(request, family, children, ticked)
+
+
 @requires(MANAGE_FAMILIES)
 def consent_record(request: AuthenticatedHttpRequest, child) -> HttpResponse:
+    """The consent form from one child's card: that child ticked, siblings offered."""
     child = _child(request, child)
-    workers = list(child.family.workers.all())
+    children = selectors.family_children_with_consent(child.family)
+    return _consent(request, child.family, children, [child.pk])
+
+
+def _consent(request, family, children, ticked):
+    workers = list(family.workers.all())
+    initial = {"children": ticked, **({"given_by": workers[0].name} if workers else {})}
     form = ConsentForm(
-        request.POST or None, initial={"given_by": workers[0].name} if workers else {}
+        request.POST or None,
+        initial=initial,
+        children=family.children.order_by("date_of_birth"),
     )
     if request.method == "POST" and form.is_valid():
+        arguments = form.service_arguments()
+        chosen = list(arguments.pop("children"))
         try:
-            services.consent_record(child=child, by=request.user, **form.service_arguments())
+            services.consent_record_many(children=chosen, by=request.user, **arguments)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("Consent recorded for %(name)s.") % {"name": child.name})
-            return redirect("enrollment:family_detail", family=child.family.key)
+            messages.success(
+                request, _("Consent recorded for %(names)s.") % {"names": _names(chosen)}
+            )
+            return redirect("enrollment:family_enrol", family=family.key)
     return render(
         request,
         "enrollment/consent_form.html",
-        {"form": form, "family": child.family, "child": child, "version": CONSENT_TEXT_VERSION},
+        {
+            "form": form,
+            "family": family,
+            "children": children,
+            "version": CONSENT_TEXT_VERSION,
+            "steps": _steps("family_consent"),
+        },
     )
 
 
@@ -290,45 +415,74 @@ def consent_withdraw(request: AuthenticatedHttpRequest, consent) -> HttpResponse
 
 
 @requires(MANAGE_FAMILIES)
+def family_enrol(request: AuthenticatedHttpRequest, family) -> HttpResponse:
+    """Step 4: the children ticked into one term."""
+    family = _family(request, family)
+    children = selectors.family_children_with_consent(family)
+    ticked = [child.pk for child in children if child.active_consents and not child.placed]
+    return _enrol(request, family, ticked)
+
+
+@requires(MANAGE_FAMILIES)
 def enroll(request: AuthenticatedHttpRequest, child) -> HttpResponse:
+    """The enrolment form from one child's card: that child ticked, siblings offered."""
     child = _child(request, child)
-    terms = selectors.open_terms(request.user, child.family)
-    form = EnrollForm(request.POST or None, terms=terms)
+    return _enrol(request, child.family, [child.pk])
+
+
+def _enrol(request, family, ticked):
+    terms = selectors.open_terms(request.user, family)
+    form = EnrollForm(
+        request.POST or None,
+        initial={"children": ticked},
+        terms=terms,
+        children=family.children.order_by("date_of_birth"),
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            enrollment = services.enrollment_apply(
-                child=child, term=form.cleaned_data["term"], by=request.user
+            enrollments = services.enrollment_apply_many(
+                children=list(form.cleaned_data["children"]),
+                term=form.cleaned_data["term"],
+                by=request.user,
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            if enrollment.status == EnrollmentStatus.WAITLISTED:
-                messages.warning(
-                    request,
-                    _("%(site)s is full: %(name)s is on the waitlist, number %(position)s.")
-                    % {
-                        "site": enrollment.term.site.name,
-                        "name": child.name,
-                        "position": waitlist_position(enrollment),
-                    },
-                )
-            else:
-                messages.success(
-                    request,
-                    _("%(name)s is enrolled in %(term)s.")
-                    % {"name": child.name, "term": enrollment.term.name},
-                )
-            return redirect("enrollment:family_detail", family=child.family.key)
+            _say_enrolled(request, enrollments)
+            return redirect("enrollment:family_detail", family=family.key)
     return render(
         request,
-        "enrollment/simple_form.html",
+        "enrollment/enrol_form.html",
         {
             "form": form,
-            "family": child.family,
-            "title": _("Enrol %(name)s") % {"name": child.name},
-            "empty_message": None if terms else _("There is no open term at this factory yet."),
+            "family": family,
+            "steps": _steps("family_enrol"),
+            "empty_message": None
+            if terms.exists()
+            else _("There is no open term at this factory yet."),
         },
     )
+
+
+def _say_enrolled(request, enrollments) -> None:
+    placed = [e.child for e in enrollments if e.status == EnrollmentStatus.ENROLLED]
+    if placed:
+        messages.success(
+            request,
+            _("%(names)s enrolled in %(term)s.")
+            % {"names": _names(placed), "term": enrollments[0].term.name},
+        )
+    for enrollment in enrollments:
+        if enrollment.status == EnrollmentStatus.WAITLISTED:
+            messages.warning(
+                request,
+                _("%(site)s is full: %(name)s is on the waitlist, number %(position)s.")
+                % {
+                    "site": enrollment.term.site.name,
+                    "name": enrollment.child.name,
+                    "position": waitlist_position(enrollment),
+                },
+            )
 
 
 def waitlist_position(enrollment: Enrollment) -> int:
@@ -384,10 +538,32 @@ def enrollment_promote(request: AuthenticatedHttpRequest, enrollment) -> HttpRes
 def term_detail(request: AuthenticatedHttpRequest, term) -> HttpResponse:
     term = access.get_scoped_or_404(request.user, Term.objects.select_related("site"), pk=term)
     roster = selectors.term_roster(term)
+    can_manage = access.can(request.user, MANAGE_FAMILIES)
+    if request.method == "POST" and not can_manage:
+        raise PermissionDenied
+    candidates = selectors.term_candidates(request.user, term)
+    form = TermEnrollForm(request.POST or None, children=candidates)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrollments = services.enrollment_apply_many(
+                children=list(form.cleaned_data["children"]), term=term, by=request.user
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            _say_enrolled(request, enrollments)
+            return redirect("enrollment:term_detail", term=term.pk)
     return render(
         request,
         "enrollment/term_detail.html",
-        {"term": term, **roster, "can_manage": access.can(request.user, MANAGE_FAMILIES)},
+        {
+            "term": term,
+            **roster,
+            "can_manage": can_manage,
+            "candidates": list(candidates) if can_manage else [],
+            "enrol_form": form,
+        },
     )
 
 
@@ -405,6 +581,22 @@ def adult_photo(request: AuthenticatedHttpRequest, child, adult) -> HttpResponse
         PickupPermission.objects.select_related("adult"), child=child, adult_id=adult
     )
     return photo_response(permission.adult.photo)
+
+
+@requires(MANAGE_FAMILIES)
+@require_POST
+def card_reissue(request: AuthenticatedHttpRequest, child) -> HttpResponse:
+    child = _child(request, child)
+    child = services.card_reissue(child=child, by=request.user)
+    messages.success(
+        request,
+        _(
+            "%(name)s has a new card, code %(code)s. The old card no longer works: print the "
+            "new one."
+        )
+        % {"name": child.name, "code": child.card_code},
+    )
+    return redirect("enrollment:family_detail", family=child.family.key)
 
 
 @requires(MANAGE_FAMILIES)

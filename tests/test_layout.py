@@ -16,6 +16,7 @@ LAYERS = {
     "enrollment.training": 2,
     "attendance": 2,
     "staff": 2,
+    "attendance.tablet": 3,
     "ffs_portal.outcomes": 3,
     "ffs_portal.demo": 4,
 }

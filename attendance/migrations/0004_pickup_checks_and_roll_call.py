@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('attendance', '0003_refusal_key'),
-        ('enrollment', '0004_tablet_and_pickup_settings'),
+        ('enrollment', '0005_tablet_and_pickup_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

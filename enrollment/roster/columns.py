@@ -127,7 +127,38 @@ COLUMNS = [
         ("接送人电话", "接送人手机号", "pickup phone"),
     ),
 ]
-COLUMNS_BY_KEY = {column.key: column for column in COLUMNS}
+# Optional, after the family's columns: the guardian's consent as signed on paper, and the
+# term (and its site, where two sites have a term of that name) to enrol the child in.
+CONSENT_AND_TERM_COLUMNS = [
+    Column(
+        "consent_date",
+        "同意书签署日期",
+        "Consent signed on",
+        False,
+        ("同意书日期", "签署日期", "consent date", "consent signed"),
+    ),
+    Column(
+        "consent_version", "同意书版本", "Consent version", False, ("版本", "consent text version")
+    ),
+    Column(
+        "consent_signer",
+        "签署人",
+        "Consent signed by",
+        False,
+        ("同意书签署人", "监护人签名", "signed by", "consent signer"),
+    ),
+    Column(
+        "consent_relation",
+        "签署人关系",
+        "Signer relation",
+        False,
+        ("签署人与孩子关系", "signer's relation", "consent relation"),
+    ),
+    Column("site", "站点", "Site", False, ("托管点", "space")),
+    Column("term", "学期", "Term", False, ("报名学期", "期次", "enrol in term")),
+]
+ALL_COLUMNS = [*COLUMNS, *CONSENT_AND_TERM_COLUMNS]
+COLUMNS_BY_KEY = {column.key: column for column in ALL_COLUMNS}
 REQUIRED = [column.key for column in COLUMNS if column.required]
 
 # The template's example row; an import skips a row that is still exactly this.
@@ -149,10 +180,10 @@ EXAMPLE_ROW = {
 # Written at the end of an export; an import reads past them without a word.
 EXPORT_ONLY_COLUMNS = [
     Column("consent", "同意书", "Consent"),
-    Column("site", "站点", "Site"),
-    Column("term", "学期", "Term"),
     Column("enrollment_status", "报名状态", "Enrolment status"),
 ]
+# Written by the file of rejected rows: what to correct in each row.
+PROBLEMS_COLUMN = Column("problems", "问题", "Problems")
 
 
 def normalise(text) -> str:
@@ -168,7 +199,7 @@ def normalise(text) -> str:
 @cache
 def _header_words() -> dict[str, str]:
     words: dict[str, str] = {}
-    for column in [*COLUMNS, *EXPORT_ONLY_COLUMNS]:
+    for column in [*ALL_COLUMNS, *EXPORT_ONLY_COLUMNS, PROBLEMS_COLUMN]:
         for word in (column.header, column.zh, column.en, *column.aliases):
             words.setdefault(normalise(word), column.key)
     return words

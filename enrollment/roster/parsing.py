@@ -14,7 +14,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enrollment.models import Adult, Child, Worker, check_date_of_birth, normalise_employee_no
+from enrollment.models import (
+    CONSENT_TEXT_VERSION,
+    Adult,
+    Child,
+    Consent,
+    Worker,
+    check_date_of_birth,
+    normalise_employee_no,
+)
 from enrollment.roster.columns import (
     COLUMNS_BY_KEY,
     NOTHING_WORDS,
@@ -25,10 +33,12 @@ from enrollment.roster.columns import (
 )
 from enrollment.roster.reading import RawRow, RawSheet
 from ffs_portal.lib import spreadsheets
-from ffs_portal.validators import MOBILE_PATTERN
+from ffs_portal.lib.mobiles import read_mobile
 
 CHILD_KEYS = ("child_name", "sex", "date_of_birth", "allergies")
 PICKUP_KEYS = ("pickup_name", "pickup_relation", "pickup_mobile")
+CONSENT_KEYS = ("consent_date", "consent_version", "consent_signer", "consent_relation")
+TERM_KEYS = ("site", "term")
 # Characters a spreadsheet program writes when it could not save a character it had.
 LOST_CHARACTERS = ("?", "？", "\ufffd")
 
@@ -56,6 +66,12 @@ class Row:
     pickup_name: str = ""
     pickup_relation: str = ""
     pickup_mobile: str = ""
+    consent_date: date | None = None
+    consent_version: str = ""
+    consent_signer: str = ""
+    consent_relation: str = ""
+    site: str = ""
+    term: str = ""
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -148,25 +164,11 @@ def _employee_no(row: Row, value) -> str:
 
 
 def _mobile(row: Row, key: str, value) -> str:
-    raw = unicodedata.normalize("NFKC", text(value))
-    digits = re.sub(r"[\s\-()（）.]", "", raw)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    if not raw:
+    try:
+        return read_mobile(text(value))
+    except ValidationError as error:
+        row.problem(key, error.messages[0])
         return ""
-    if not re.fullmatch(MOBILE_PATTERN, digits):
-        row.problem(
-            key,
-            _(
-                "“%(value)s” is not a mainland mobile number. Write 11 digits starting with 1, "
-                "for example 13812345678."
-            )
-            % {"value": raw},
-        )
-        return ""
-    return digits
 
 
 def _choice(row: Row, key: str, value, words: dict, message: str) -> str:
@@ -298,8 +300,46 @@ def parse_row(raw: RawRow, today: date | None = None) -> Row:
         ),
     )
     row.pickup_mobile = _mobile(row, "pickup_mobile", cells.get("pickup_mobile"))
+    _consent(row, cells, today)
+    row.site = text(cells.get("site"))
+    row.term = text(cells.get("term"))
     _require(row, cells)
     return row
+
+
+def _consent(row: Row, cells: dict, today: date) -> None:
+    """The guardian's consent as signed on paper: a date, the text's version (the current
+    one when empty), who signed (the worker when empty) and their relation to the child."""
+    if not any(text(cells.get(key)) for key in CONSENT_KEYS):
+        return
+    value = cells.get("consent_date")
+    signed = parse_date(value) if text(value) else None
+    if text(value) and signed is None:
+        row.problem(
+            "consent_date",
+            _("“%(value)s” is not a date the portal can read. Write it as 2026-06-15.")
+            % {"value": display(value)},
+        )
+    elif signed and signed > today:
+        row.problem("consent_date", _("The consent cannot be signed in the future."))
+    else:
+        row.consent_date = signed
+    version = text(cells.get("consent_version"))
+    if _length_ok(row, "consent_version", version, _max_length(Consent, "text_version")):
+        row.consent_version = version or CONSENT_TEXT_VERSION
+    row.consent_signer = _name(
+        row, "consent_signer", cells.get("consent_signer"), _max_length(Consent, "given_by")
+    )
+    row.consent_relation = _choice(
+        row,
+        "consent_relation",
+        cells.get("consent_relation"),
+        relation_words(),
+        _(
+            "“%(value)s” is not a relation the portal knows. Write, for example, 母亲, 父亲, "
+            "奶奶 or 外公."
+        ),
+    )
 
 
 def _require(row: Row, cells: dict) -> None:
@@ -309,7 +349,18 @@ def _require(row: Row, cells: dict) -> None:
         value = cells.get(key)
         return value is None or (isinstance(value, str) and not text(value))
 
-    required = ["employee_no", "worker_name", "mobile"]
+    # The worker's name and mobile are needed only for a worker not yet registered: the
+    # plan, which knows, asks for them.
+    required = ["employee_no"]
+    if any(not empty(key) for key in (*CONSENT_KEYS, *TERM_KEYS)) and not row.has_child:
+        row.problem(
+            "child_name",
+            _("Consent or a term is given but no child. Write the child in this row."),
+        )
+    if any(not empty(key) for key in CONSENT_KEYS):
+        required += ["consent_date", "consent_relation"]
+    if not empty("site") and empty("term"):
+        required += ["term"]
     if row.has_child or any(not empty(key) for key in CHILD_KEYS):
         required += ["child_name", "sex", "date_of_birth"]
     elif any(not empty(key) for key in PICKUP_KEYS):

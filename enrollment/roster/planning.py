@@ -7,9 +7,11 @@ birth, adults by family and name. Nothing is written here.
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enrollment.models import Adult, Child, Factory, Family, PickupPermission, Worker
+from enrollment.models import Adult, Child, Factory, Family, PickupPermission, Term, Worker
+from enrollment.roster.columns import COLUMNS_BY_KEY, normalise
 from enrollment.roster.parsing import Problem, Row, check_rows
 from enrollment.roster.reading import RawSheet
 from enrollment.roster.selectors import Existing, roster_existing
@@ -44,8 +46,18 @@ class WorkerPlan(RecordPlan):
     existing: Worker | None
 
 
+@dataclass
 class ChildPlan(RecordPlan):
     existing: Child | None
+    # A consent to record (the fields of ``Consent``), and the terms to enrol the child in.
+    consent: dict | None = None
+    terms: dict[int, Term] = field(default_factory=dict)
+
+    @property
+    def action(self) -> str:
+        if self.existing is None:
+            return CREATE
+        return UPDATE if self.changed or self.consent or self.terms else UNCHANGED
 
 
 @dataclass
@@ -116,16 +128,22 @@ class RosterPlan:
     def ok(self) -> bool:
         return bool(self.rows) and not any(row.problems for row in self.rows)
 
+    @property
+    def good_rows(self) -> list[Row]:
+        return [row for row in self.rows if not row.problems]
+
     def counts(self) -> dict[str, dict[str, int]]:
         counts = {
             kind: {CREATE: 0, UPDATE: 0, UNCHANGED: 0}
-            for kind in ("families", "workers", "children", "adults")
+            for kind in ("families", "workers", "children", "adults", "consents", "enrolments")
         }
         for family in self.families:
             counts["families"][family.action] += 1
             counts["workers"][family.worker.action] += 1
             for child in family.children.values():
                 counts["children"][child.action] += 1
+                counts["consents"][CREATE] += 1 if child.consent else 0
+                counts["enrolments"][CREATE] += len(child.terms)
             for adult in family.adults.values():
                 counts["adults"][adult.action] += 1
         return counts
@@ -137,20 +155,28 @@ class RosterPlan:
 
 def build_plan(*, factory: Factory, sheet: RawSheet, today: date | None = None) -> RosterPlan:
     """Check ``sheet`` and say what importing it into ``factory`` would create or change."""
+    today = today or timezone.localdate()
     rows = check_rows(sheet, today)
     existing = roster_existing(
         factory=factory, employee_nos={row.employee_no for row in rows if row.employee_no}
     )
     _check_registered_names(rows, existing)
-    families: dict[str, FamilyPlan] = {}
-    row_actions = {}
-    for row in rows:
-        if row.problems:
-            continue
-        family = families.get(row.employee_no)
-        if family is None:
-            family = families[row.employee_no] = _family_plan(row, existing)
-        row_actions[row.number] = _plan_row(row, family, existing)
+    notes = {row.number: list(row.notes) for row in rows}
+    # A row may show a problem only once planned (an adult the family refuses, a term the
+    # child is too old for). Plan again without it, so that the good rows alone are planned
+    # and "import the good rows" writes nothing of a rejected row.
+    for _attempt in range(3):
+        families: dict[str, FamilyPlan] = {}
+        row_actions = {}
+        planned = [row for row in rows if not row.problems]
+        for row in planned:
+            row.notes = list(notes[row.number])
+            family = families.get(row.employee_no)
+            if family is None:
+                family = families[row.employee_no] = _family_plan(row, existing)
+            row_actions[row.number] = _plan_row(row, family, existing, today)
+        if not any(row.problems for row in planned):
+            break
     return RosterPlan(
         factory=factory,
         sheet=sheet,
@@ -163,6 +189,16 @@ def build_plan(*, factory: Factory, sheet: RawSheet, today: date | None = None) 
 def _check_registered_names(rows: list[Row], existing: Existing) -> None:
     for row in rows:
         worker = existing.workers.get(row.employee_no)
+        if worker is None and row.employee_no:
+            # A worker not yet registered needs a name and a mobile; a registered one may
+            # leave them empty (an empty cell changes nothing).
+            for key, value in (("worker_name", row.worker_name), ("mobile", row.mobile)):
+                if not value and not row.problem_in(key):
+                    row.problem(
+                        key,
+                        _("Fill in %(column)s: employee no. %(no)s is not registered yet.")
+                        % {"column": COLUMNS_BY_KEY[key].label, "no": row.employee_no},
+                    )
         if worker and row.worker_name and worker.name != row.worker_name:
             row.problem(
                 "worker_name",
@@ -191,7 +227,7 @@ def _family_plan(row: Row, existing: Existing) -> FamilyPlan:
     return FamilyPlan(row.employee_no, worker.family, WorkerPlan(worker, fields, changed))
 
 
-def _plan_row(row: Row, family: FamilyPlan, existing: Existing) -> str:
+def _plan_row(row: Row, family: FamilyPlan, existing: Existing, today: date) -> str:
     """Add the row's child, pickup adult and pickup rule to the family's plan; return what
     the row does as a whole."""
     worker = family.worker
@@ -212,6 +248,10 @@ def _plan_row(row: Row, family: FamilyPlan, existing: Existing) -> str:
         child = family.children.get(key)
         if child is None:
             child = family.children[key] = _child_plan(row, family_id, existing)
+        if row.consent_date:
+            _plan_consent(row, family, child, existing)
+        if row.term:
+            _plan_term(row, child, existing, today)
     pickup = UNCHANGED
     if row.pickup_name:
         # A row with a pickup adult and no child is a problem (parsing), never planned.
@@ -221,6 +261,106 @@ def _plan_row(row: Row, family: FamilyPlan, existing: Existing) -> str:
     if main == CREATE:
         return CREATE
     return UPDATE if UPDATE in (main, worker.action) or pickup != UNCHANGED else UNCHANGED
+
+
+def _plan_consent(row: Row, family: FamilyPlan, child: ChildPlan, existing: Existing) -> None:
+    on_file = existing.consents.get(child.existing.pk) if child.existing else None
+    if on_file is not None:
+        if (on_file.given_on, on_file.text_version) != (row.consent_date, row.consent_version):
+            row.notes.append(
+                _(
+                    "%(child)s already has a consent on file, signed on %(date)s; it is kept. "
+                    "To record a new one, use the family page."
+                )
+                % {"child": row.child_name, "date": on_file.given_on.isoformat()}
+            )
+        return
+    if child.consent is not None:
+        return
+    worker = family.worker
+    signer = row.consent_signer or worker.fields["name"] or getattr(worker.existing, "name", "")
+    child.consent = {
+        "given_by": signer,
+        "given_by_relation": row.consent_relation,
+        "given_on": row.consent_date,
+        "text_version": row.consent_version,
+    }
+
+
+def _term_named(row: Row, terms: list[Term]) -> Term | None:
+    """The factory's term the row names (with its site where two sites have one of that
+    name), or None with the row's problem said."""
+    found = [t for t in terms if normalise(t.name) == normalise(row.term)]
+    if row.site:
+        found = [t for t in found if normalise(t.site.name) == normalise(row.site)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        names = "、".join(sorted({t.name for t in terms})) or "—"
+        row.problem(
+            "site"
+            if row.site and any(normalise(t.name) == normalise(row.term) for t in terms)
+            else "term",
+            _(
+                "This factory has no term “%(term)s”%(at)s. Write the term's name as the portal "
+                "shows it: %(names)s."
+            )
+            % {
+                "term": row.term,
+                "at": f" ({row.site})" if row.site else "",
+                "names": names,
+            },
+        )
+        return None
+    row.problem(
+        "term",
+        _("Several sites have a term called “%(term)s”. Write the site in the column %(column)s.")
+        % {"term": row.term, "column": COLUMNS_BY_KEY["site"].label},
+    )
+    return None
+
+
+def _plan_term(row: Row, child: ChildPlan, existing: Existing, today: date) -> None:
+    term = _term_named(row, existing.terms)
+    if term is None:
+        return
+    if child.existing and (child.existing.pk, term.pk) in existing.enrolled:
+        return  # enrolled, waiting, withdrawn or done: the import changes nothing
+    if term.ends_on < today:
+        row.problem("term", _("The term %(term)s is over.") % {"term": term.name})
+        return
+    has_consent = child.consent or (child.existing and child.existing.pk in existing.consents)
+    if not has_consent:
+        row.problem(
+            "term",
+            _(
+                "%(child)s has no guardian consent yet. Fill in the consent columns in this "
+                "row, or record the consent on the family page first."
+            )
+            % {"child": row.child_name},
+        )
+        return
+    site = term.site
+    if row.date_of_birth is None:  # a problem of the row already
+        return
+    age = Child(date_of_birth=row.date_of_birth).age_on(term.starts_on)
+    if not site.min_age <= age <= site.max_age:
+        row.problem(
+            "term",
+            _(
+                "%(child)s will be %(age)s on the first day of the term; %(site)s takes "
+                "children aged %(min)s to %(max)s."
+            )
+            % {
+                "child": row.child_name,
+                "age": age,
+                "site": site.name,
+                "min": site.min_age,
+                "max": site.max_age,
+            },
+        )
+        return
+    child.terms[term.pk] = term
 
 
 def _child_plan(row: Row, family_id: int | None, existing: Existing) -> ChildPlan:

@@ -13,6 +13,7 @@ from enrollment.models import (
     Enrollment,
     Factory,
     PickupPermission,
+    Term,
     Worker,
 )
 from ffs_portal import access
@@ -27,14 +28,20 @@ class Existing:
     children: dict[int, list[Child]] = field(default_factory=lambda: defaultdict(list))
     adults: dict[int, dict[str, Adult]] = field(default_factory=lambda: defaultdict(dict))
     pickups: dict[tuple[int, int], PickupPermission] = field(default_factory=dict)
+    consents: dict[int, Consent] = field(default_factory=dict)  # child → active consent
+    enrolled: set[tuple[int, int]] = field(default_factory=set)  # (child, term), any status
+    terms: list[Term] = field(default_factory=list)  # the factory's terms, with their sites
 
 
 def roster_existing(*, factory: Factory, employee_nos) -> Existing:
-    """Four queries for any number of employee numbers."""
+    """Seven queries for any number of employee numbers."""
     existing = Existing()
     employee_nos = list(employee_nos)
     if not employee_nos:
         return existing
+    existing.terms = list(
+        Term.objects.filter(site__factory=factory).select_related("site").order_by("-starts_on")
+    )
     families = Worker.objects.filter(
         factory=factory, employee_no__in=employee_nos, family__isnull=False
     ).values("family_id")
@@ -51,6 +58,11 @@ def roster_existing(*, factory: Factory, employee_nos) -> Existing:
         existing.adults[adult.family_id][adult.name] = adult
     for permission in PickupPermission.objects.filter(child__family_id__in=families):
         existing.pickups[(permission.child_id, permission.adult_id)] = permission
+    for consent in Consent.objects.active().filter(child__family_id__in=families):
+        existing.consents[consent.child_id] = consent
+    existing.enrolled = set(
+        Enrollment.objects.filter(child__family_id__in=families).values_list("child_id", "term_id")
+    )
     return existing
 
 

@@ -7,14 +7,26 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enrollment.models import Adult, Child, Factory, Family, PickupPermission, Worker
+from enrollment.models import (
+    Adult,
+    Child,
+    Consent,
+    Enrollment,
+    EnrollmentStatus,
+    Factory,
+    Family,
+    PickupPermission,
+    Term,
+    Worker,
+)
 from enrollment.roster.planning import CREATE, RosterPlan, build_plan
 from enrollment.roster.reading import RawSheet
 from ffs_portal import audit
-from ffs_portal.lib import pinyin
+from ffs_portal.models import User
 
 
 class RosterHasProblems(ValidationError):
@@ -32,14 +44,15 @@ class RosterHasProblems(ValidationError):
 
 @transaction.atomic
 def roster_import(
-    *, factory: Factory, sheet: RawSheet, by, today: date | None = None
+    *, factory: Factory, sheet: RawSheet, by, today: date | None = None, good_rows_only=False
 ) -> RosterPlan:
     """Import a roster read from a file: check it again against the database, then write
-    all of it or nothing. Returns the plan that was carried out."""
+    all of it or nothing; or, when HR chose so, the rows without problems (all of them or
+    none), leaving the others to be corrected. Returns the plan that was carried out."""
     # One import at a time per factory: two HR staff importing the same roster get one copy.
     Factory.objects.select_for_update().get(pk=factory.pk)
     plan = build_plan(factory=factory, sheet=sheet, today=today)
-    if not plan.ok:
+    if not plan.ok and not (good_rows_only and plan.good_rows):
         raise RosterHasProblems(plan)
     counts = plan.counts()
     try:
@@ -69,7 +82,7 @@ class _Import:
     (written together at the end)."""
 
     plan: RosterPlan
-    by: object
+    by: User | None
     now: datetime
     families: dict[str, Family] = field(default_factory=dict)
     children: dict[tuple, Child] = field(default_factory=dict)
@@ -96,6 +109,8 @@ def _write(plan: RosterPlan, by) -> None:
     _write_children(done)
     _write_adults(done)
     _write_pickups(done)
+    _write_consents(done)
+    _write_enrolments(done)
     touched = [
         done.families[f.employee_no].pk
         for f in plan.families
@@ -160,8 +175,7 @@ def _write_children(done: _Import) -> None:
                 instance = Child(
                     family=family, created_at=done.now, updated_at=done.now, **child.fields
                 )
-                instance.name_initials = pinyin.initials(instance.name)
-                instance.name_pinyin = pinyin.full_pinyin(instance.name)
+                instance.index_name()
                 new.append(_checked(instance, "family"))
             else:
                 instance = child.existing
@@ -216,3 +230,62 @@ def _write_pickups(done: _Import) -> None:
             )
             done.log("pickup.allowed", child.family, child, adult=adult_name)
     PickupPermission.objects.bulk_create(permissions, batch_size=500)
+
+
+def _write_consents(done: _Import) -> None:
+    consents = []
+    for family_plan in done.plan.families:
+        for key, child in family_plan.children.items():
+            if child.consent:
+                instance = done.children[(family_plan.employee_no, *key)]
+                consents.append(
+                    Consent(
+                        child=instance, recorded_by=done.by, recorded_at=done.now, **child.consent
+                    )
+                )
+                done.log(
+                    "consent.recorded",
+                    instance.family,
+                    instance,
+                    version=child.consent["text_version"],
+                )
+    Consent.objects.bulk_create(consents, batch_size=500)
+
+
+def _write_enrolments(done: _Import) -> None:
+    """Places while a term has them, then the waitlist, in the roster's order, as
+    ``enrollment_apply`` gives them one by one."""
+    wanted = []
+    for family_plan in done.plan.families:
+        for key, child in family_plan.children.items():
+            for term in child.terms.values():
+                wanted.append((done.children[(family_plan.employee_no, *key)], term))
+    if not wanted:
+        return
+    term_ids = sorted({term.pk for _child, term in wanted})
+    # Locked like enrollment_apply locks one: places are counted once for everyone.
+    list(Term.objects.select_for_update().filter(pk__in=term_ids).order_by("pk"))
+    taken = dict(
+        Enrollment.objects.filter(term_id__in=term_ids, status=EnrollmentStatus.ENROLLED)
+        .values("term_id")
+        .annotate(n=Count("id"))
+        .values_list("term_id", "n")
+    )
+    enrolments = []
+    for instance, term in wanted:
+        if taken.get(term.pk, 0) < term.site.capacity:
+            status = EnrollmentStatus.ENROLLED
+            taken[term.pk] = taken.get(term.pk, 0) + 1
+        else:
+            status = EnrollmentStatus.WAITLISTED
+        enrolments.append(
+            Enrollment(
+                child=instance,
+                term=term,
+                status=status,
+                applied_at=done.now,
+                status_changed_at=done.now,
+            )
+        )
+        done.log(f"enrollment.{status}", instance.family, instance, term=term.name)
+    Enrollment.objects.bulk_create(enrolments, batch_size=500)

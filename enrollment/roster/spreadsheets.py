@@ -13,15 +13,20 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from enrollment.models import Relation
 from enrollment.roster.columns import (
+    ALL_COLUMNS,
     COLUMNS,
+    COLUMNS_BY_KEY,
+    CONSENT_AND_TERM_COLUMNS,
     EXAMPLE_ROW,
     EXPORT_ONLY_COLUMNS,
+    PROBLEMS_COLUMN,
     PROVINCE_ZH,
     province_name,
 )
 from ffs_portal.lib import spreadsheets
 
-TEXT_COLUMNS = {"employee_no", "mobile", "pickup_mobile"}
+TEXT_COLUMNS = {"employee_no", "mobile", "pickup_mobile", "consent_version"}
+PROBLEM_FILL = PatternFill("solid", fgColor="F8D7DA")
 WIDTHS = {"allergies": 24, "date_of_birth": 14, "department": 14}
 REQUIRED_FILL = PatternFill("solid", fgColor="FDE9D9")
 
@@ -45,14 +50,19 @@ def export_rows(children, lone_workers) -> list[list]:
             child.date_of_birth,
             child.allergies,
         ]
-        if child.active_consents:
+        active = child.active_consents[0] if child.active_consents else None
+        if active:
             consent = pgettext("consent on file", "Yes")
         else:
             consent = pgettext("consent on file", "No")
         status = [
-            consent,
+            active.given_on if active else "",
+            active.text_version if active else "",
+            active.given_by if active else "",
+            active.get_given_by_relation_display() if active else "",
             enrollment.term.site.name if enrollment else "",
             enrollment.term.name if enrollment else "",
+            consent,
             enrollment.get_status_display() if enrollment else "",
         ]
         for permission in child.allowed_pickups or [None]:
@@ -64,7 +74,7 @@ def export_rows(children, lone_workers) -> list[list]:
             rows.append((sort_key, [*base, *pickup, *status]))
     rows.sort(key=lambda row: row[0])
     result = [row for _key, row in rows]
-    blank = [""] * (len(COLUMNS) - 5 + len(EXPORT_ONLY_COLUMNS))
+    blank = [""] * (len(ALL_COLUMNS) - 5 + len(EXPORT_ONLY_COLUMNS))
     others = sorted(second_workers.values(), key=lambda worker: worker.employee_no)
     for worker in [*others, *lone_workers]:
         result.append([*_worker_cells(worker), *blank])
@@ -84,7 +94,7 @@ def _worker_cells(worker) -> list:
 
 
 def export_header() -> list[str]:
-    return [column.header for column in (*COLUMNS, *EXPORT_ONLY_COLUMNS)]
+    return [column.header for column in (*ALL_COLUMNS, *EXPORT_ONLY_COLUMNS)]
 
 
 def to_csv(header: list[str], rows: list[list]) -> bytes:
@@ -98,8 +108,8 @@ def to_xlsx(header: list[str], rows: list[list], *, sheet_title: str) -> bytes:
     return spreadsheets.xlsx_bytes(workbook)
 
 
-def _write_table(sheet, header, rows) -> None:
-    keys = [column.key for column in (*COLUMNS, *EXPORT_ONLY_COLUMNS)][: len(header)]
+def _write_table(sheet, header, rows, keys=None) -> None:
+    keys = keys or [column.key for column in (*ALL_COLUMNS, *EXPORT_ONLY_COLUMNS)][: len(header)]
     required = {column.key for column in COLUMNS if column.required}
     spreadsheets.write_header(
         sheet,
@@ -126,15 +136,16 @@ def template_xlsx() -> bytes:
     with translation.override("zh-hans"):
         workbook = Workbook()
         sheet = spreadsheets.first_sheet(workbook, "名单 Roster")
-        header = [column.header for column in COLUMNS]
+        header = [column.header for column in ALL_COLUMNS]
         example = [
             date.fromisoformat(value) if key == "date_of_birth" else value
             for key, value in EXAMPLE_ROW.items()
-        ]
+        ] + [""] * len(CONSENT_AND_TERM_COLUMNS)
         _write_table(sheet, header, [example])
-        letters = {c.key: get_column_letter(i) for i, c in enumerate(COLUMNS, start=1)}
+        letters = {c.key: get_column_letter(i) for i, c in enumerate(ALL_COLUMNS, start=1)}
         _drop_down(sheet, letters["sex"], ["男", "女"])
         _drop_down(sheet, letters["pickup_relation"], _relation_words())
+        _drop_down(sheet, letters["consent_relation"], _relation_words())
         _drop_down(sheet, letters["province"], [names[0] for names in PROVINCE_ZH.values()])
         _instructions(workbook.create_sheet("说明 Instructions"))
     return spreadsheets.xlsx_bytes(workbook)
@@ -170,6 +181,12 @@ INSTRUCTIONS = [
         "To give a child two pickup adults, write the child in two rows, one for each adult."
     ),
     gettext_noop(
+        "Consent and term (optional): the date the guardian signed the consent form, its "
+        "version (empty: the current one), who signed (empty: the worker) and their "
+        "relation; the term to enrol the child in, as the portal names it, and its site "
+        "when two sites have a term of that name."
+    ),
+    gettext_noop(
         "Do not merge cells. Delete the example row (row 2) or leave it: the portal skips it."
     ),
     gettext_noop("Save as .xlsx, or as CSV UTF-8. Importing the same file twice changes nothing."),
@@ -189,3 +206,29 @@ def _instructions(sheet) -> None:
     for row in sheet.iter_rows():
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def rejected_xlsx(plan) -> bytes:
+    """The rows with problems, as they were in the file, with what to correct in each: fix
+    them here and upload this file again (the problems column is not read)."""
+    sheet_keys = sorted(plan.sheet.columns, key=plan.sheet.columns.get)
+    keys = [*sheet_keys, PROBLEMS_COLUMN.key]
+    header = [COLUMNS_BY_KEY[key].header for key in sheet_keys] + [PROBLEMS_COLUMN.header]
+    rows = []
+    for row in plan.problem_rows:
+        said = [
+            f"{COLUMNS_BY_KEY[p.column].label}: {p.message}" if p.column else p.message
+            for p in row.problems
+        ]
+        rows.append([row.display.get(key, "") for key in sheet_keys] + ["\n".join(said)])
+    workbook = Workbook()
+    sheet = spreadsheets.first_sheet(workbook, "待修改 To correct")
+    _write_table(sheet, header, rows, keys=keys)
+    sheet.column_dimensions[get_column_letter(len(keys))].width = 60
+    for number, row in enumerate(plan.problem_rows, start=2):
+        wrong = {p.column for p in row.problems}
+        for position, key in enumerate(keys, start=1):
+            if key in wrong:
+                sheet.cell(row=number, column=position).fill = PROBLEM_FILL
+        sheet.cell(row=number, column=len(keys)).alignment = Alignment(wrap_text=True)
+    return spreadsheets.xlsx_bytes(workbook)

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from enrollment.models import Factory
@@ -80,11 +81,14 @@ def roster_import_confirm(request: AuthenticatedHttpRequest, upload) -> HttpResp
         uploads.delete_upload(pending.token)
         messages.info(request, _("The uploaded file was discarded. Nothing was imported."))
         return redirect("enrollment:roster_import")
-    if action != "confirm":
+    if action not in ("confirm", "good_rows"):
         return redirect("enrollment:roster_import_preview", upload=pending.token)
+    good_rows_only = action == "good_rows"
     try:
         sheet = read_roster(pending.read())
-        plan = services.roster_import(factory=factory, sheet=sheet, by=request.user)
+        plan = services.roster_import(
+            factory=factory, sheet=sheet, by=request.user, good_rows_only=good_rows_only
+        )
     except RosterFileError as error:
         return _unreadable(request, pending, factory, error)
     except services.RosterHasProblems as error:
@@ -100,17 +104,51 @@ def roster_import_confirm(request: AuthenticatedHttpRequest, upload) -> HttpResp
         for message in error.messages:
             messages.error(request, message)
         return redirect("enrollment:roster_import_preview", upload=pending.token)
-    uploads.delete_upload(pending.token)
     messages.success(request, _summary(plan.counts()))
+    if good_rows_only and plan.problem_rows:
+        # The file stays: its preview now shows the imported rows as done, and the rows
+        # still to correct, with their file to download.
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s row was not imported. Download it with its problems, correct it "
+                "and upload it again.",
+                "%(count)s rows were not imported. Download them with their problems, correct "
+                "them and upload them again.",
+                len(plan.problem_rows),
+            )
+            % {"count": len(plan.problem_rows)},
+        )
+        return redirect("enrollment:roster_import_preview", upload=pending.token)
+    uploads.delete_upload(pending.token)
     return redirect("enrollment:family_list")
+
+
+@requires(MANAGE_FAMILIES)
+@require_GET
+def roster_import_rejected(request: AuthenticatedHttpRequest, upload) -> HttpResponse:
+    """The rows with problems as an Excel file, each with what to correct."""
+    pending, factory = _pending(request, upload)
+    try:
+        sheet = read_roster(pending.read())
+    except RosterFileError as error:
+        return _unreadable(request, pending, factory, error)
+    plan = build_plan(factory=factory, sheet=sheet)
+    return attachment(
+        spreadsheets.rejected_xlsx(plan),
+        filename=f"待修改 to-correct {timezone.localdate():%Y%m%d}.xlsx",
+    )
 
 
 def _summary(counts) -> str:
     return _(
         "Roster imported. Families: %(families_new)s new, %(families_changed)s changed, "
         "%(families_same)s unchanged. Children: %(children_new)s new, %(children_changed)s "
-        "changed. Pickup adults: %(adults_new)s new, %(adults_changed)s changed."
+        "changed. Pickup adults: %(adults_new)s new, %(adults_changed)s changed. Consents "
+        "recorded: %(consents)s. Enrolments: %(enrolments)s."
     ) % {
+        "consents": counts["consents"]["create"],
+        "enrolments": counts["enrolments"]["create"],
         "families_new": counts["families"]["create"],
         "families_changed": counts["families"]["update"],
         "families_same": counts["families"]["unchanged"],
@@ -176,6 +214,7 @@ def _preview(request: AuthenticatedHttpRequest, pending, plan):
         "problem_rows": _table(problem_rows[:PROBLEM_ROWS_SHOWN], sheet, plan.row_actions),
         "problem_rows_hidden": max(len(problem_rows) - PROBLEM_ROWS_SHOWN, 0),
         "problem_row_count": len(problem_rows),
+        "good_row_count": len(plan.rows) - len(problem_rows),
         "notes": [(row.number, note) for row in plan.rows for note in row.notes],
         "page": page,
         "page_rows": _table(page.object_list, sheet, plan.row_actions),

@@ -124,9 +124,11 @@ class Table:
             cells = [_cell_html(row[i], first=i == 0) for i in shown_at]
             body.append(f"<tr{marked}>{''.join(cells)}</tr>")
         if not body:
+            # Outside the f-string: makemessages does not read a string inside one.
+            nothing = _("Nothing to show for these filters.")
             body.append(
                 f'<tr><td colspan="{len(shown_at)}" class="text-body-secondary">'
-                f"{escape(_('Nothing to show for these filters.'))}</td></tr>"
+                f"{escape(nothing)}</td></tr>"
             )
         footer = ""
         footer_cells = self.rendered_footer()

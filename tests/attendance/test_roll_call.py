@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from attendance import selectors, services
+from attendance import selectors, services, tasks
 from attendance.models import RollCall, RollCallEntry
 from enrollment.models import ClosedDay, OpeningHours
 from staff import services as staff_services
@@ -53,7 +53,9 @@ def test_a_roll_call_lists_the_children_present_and_the_staff_on_duty(
     site_a, carer, present, celery_eager, coordinator, site_lead, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        roll_call, new = services.roll_call_start(site=site_a, kind="drill", by=carer)
+        roll_call, new = services.roll_call_start(
+            site=site_a, kind="drill", by=carer, tell=tasks.tell_roll_call.delay
+        )
     assert new
     names = set(roll_call.entries.values_list("name", flat=True))
     assert names == {"王小明", "李梓涵", "张一诺", str(carer)}
@@ -127,7 +129,9 @@ def test_the_end_tells_who_is_missing_and_no_mark_follows_it(
     site_lead.language = "en"
     site_lead.save(update_fields=["language"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.roll_call_end(roll_call=roll_call, by=carer, note="集合在厂区东门")
+        services.roll_call_end(
+            roll_call=roll_call, by=carer, note="集合在厂区东门", tell=tasks.tell_roll_call.delay
+        )
     missing = entries[-1]
     [lead_mail] = [m for m in mail.outbox if m.to == [site_lead.email]]
     assert missing.name in lead_mail.body and "1 person missing" in lead_mail.subject

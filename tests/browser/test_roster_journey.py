@@ -51,7 +51,7 @@ def test_hr_imports_a_roster_with_a_bad_row_then_corrects_it(
     expect(cell).to_be_visible()
     expect(cell).to_contain_text("1380013")
     expect(page.locator(".row-explain").first).to_contain_text("（单元格 D4）")
-    expect(page.locator(".row-explain").first).to_contain_text("不是大陆手机号")
+    expect(page.locator(".row-explain").first).to_contain_text("大陆手机号是 11 位")
     expect(page.get_by_role("button", name="确认导入")).to_have_count(0)
     screenshot("roster-preview-problem-zh")
     assert Family.objects.count() == 0
@@ -94,6 +94,6 @@ def test_the_import_pages_read_in_english_and_at_tablet_sizes(
     page.locator("#id_file").set_input_files(str(bad))
     page.locator("main form button[type=submit]").first.click()
     expect(page.locator("#problems-row-4 td.cell-problem[data-column=mobile]")).to_be_visible()
-    expected = "is not a mainland mobile number" if language == "en" else "不是大陆手机号"
+    expected = "a mainland mobile number has 11" if language == "en" else "大陆手机号是 11 位"
     expect(page.locator(".row-explain").first).to_contain_text(expected)
     screenshot(f"roster-preview-problem-{language}-{width}x{height}")

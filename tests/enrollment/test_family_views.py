@@ -174,7 +174,7 @@ class TestRegistration:
             {"employee_no": "XH10001", "name": "王建华", "mobile": "02012345678"},
         )
         assert response.status_code == 200
-        assert "以1开头的11位数字" in response.content.decode()
+        assert "不是以 1 开头" in response.content.decode()
         assert not Family.objects.exists() and not Worker.objects.exists()
 
     def test_a_duplicate_employee_number_is_explained_on_its_field(self, client, hr, factory_a):
@@ -241,6 +241,7 @@ class TestRegistration:
         client.post(
             reverse("enrollment:consent_record", kwargs={"child": child.key}),
             {
+                "children": [child.pk],
                 "given_by": "王建华",
                 "given_by_relation": "father",
                 "given_on": timezone.localdate().isoformat(),
@@ -249,7 +250,8 @@ class TestRegistration:
         )
         assert child.consents.get().given_by == "王建华"
         response = client.post(
-            reverse("enrollment:enroll", kwargs={"child": child.key}), {"term": term_a.pk}
+            reverse("enrollment:enroll", kwargs={"child": child.key}),
+            {"term": term_a.pk, "children": [child.pk]},
         )
         assert response.status_code == 302
         assert child.enrollments.get().status == "enrolled"
@@ -260,7 +262,8 @@ class TestRegistration:
         child = ChildFactory(family=family, name="王小明")
         client.force_login(hr)
         response = client.post(
-            reverse("enrollment:enroll", kwargs={"child": child.key}), {"term": term_a.pk}
+            reverse("enrollment:enroll", kwargs={"child": child.key}),
+            {"term": term_a.pk, "children": [child.pk]},
         )
         assert response.status_code == 200
         assert "王小明 还没有监护人同意书" in response.content.decode()

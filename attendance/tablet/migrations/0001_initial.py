@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('enrollment', '0004_tablet_and_pickup_settings'),
+        ('enrollment', '0005_tablet_and_pickup_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

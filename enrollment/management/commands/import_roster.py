@@ -79,6 +79,8 @@ class Command(BaseCommand):
             "workers": _("Workers"),
             "children": _("Children"),
             "adults": _("Pickup adults"),
+            "consents": _("Consents"),
+            "enrolments": _("Enrolments"),
         }
         for kind, counts in plan.counts().items():
             self.stdout.write(

@@ -66,7 +66,7 @@ def test_the_problem_report_names_the_row_and_cell(tmp_path, factory_a, capsys):
     with pytest.raises(CommandError):
         call_command("import_roster", str(path), "--factory", factory_a.code, stderr=err,
                      stdout=StringIO())  # fmt: skip
-    assert "第 2 行，手机/Mobile (D)：“12”不是大陆手机号" in err.getvalue()
+    assert "第 2 行，手机/Mobile (D)：“12”有 2 位数字" in err.getvalue()
 
 
 def test_an_unknown_factory_or_an_unreadable_file_is_an_error(tmp_path, roster_file, factory_a):

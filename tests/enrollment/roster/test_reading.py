@@ -364,7 +364,7 @@ def test_a_row_repeated_word_for_word_is_noted_not_refused():
 def test_messages_follow_the_users_language():
     with translation.override("en"):
         row = parse_row(raw(mobile="123"))
-    assert row.problems[0].message.startswith("“123” is not a mainland mobile number.")
+    assert row.problems[0].message.startswith("“123” has 3 digits; a mainland mobile number")
 
 
 CELLS = st.one_of(

@@ -96,7 +96,7 @@ def test_the_preview_highlights_each_problem_in_its_cell_and_offers_no_confirmat
         r'<tr id="problems-row-3" data-row="3">.*?class="cell-problem" data-column="mobile"', html
     )
     assert "（单元格 D3）" in html
-    assert "“1380000”不是大陆手机号。请填写以 1 开头的 11 位数字" in html
+    assert "“1380000”有 7 位数字；大陆手机号是 11 位" in html
     assert "1 行有问题。" in html
     assert 'value="confirm"' not in html
     assert "上传更正后的文件" in html
@@ -109,7 +109,7 @@ def test_the_preview_speaks_english_to_english_users(client, hr):
     token = token_of(upload(client, rosters.xlsx([rosters.row(mobile="1380000")])))
     html = text(client.get(preview_url(token)))
     assert "Check the roster before importing" in html
-    assert "“1380000” is not a mainland mobile number." in html
+    assert "“1380000” has 7 digits; a mainland mobile number has 11" in html
     assert "Mobile</strong> (cell D2)" in html
 
 
@@ -271,7 +271,11 @@ def test_the_template_has_the_headers_an_example_and_instructions(client, hr, fa
     assert "attachment" in response["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
     roster, instructions = workbook.worksheets
-    assert [c.value for c in roster[1]] == rosters.HEADER
+    assert [c.value for c in roster[1]][:12] == rosters.HEADER
+    assert [c.value for c in roster[1]][12:14] == [
+        "同意书签署日期/Consent signed on",
+        "同意书版本/Consent version",
+    ]
     assert roster["A2"].value == "E10001" and roster["H2"].number_format == "yyyy-mm-dd"
     assert instructions["A1"].value == "如何填写名单"
     assert instructions["B1"].value == "How to fill in the roster"
@@ -314,15 +318,20 @@ def test_the_export_has_the_template_columns_and_the_enrolment_status(client, hr
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0][:12] == rosters.HEADER
     assert values[0][12:] == [
-        "同意书/Consent",
+        "同意书签署日期/Consent signed on",
+        "同意书版本/Consent version",
+        "签署人/Consent signed by",
+        "签署人关系/Signer relation",
         "站点/Site",
         "学期/Term",
+        "同意书/Consent",
         "报名状态/Enrolment status",
     ]
     assert [v[9] for v in values[1:]] == ["张0国", "张0英", None]  # not the one who may not
     first = values[1]
     assert first[:8] == ["W0000", "王0芳", "装配一线", first[3], "河南", "李0明", "男", first[7]]
-    assert first[12:] == ["有", term_a.site.name, term_a.name, "已录取"]
+    assert first[16:] == [term_a.site.name, term_a.name, "有", "已录取"]
+    assert first[14] == child.consents.get().given_by
     assert values[3][:2] == ["Z999", "孙无子"], "a worker without children is listed too"
     entry = AuditEntry.objects.get(action="roster.exported")
     assert (entry.actor, entry.factory, entry.details) == (

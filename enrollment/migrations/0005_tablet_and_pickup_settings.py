@@ -18,7 +18,7 @@ def give_each_person_a_code(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrollment', '0003_board_seq'),
+        ('enrollment', '0004_family_steps_and_cards'),
     ]
 
     operations = [
@@ -50,14 +50,14 @@ class Migration(migrations.Migration):
         migrations.RunPython(give_each_person_a_code, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='adult',
-            constraint=models.CheckConstraint(condition=models.Q(('pickup_code__regex', '^[0-9]{4}$')), name='adult_pickup_code_format'),
+            constraint=models.CheckConstraint(condition=models.Q(('pickup_code__regex', '^[0-9]{4}$')), name='adult_pickup_code_format', violation_error_message='A pickup code is 4 digits, e.g. 0427.'),
         ),
         migrations.AddConstraint(
             model_name='site',
-            constraint=models.CheckConstraint(condition=models.Q(('tablet_lock_minutes__gte', 1), ('tablet_lock_minutes__lte', 60)), name='site_tablet_lock_minutes'),
+            constraint=models.CheckConstraint(condition=models.Q(('tablet_lock_minutes__gte', 1), ('tablet_lock_minutes__lte', 60)), name='site_tablet_lock_minutes', violation_error_message='The tablet locks after 1 to 60 minutes.'),
         ),
         migrations.AddConstraint(
             model_name='worker',
-            constraint=models.CheckConstraint(condition=models.Q(('pickup_code__regex', '^[0-9]{4}$')), name='worker_pickup_code_format'),
+            constraint=models.CheckConstraint(condition=models.Q(('pickup_code__regex', '^[0-9]{4}$')), name='worker_pickup_code_format', violation_error_message='A pickup code is 4 digits, e.g. 0427.'),
         ),
     ]
