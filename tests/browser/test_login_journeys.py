@@ -10,8 +10,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANDINGS = {
     "hr": ("/families/", {"zh-hans": "家庭", "en": "Families"}),
-    "carer": ("/board/", {"zh-hans": "今日", "en": "Today"}),
-    "site_lead": ("/board/", {"zh-hans": "今日", "en": "Today"}),
+    # The board of their space, named in full in the tablet's bar.
+    "carer": ("/board/", {"zh-hans": "星河暑期家庭友好空间", "en": "星河暑期家庭友好空间"}),
+    "site_lead": ("/board/", {"zh-hans": "星河暑期家庭友好空间", "en": "星河暑期家庭友好空间"}),
     "coordinator": ("/dashboard/", {"zh-hans": "数据看板", "en": "Program dashboard"}),
     "administrator": ("/dashboard/", {"zh-hans": "数据看板", "en": "Program dashboard"}),
     "sponsor_user": ("/reports/", {"zh-hans": "赞助方报告", "en": "Sponsor reports"}),
