@@ -1,11 +1,13 @@
 """Reads of families, children and enrolments, always through the access scope."""
 
 import calendar
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, cast
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enrollment.models import (
     ACTIVE_ENROLLMENT_STATUSES,
@@ -270,3 +272,55 @@ def cards_for(children) -> list[dict]:
             }
         )
     return cards
+
+
+@dataclass
+class PickupCard:
+    """One adult's pickup card: who they are, their code and the children they may collect."""
+
+    person: Worker | Adult
+    relation: str
+    children: list[Child]
+
+    @property
+    def photo(self) -> bool:
+        return isinstance(self.person, Adult) and bool(self.person.photo)
+
+
+def pickup_cards(family: Family, today: date | None = None) -> list[PickupCard]:
+    """A card for each parent (all the family's children) and each adult allowed to collect
+    at least one child now or later. Three queries."""
+    today = today or timezone.localdate()
+    children = list(family.children.order_by("date_of_birth"))
+    cards = [
+        PickupCard(worker, str(_("Parent (factory worker)")), children)
+        for worker in family.workers.order_by("name")
+    ]
+    allowed: dict[int, PickupCard] = {}
+    for permission in (
+        PickupPermission.objects.filter(child__family=family, allowed=True)
+        .select_related("adult", "child")
+        .order_by("adult__name", "child__date_of_birth")
+    ):
+        if permission.valid_to is not None and permission.valid_to < today:
+            continue
+        card = allowed.setdefault(
+            permission.adult_id,
+            PickupCard(permission.adult, permission.adult.get_relation_display(), []),
+        )
+        card.children.append(permission.child)
+    return cards + list(allowed.values())
+
+
+def adults_without_photo(user) -> QuerySet[Adult]:
+    """Adults who may collect a child enrolled now, and whom no photo shows to the carer at
+    the door: HR's list of photos to take."""
+    enrolled = Enrollment.objects.filter(status__in=ACTIVE_ENROLLMENT_STATUSES).values("child")
+    return (
+        access.scoped(user, Adult)
+        .filter(photo="", pickups__allowed=True, pickups__child__in=enrolled)
+        .select_related("family")
+        .prefetch_related("family__workers")
+        .distinct()
+        .order_by("family__workers__name", "name")
+    )

@@ -28,6 +28,7 @@ from enrollment.models import (
     check_date_of_birth,
     new_card_code,
     new_card_token,
+    new_pickup_code,
     normalise_employee_no,
 )
 from ffs_portal import audit
@@ -288,6 +289,25 @@ def card_reissue(*, child: Child, by) -> Child:
     audit.record(actor=by, action="child.card_reissued", child=child)
     _touch(child.family)
     return child
+
+
+@transaction.atomic
+def pickup_code_renew(*, person: Worker | Adult, by) -> Worker | Adult:
+    """A lost pickup card (or a code others heard): the person gets a new code at once; the
+    old one is refused at the door. Print the family's pickup cards again."""
+    old = person.pickup_code
+    while person.pickup_code == old:
+        person.pickup_code = new_pickup_code()
+    person.save(update_fields=["pickup_code"])
+    family = person.family
+    audit.record(
+        actor=by,
+        action="pickup_code.renewed",
+        family=family,
+        factory=family.factory if family else None,
+        person=person.name,
+    )
+    return person
 
 
 def has_pickup_adult(child: Child, on: date) -> bool:

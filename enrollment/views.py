@@ -4,13 +4,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from enrollment import selectors, services
 from enrollment.forms import (
@@ -603,6 +603,54 @@ def card_reissue(request: AuthenticatedHttpRequest, child) -> HttpResponse:
 def family_cards(request: AuthenticatedHttpRequest, family) -> HttpResponse:
     family = selectors.family_for_page(request.user, family)
     return _cards(request, list(family.children.all()), family=family)
+
+
+@requires(MANAGE_FAMILIES)
+@require_GET
+def family_pickup_cards(request: AuthenticatedHttpRequest, family) -> HttpResponse:
+    """The family's pickup cards: each adult who may collect, with their photo, the children
+    and the 4-digit code they give at the door."""
+    family = selectors.family_for_page(request.user, family)
+    audit.record(actor=request.user, action="family.pickup_cards_printed", family=family)
+    return render(
+        request,
+        "enrollment/pickup_cards.html",
+        {"family": family, "cards": selectors.pickup_cards(family)},
+    )
+
+
+@requires(MANAGE_FAMILIES)
+@require_POST
+def pickup_code_renew(request: AuthenticatedHttpRequest, family) -> HttpResponse:
+    family = selectors.family_for_page(request.user, family)
+    kind, _sep, pk = request.POST.get("person", "").partition(":")
+    people = {"worker": family.workers, "adult": family.adults}.get(kind)
+    if people is None or not pk.isdigit():
+        return HttpResponseBadRequest()
+    person = people.filter(pk=pk).first()
+    if person is None:  # someone of another family
+        raise Http404
+    services.pickup_code_renew(person=person, by=request.user)
+    messages.success(
+        request,
+        _(
+            "%(name)s has a new pickup code, %(code)s. The old one is refused at the door: "
+            "print the pickup cards again."
+        )
+        % {"name": person.name, "code": person.pickup_code},
+    )
+    return redirect("enrollment:family_detail", family=family.key)
+
+
+@requires(MANAGE_FAMILIES)
+@require_GET
+def photos_missing(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The adults who may collect a child and have no photo yet, family by family."""
+    return render(
+        request,
+        "enrollment/photos_missing.html",
+        {"adults": selectors.adults_without_photo(request.user)[:500]},
+    )
 
 
 @requires(MANAGE_FAMILIES)

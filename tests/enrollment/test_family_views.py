@@ -384,3 +384,74 @@ class TestCards:
             enrolled_child(term_a)
         with django_assert_max_num_queries(len(few.captured_queries)):
             assert client.get(url).content.decode().count("child-id-card") == 12
+
+
+class TestPickupCards:
+    """The family's pickup cards, new codes for lost cards, and the list of photos to take."""
+
+    def test_the_cards_show_each_collector_with_their_code(self, client, hr, term_a):
+        from tests.factories import PickupPermissionFactory, enrolled_child
+
+        child = enrolled_child(term_a, name="王小明")
+        grandma = PickupPermissionFactory(child=child, adult__name="李秀英").adult
+        PickupPermissionFactory(child=child, adult__name="赵二", allowed=False)
+        client.force_login(hr)
+        page = client.get(
+            reverse("enrollment:family_pickup_cards", kwargs={"family": child.family.key})
+        ).content.decode()
+        parent = child.family.workers.get()
+        assert grandma.pickup_code in page and parent.pickup_code in page
+        assert "赵二" not in page  # who must not collect gets no card
+        assert AuditEntry.objects.filter(action="family.pickup_cards_printed").exists()
+
+    def test_a_lost_card_gets_a_new_code_and_the_old_one_stops(self, client, hr, term_a, carer):
+        from attendance import services as attendance_services
+        from tests.factories import PickupPermissionFactory, enrolled_child
+
+        child = enrolled_child(term_a)
+        grandma = PickupPermissionFactory(child=child, adult__name="李秀英").adult
+        old = grandma.pickup_code
+        client.force_login(hr)
+        response = client.post(
+            reverse("enrollment:pickup_code_renew", kwargs={"family": child.family.key}),
+            {"person": f"adult:{grandma.pk}"},
+        )
+        assert response.status_code == 302
+        grandma.refresh_from_db()
+        assert grandma.pickup_code != old
+        assert AuditEntry.objects.filter(action="pickup_code.renewed").exists()
+        site = term_a.site
+        site.pickup_code_required = True
+        site.save(update_fields=["pickup_code_required"])
+        attendance_services.check_in(site=site, child=child, by=carer)
+        result = attendance_services.check_out(
+            site=site, child=child, collector=grandma, by=carer, pickup_code=old
+        )
+        assert result.refusal is not None
+
+    def test_another_familys_adult_cannot_be_given_a_code(self, client, hr, term_a):
+        from tests.factories import PickupPermissionFactory, enrolled_child
+
+        ours, theirs = enrolled_child(term_a), enrolled_child(term_a)
+        stranger = PickupPermissionFactory(child=theirs).adult
+        client.force_login(hr)
+        response = client.post(
+            reverse("enrollment:pickup_code_renew", kwargs={"family": ours.family.key}),
+            {"person": f"adult:{stranger.pk}"},
+        )
+        assert response.status_code == 404
+
+    def test_hr_sees_the_adults_who_have_no_photo(self, client, hr, term_a):
+        from tests.factories import PickupPermissionFactory, enrolled_child, tiny_jpeg
+
+        child = enrolled_child(term_a)
+        without = PickupPermissionFactory(child=child, adult__name="李秀英").adult
+        pictured = PickupPermissionFactory(child=child, adult__name="王建国").adult
+        pictured.photo.save("p.jpg", tiny_jpeg())
+        client.force_login(hr)
+        page = client.get(reverse("enrollment:photos_missing")).content.decode()
+        assert without.name in page and pictured.name not in page
+        family = client.get(
+            reverse("enrollment:family_detail", kwargs={"family": child.family.key})
+        ).content.decode()
+        assert "badge-missing" in family
