@@ -5,11 +5,12 @@ needs attention. A fixed number of queries whatever the number of sites and days
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from attendance.models import RollCall, RollCallKind
 from enrollment.models import (
     Consent,
     Enrollment,
@@ -212,6 +213,9 @@ class SiteRow:
     waitlisted: int = 0
     consent_missing: int = 0
     satisfaction: Satisfaction = field(default_factory=Satisfaction)
+    # Roll call drills in the season's term, and when the last one was.
+    drills: int = 0
+    last_drill: date | None = None
     flags: list[Flag] = field(default_factory=list)
 
     @property
@@ -277,6 +281,21 @@ def site_rows(scope: Scope, now=None) -> list[SiteRow]:
     for site_id, figures in selectors.satisfaction_by(scope.term_ids).items():
         if site_id in rows:
             rows[site_id].satisfaction = figures
+    drills = (
+        RollCall.objects.filter(
+            kind=RollCallKind.DRILL,
+            site__any=ids,
+            site__terms__any=scope.term_ids,
+            started_at__date__gte=F("site__terms__starts_on"),
+            started_at__date__lte=F("site__terms__ends_on"),
+        )
+        .values("site")
+        .annotate(n=Count("pk", distinct=True), last=Max("started_at"))
+        .order_by()
+    )
+    for row in drills:
+        rows[row["site"]].drills = row["n"]
+        rows[row["site"]].last_drill = timezone.localdate(row["last"])
     now = now or timezone.now()
     words = _flag_words()
     for site_row in rows.values():

@@ -177,6 +177,8 @@ def term_table(rows: list[SiteRow]) -> Table:
         Column(_("Minutes over ratio"), INT),
         Column(_("Survey answered"), SHARE),
         Column(_("Satisfied parents"), SHARE),
+        Column(_("Roll call drills"), INT),
+        Column(_("Last drill"), DAY),
     ]
     table = Table("term", _("The term so far, per site"), columns, limit=20)
     kinds = _kind_labels()
@@ -197,6 +199,8 @@ def term_table(rows: list[SiteRow]) -> Table:
                 row.term.minutes_over_ratio,
                 row.satisfaction.response_rate,
                 row.satisfaction.satisfaction_rate,
+                row.drills,
+                row.last_drill,
             ]
         )
     return table

@@ -245,3 +245,25 @@ class TestTheClosedBoard:
     def test_none_when_no_term_is_planned(self, factory_a):
         site = SiteFactory(factory=factory_a)
         assert selectors.next_open_day(site, timezone.localdate()) is None
+
+
+def test_drills_show_on_the_site_page_and_the_dashboard(
+    client, coordinator, site_a, term_a, carer, present
+):
+    roll_call, _new = services.roll_call_start(
+        site=site_a, kind="drill", by=carer, at=timezone.now() - timedelta(seconds=200)
+    )
+    for entry in roll_call.entries.all():
+        services.roll_call_mark(entry=entry, accounted=True, by=carer)
+    coordinator.language = "en"
+    coordinator.save(update_fields=["language"])
+    client.force_login(coordinator)
+    page = client.get(reverse("outcomes:site", kwargs={"site": site_a.pk})).content.decode()
+    assert "4 / 4" in page and "3:" in page  # everyone, in a little over three minutes
+    import csv
+    import io
+
+    exported = client.get(reverse("outcomes:export") + "?table=term&format=csv")
+    header, *rows = csv.reader(io.StringIO(exported.content.decode("utf-8-sig")))
+    drills = header.index("Roll call drills")
+    assert [row[drills] for row in rows if row[0] == site_a.name] == ["1"]

@@ -220,7 +220,7 @@ def test_a_registered_tablet_goes_a_whole_day_without_a_password(
 
 
 def test_two_tablets_share_one_roll_call(
-    live_server, browser, site_a, staff, space, clock, screenshot
+    request, live_server, browser, site_a, staff, space, clock, screenshot
 ):
     from attendance import services
 
@@ -231,6 +231,8 @@ def test_two_tablets_share_one_roll_call(
     for username, (user, pin) in staff.items():
         tablet = Tablet.objects.create(site=site_a, name=f"平板 {username}")
         context = browser.new_context(viewport={"width": 1024, "height": 768})
+        # Closed at the end: a roll call left open would keep asking the server.
+        request.addfinalizer(context.close)
         context.add_cookies(
             [
                 {
@@ -274,12 +276,13 @@ def _signed(tablet) -> str:
 
 @pytest.mark.parametrize("width,height", [(768, 1024), (1024, 768)])
 def test_the_lock_screen_and_the_roll_call_in_english(
-    live_server, browser, site_a, staff, space, clock, screenshot, width, height
+    request, live_server, browser, site_a, staff, space, clock, screenshot, width, height
 ):
     from attendance import services
 
     tablet = Tablet.objects.create(site=site_a, name="Door tablet")
     context = browser.new_context(viewport={"width": width, "height": height})
+    request.addfinalizer(context.close)
     context.add_cookies(
         [
             {"name": middleware.COOKIE, "value": _signed(tablet), "url": live_server.url},
