@@ -21,6 +21,7 @@ from attendance.models import (
     RollCallEntry,
 )
 from enrollment.models import (
+    Adult,
     Child,
     ClosedDay,
     Enrollment,
@@ -30,6 +31,7 @@ from enrollment.models import (
     Room,
     Site,
     Term,
+    Worker,
 )
 from ffs_portal import access
 from ffs_portal.lib import avatars, clock
@@ -468,6 +470,19 @@ def collectors(child: Child, day: date) -> Collectors:
         not_allowed=[p for p in permissions if not p.allowed],
         expired=[p for p in permissions if p.allowed and not p.is_valid_on(day)],
     )
+
+
+def family_person(child: Child, value: str) -> Worker | Adult | None:
+    """ "worker:12" or "adult:7" as the board sends a person, looked up among the child's own
+    family only."""
+    kind, _sep, pk = (value or "").partition(":")
+    if not pk.isdigit():
+        return None
+    if kind == "worker":
+        return Worker.objects.filter(family_id=child.family_id, pk=pk).first()
+    if kind == "adult":
+        return Adult.objects.filter(family_id=child.family_id, pk=pk).first()
+    return None
 
 
 def site_leads(site: Site) -> list:

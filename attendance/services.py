@@ -74,6 +74,8 @@ class ActResult:
     seq: int | None = None
     # Whether the child's tile shows an incident, when the act found out (else None).
     incident: bool | None = None
+    # A hand-over recorded as it happened though a rule was not met (made offline): why.
+    flags: list[str] = field(default_factory=list)
 
 
 def _local_time(moment: datetime) -> str:
@@ -525,6 +527,35 @@ def check_out(
             )
             % {"name": collector.name, "child": child.name}
         )
+    return _hand_over(
+        site=site,
+        child=child,
+        record=record,
+        collector=collector,
+        by=by,
+        at=at,
+        pending=pending,
+        code_checked=site.pickup_code_required,
+        signature=signature if site.pickup_signature else b"",
+    )
+
+
+def _hand_over(
+    *,
+    site: Site,
+    child: Child,
+    record: AttendanceRecord,
+    collector: Worker | Adult,
+    by,
+    at: datetime,
+    pending: list[Incident],
+    code_checked: bool,
+    signature: bytes,
+    flags: list[str] | None = None,
+) -> ActResult:
+    """Record the hand-over of a present child to ``collector`` (the checks made), with the
+    adult's acknowledgement of ``pending`` incidents."""
+    day = timezone.localdate(at)
     for incident in pending:
         incident.acknowledged_at = at
         incident.acknowledged_by_name = collector.name
@@ -548,9 +579,9 @@ def check_out(
         "collected_by_relation": collector.relation if isinstance(collector, Adult) else "worker",
         "updated_at": at,
         **_person_fields("collected_by", collector, child),
-        "pickup_code_checked": site.pickup_code_required,
+        "pickup_code_checked": code_checked,
     }
-    if site.pickup_signature:
+    if signature:
         fields["collector_signature"] = _signature_file(signature)
     _apply(record, fields)
     _audit(
@@ -560,8 +591,100 @@ def check_out(
         child,
         late=late,
         incidents_acknowledged=len(pending),
+        **({"flags": flags} if flags else {}),
     )
-    return ActResult(child, record, changed=True, seq=site.next_board_seq())
+    return ActResult(
+        child, record, changed=True, seq=site.next_board_seq(), flags=list(flags or [])
+    )
+
+
+class Flag:
+    """Why a hand-over made offline would have been refused online."""
+
+    NOT_ALLOWED = RefusalReason.NOT_ALLOWED
+    EXPIRED = RefusalReason.EXPIRED
+    NOT_LISTED = RefusalReason.NOT_LISTED
+    WRONG_CODE = RefusalReason.WRONG_CODE
+    NO_SIGNATURE = "no_signature"
+    INCIDENT_NOT_TOLD = "incident_not_told"
+
+
+@transaction.atomic
+def check_out_as_happened(
+    *,
+    site: Site,
+    child: Child,
+    collector: Worker | Adult,
+    by,
+    at: datetime,
+    key: uuid.UUID | None = None,
+    pickup_code: str = "",
+    signature: bytes = b"",
+    incidents_acknowledged: bool = False,
+) -> ActResult:
+    """A hand-over a tablet made offline, recorded as it happened: the child has gone. What
+    would have stopped it online (the lists changed since the tablet last heard, a wrong
+    code, no signature, an incident not told) does not undo it; it is returned in ``flags``
+    for the site lead to look at. A child collected meanwhile by another tablet is returned
+    unchanged (the first hand-over stands)."""
+    day = timezone.localdate(at)
+    (child,) = _lock_children([child])
+    if not _claim(key, "check_out", by):
+        return _retried(child, site, day)
+    record, _others = _records(child, site, day)
+    if record is None or record.status != AttendanceStatus.PRESENT:
+        return ActResult(child, record, changed=False)
+    flags = []
+    reason = _refusal_reason(child, collector, day)
+    if reason is not None:
+        flags.append(reason)
+    code_checked = bool(pickup_code.strip())
+    if site.pickup_code_required and not secrets.compare_digest(
+        pickup_code.strip(), collector.pickup_code
+    ):
+        flags.append(Flag.WRONG_CODE)
+        code_checked = False
+    if site.pickup_signature and not signature:
+        flags.append(Flag.NO_SIGNATURE)
+    pending = list(
+        Incident.objects.select_for_update().filter(
+            child=child, site=site, acknowledged_at__isnull=True
+        )
+    )
+    if pending and not incidents_acknowledged:
+        flags.append(Flag.INCIDENT_NOT_TOLD)
+        pending = []
+    return _hand_over(
+        site=site,
+        child=child,
+        record=record,
+        collector=collector,
+        by=by,
+        at=at,
+        pending=pending,
+        code_checked=code_checked,
+        signature=signature,
+        flags=flags,
+    )
+
+
+@transaction.atomic
+def check_in_earlier(*, record: AttendanceRecord, at: datetime, by) -> AttendanceRecord:
+    """Two tablets checked a child in, one of them offline: the earliest time stands."""
+    record = AttendanceRecord.objects.select_for_update().get(pk=record.pk)
+    if record.checked_in_at is not None and at < record.checked_in_at:
+        was = record.checked_in_at
+        _apply(record, {"checked_in_at": at, "updated_at": clock.now()})
+        _audit(
+            by,
+            "attendance.check_in_time_corrected",
+            record.site,
+            record.child,
+            was=was.isoformat(),
+            now=at.isoformat(),
+        )
+        record.site.next_board_seq()
+    return record
 
 
 def _record_refusal(

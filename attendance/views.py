@@ -28,7 +28,7 @@ from attendance.forms import (
     today_at,
 )
 from attendance.models import AttendanceRecord, AttendanceStatus, Incident
-from enrollment.models import Adult, Child, Site, Worker, card_read
+from enrollment.models import Adult, Child, Site, card_read
 from ffs_portal import access, audit
 from ffs_portal.access import (
     LEAD_SITE,
@@ -187,7 +187,7 @@ def check_in(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
             child=child,
             by=request.user,
             key=_action_key(request),
-            dropped_off_by=_collector(child, request.POST.get("dropped_off_by", "")),
+            dropped_off_by=selectors.family_person(child, request.POST.get("dropped_off_by", "")),
         )
     except ValidationError as error:
         return answers.checked_in(request, site, child, error=error)
@@ -231,18 +231,6 @@ def child_sheet(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     return render(request, "attendance/_sheet.html", answers.sheet_context(request, site, child))
 
 
-def _collector(child, value: str) -> Worker | Adult | None:
-    """ "worker:12" or "adult:7", looked up among the child's own family only."""
-    kind, _sep, pk = (value or "").partition(":")
-    if not pk.isdigit():
-        return None
-    if kind == "worker":
-        return Worker.objects.filter(family_id=child.family_id, pk=pk).first()
-    if kind == "adult":
-        return Adult.objects.filter(family_id=child.family_id, pk=pk).first()
-    return None
-
-
 def _signature(value: str) -> bytes:
     """The PNG of a signature drawn on the tablet, sent as a data URL."""
     prefix = "data:image/png;base64,"
@@ -259,7 +247,7 @@ def _signature(value: str) -> bytes:
 def check_out(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
-    collector = _collector(child, request.POST.get("collector", ""))
+    collector = selectors.family_person(child, request.POST.get("collector", ""))
     if collector is None:
         return answers.sheet_error(request, site, child, _("Choose who is collecting the child."))
     try:

@@ -9,10 +9,24 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 
 from attendance.tablet import selectors, services
+from attendance.tablet.models import Tablet
+
+
+class TabletRequest(HttpRequest):
+    """A request once this middleware has seen it: ``tablet`` is the registered tablet the
+    browser is, or None. For annotations only."""
+
+    tablet: Tablet | None
+
+
+def tablet_of(request: HttpRequest) -> Tablet | None:
+    """The registered tablet the request comes from, or None."""
+    return getattr(request, "tablet", None)
+
 
 COOKIE = "ffs_tablet"
 COOKIE_SALT = "ffs_portal.tablet"
@@ -55,7 +69,16 @@ PIN_PAGES = {
         "roll_call_log",
         "refused_list",
     },
-    "tablet": {"lock_screen", "unlock", "lock", "face"},
+    "tablet": {
+        "lock_screen",
+        "unlock",
+        "lock",
+        "face",
+        "sync",
+        "roster",
+        "service_worker",
+        "offline_review",
+    },
     "staff": {"duty", "site_staff"},
     "enrollment": {"child_photo", "adult_photo"},
     "outcomes": {"survey_start", "survey", "survey_thanks"},

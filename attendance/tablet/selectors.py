@@ -1,13 +1,20 @@
 """Reads of the shared tablets: which tablet a browser is, who may unlock it, the faces on
 its lock screen."""
 
+import hashlib
+import hmac
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
 
-from attendance.tablet.models import Tablet
-from enrollment.models import Site
-from ffs_portal.lib import avatars
+from attendance import selectors as board_selectors
+from attendance.tablet.models import OfflineAct, Tablet
+from enrollment.models import Adult, PickupPermission, Site, Worker
+from ffs_portal.lib import avatars, clock
 from ffs_portal.models import Role, User
 from staff.models import DutyPeriod
 
@@ -64,3 +71,79 @@ def lock_screen_faces(site: Site) -> list[Face]:
     faces = [Face(user=person, on_duty=person.duty) for person in people]
     faces.sort(key=lambda face: (not face.on_duty, face.name))
     return faces
+
+
+def day_salt(tablet: Tablet, day: date) -> str:
+    """A salt the tablet and the portal share for one day: pickup codes and PIN verifiers
+    kept on the tablet are hashed with it, and are worth nothing the next day."""
+    message = f"{tablet.key}:{day.isoformat()}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def code_check(salt: str, code: str) -> str:
+    return hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()
+
+
+def offline_roster(user, tablet: Tablet) -> dict:
+    """What the tablet keeps for the day to work without the network: the children on the
+    list with their status now, who may collect them (codes as salted hashes), who must not,
+    and the staff who may unlock it. A constant number of queries."""
+    site = tablet.site
+    day = clock.today()
+    salt = day_salt(tablet, day)
+    board = board_selectors.board(user=user, site=site)
+    tiles = [tile for group in board.groups for tile in group.tiles]
+    ids = [tile.child.pk for tile in tiles]
+    workers: dict[int, list[Worker]] = defaultdict(list)
+    for worker in Worker.objects.filter(family_id__in={t.child.family_id for t in tiles}):
+        if worker.family_id is not None:
+            workers[worker.family_id].append(worker)
+    permissions: dict[int, list[PickupPermission]] = defaultdict(list)
+    for permission in PickupPermission.objects.filter(child_id__in=ids).select_related("adult"):
+        permissions[permission.child_id].append(permission)
+
+    def person(kind: str, who: Worker | Adult, relation: str) -> dict:
+        return {
+            "id": f"{kind}:{who.pk}",
+            "name": who.name,
+            "relation": relation,
+            "code": code_check(salt, who.pickup_code),
+        }
+
+    parent = str(_("Parent (factory worker)"))
+    children = []
+    for group in board.groups:
+        for tile in group.tiles:
+            child = tile.child
+            allowed = [p for p in permissions[child.pk] if p.is_valid_on(day)]
+            children.append(
+                {
+                    "key": str(child.key),
+                    "name": child.name,
+                    "initials": tile.avatar,
+                    "colour": tile.colour,
+                    "age": tile.age,
+                    "allergies": child.allergies,
+                    "group": group.name,
+                    "status": tile.status,
+                    "collectors": [person("worker", w, parent) for w in workers[child.family_id]]
+                    + [person("adult", p.adult, p.adult.get_relation_display()) for p in allowed],
+                    "not_allowed": [p.adult.name for p in permissions[child.pk] if not p.allowed],
+                }
+            )
+    return {
+        "site": site.pk,
+        "day": day.isoformat(),
+        "seq": board.version.seq if board.version else 0,
+        "salt": salt,
+        "code_required": site.pickup_code_required,
+        "children": children,
+    }
+
+
+def offline_acts_to_review(site: Site) -> QuerySet[OfflineAct]:
+    return (
+        OfflineAct.objects.filter(site=site, needs_review=True, reviewed_at__isnull=True)
+        .select_related("child", "by", "tablet")
+        .order_by("-happened_at")
+    )

@@ -12,4 +12,8 @@ urlpatterns = [
     path("tablet/sites/<int:site>/", views.tablets, name="tablets"),
     path("tablet/sites/<int:site>/register/", views.register, name="register"),
     path("tablet/sites/<int:site>/<uuid:tablet>/revoke/", views.revoke, name="revoke"),
+    path("tablet/sync/", views.sync, name="sync"),
+    path("tablet/roster/", views.roster, name="roster"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("board/<int:site>/offline-acts/", views.offline_review, name="offline_review"),
 ]

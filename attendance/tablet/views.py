@@ -1,26 +1,37 @@
-"""The shared tablet's pages: the lock screen and its PIN pad, and a lead's list of the
-site's tablets."""
+"""The shared tablet's pages: the lock screen and its PIN pad, a lead's list of the site's
+tablets, and what the tablet needs to work offline (its service worker, the day's roster,
+the batch of acts it made offline) with the lead's list of those a person must look at."""
+
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from attendance.tablet import middleware, selectors, services
+from attendance.tablet import forms, middleware, selectors, services, tasks
 from attendance.tablet.forms import (
     TabletRegisterForm,
     TabletSettingsForm,
     UnlockForm,
 )
-from attendance.tablet.models import Tablet
+from attendance.tablet.models import OfflineAct, Tablet
 from enrollment.models import Site
 from ffs_portal import access
-from ffs_portal.access import LEAD_SITE, requires
+from ffs_portal.access import LEAD_SITE, USE_BOARD, AuthenticatedHttpRequest, requires
 from ffs_portal.forms import add_service_errors
 from ffs_portal.models import User
 from ffs_portal.photos import photo_response
@@ -201,3 +212,99 @@ def revoke(request, site, tablet):
         logout(request)
         return redirect("login")
     return redirect("tablet:tablets", site=site.pk)
+
+
+# Working offline ---------------------------------------------------------------------------
+
+# The most acts one batch may carry (a tablet sends what it holds in batches of this size).
+BATCH_SIZE = 200
+
+
+def _same_origin(request: HttpRequest) -> bool:
+    origin = request.headers.get("Origin")
+    return origin is None or origin == f"{request.scheme}://{request.get_host()}"
+
+
+@login_not_required
+@csrf_exempt
+@require_POST
+def sync(request: middleware.TabletRequest) -> HttpResponse:
+    """The acts a registered tablet made offline, as a batch in JSON. The tablet's cookie is
+    its credential (the person who unlocked it offline has no session); a JSON body with the
+    tablet's own header cannot be sent by another site's page, which is what the CSRF token
+    guards against elsewhere."""
+    tablet = request.tablet
+    if tablet is None:
+        return HttpResponse(status=403)
+    if (
+        request.content_type != "application/json"
+        or request.headers.get("X-Tablet-Outbox") != "1"
+        or not _same_origin(request)
+    ):
+        return HttpResponseBadRequest()
+    try:
+        batch = forms.parse_batch(request.body, limit=BATCH_SIZE)
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+    results = services.replay(
+        tablet=tablet, acts=batch.acts, sent_at=batch.sent_at, tell=tasks.tell_offline_act.delay
+    )
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "key": str(result.key),
+                    "outcome": result.outcome,
+                    "message": result.message,
+                    "child": str(result.child) if result.child else None,
+                    "status": result.status,
+                }
+                for result in results
+            ]
+        }
+    )
+
+
+@requires(USE_BOARD)
+@require_GET
+def roster(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Today's children of the tablet's site, the least the door needs when the network is
+    down: names, initials, allergy flag, group, status now, who may collect (codes only as
+    salted hashes). Kept on the tablet for the day."""
+    tablet = middleware.tablet_of(request)
+    if tablet is None:
+        raise Http404
+    return JsonResponse(selectors.offline_roster(request.user, tablet))
+
+
+@login_not_required
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The tablet app's service worker, from the root so that it serves the board and the
+    lock screen."""
+    path = finders.find("js/sw.js")
+    if path is None:
+        raise Http404
+    response = HttpResponse(Path(path).read_bytes(), content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@requires(LEAD_SITE)
+@require_http_methods(["GET", "POST"])
+def offline_review(request: AuthenticatedHttpRequest, site) -> HttpResponse:
+    """The acts made offline that need a person: conflicts, hand-overs against the lists,
+    acts too old to apply, tablets with a wrong clock."""
+    site = _site(request, site)
+    if request.method == "POST":
+        act = OfflineAct.objects.filter(site=site, key=request.POST.get("act", "")).first()
+        if act is None:
+            raise Http404
+        services.offline_act_reviewed(act=act, by=request.user)
+        return redirect("tablet:offline_review", site=site.pk)
+    return render(
+        request,
+        "tablet/offline_review.html",
+        {"site": site, "acts": selectors.offline_acts_to_review(site)[:200]},
+    )
