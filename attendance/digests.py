@@ -6,6 +6,7 @@ after closing."""
 import logging
 import zoneinfo
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError
 from django.db.models import F, Q
+from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -181,6 +183,26 @@ def alert_recipients(site: Site):
         .exclude(email="")
         .distinct()
     )
+
+
+def send_alert(site: Site, template: str, context: dict) -> int:
+    """E-mail ``site``'s leads and the coordinators who oversee it, each in their own
+    language, from the templates ``emails/<template>_subject.txt``, ``.txt`` and, when there
+    is one, ``.html``. Returns how many were told."""
+    told = 0
+    for user in alert_recipients(site):
+        with translation.override(user.language):
+            subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+            message = EmailMultiAlternatives(
+                subject, render_to_string(f"emails/{template}.txt", context), to=[user.email]
+            )
+            with suppress(TemplateDoesNotExist):  # a text-only alert has no HTML
+                message.attach_alternative(
+                    render_to_string(f"emails/{template}.html", context), "text/html"
+                )
+        message.send()
+        told += 1
+    return told
 
 
 def sites_past_closing(now: datetime) -> list[tuple[Site, date]]:

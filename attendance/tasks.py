@@ -1,17 +1,14 @@
 from datetime import timedelta
-from smtplib import SMTPException
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from attendance import selectors, services
-from attendance.digests import alert_recipients
+from attendance import digests, selectors, services
 from attendance.models import RollCall
 from ffs_portal.lib import clock
+from ffs_portal.tasks import ALERT_RETRY
 
 
 @shared_task
@@ -36,36 +33,20 @@ def alert_still_checked_in() -> int:
     return digests.alert_still_checked_in()
 
 
-@shared_task(
-    ignore_result=True,
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=10,
-    retry_backoff_max=300,
-    max_retries=8,
-    soft_time_limit=60,
-    time_limit=90,
-)
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90, **ALERT_RETRY)
 def tell_roll_call(roll_call_id: int, event: str) -> int:
     """E-mail the site's leads and the coordinators that a roll call started or ended (with
     its result). Returns how many were told."""
     roll_call = RollCall.objects.select_related("site__factory", "started_by", "ended_by").get(
         pk=roll_call_id
     )
-    state = selectors.roll_call_state(roll_call)
     url = settings.PORTAL_URL + reverse(
         "attendance:roll_call_log", kwargs={"site": roll_call.site_id, "roll_call": roll_call.key}
     )
-    told = 0
-    for user in alert_recipients(roll_call.site):
-        with translation.override(user.language):
-            context = {"state": state, "roll_call": roll_call, "event": event, "url": url}
-            subject = " ".join(render_to_string("emails/roll_call_subject.txt", context).split())
-            message = EmailMultiAlternatives(
-                subject, render_to_string("emails/roll_call.txt", context), to=[user.email]
-            )
-            message.attach_alternative(
-                render_to_string("emails/roll_call.html", context), "text/html"
-            )
-        message.send()
-        told += 1
-    return told
+    context = {
+        "state": selectors.roll_call_state(roll_call),
+        "roll_call": roll_call,
+        "event": event,
+        "url": url,
+    }
+    return digests.send_alert(roll_call.site, "roll_call", context)

@@ -27,6 +27,17 @@ MAIL_RETRY: RetryOptions = {
 }
 
 
+# An alert a person must act on now (a roll call, a hand-over to look at): retried soon and
+# often for a few minutes.
+ALERT_RETRY: RetryOptions = {
+    "autoretry_for": (SMTPException, OSError),
+    "retry_backoff": 10,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
 @shared_task
 def ping() -> str:
     """Answers "pong": lets /healthz and the tests see a worker complete a task."""

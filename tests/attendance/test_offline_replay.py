@@ -13,35 +13,14 @@ from django.utils import timezone
 
 from attendance import services as attendance_services
 from attendance.models import AttendanceRecord, AttendanceStatus
-from attendance.tablet import middleware, selectors
+from attendance.tablet import selectors
 from attendance.tablet.models import OfflineAct, Tablet
 from enrollment.models import PickupPermission
 from ffs_portal.lib import clock
-from staff import services as staff_services
+from tests.attendance.conftest import PIN, as_tablet
 from tests.factories import PickupPermissionFactory, UserFactory, enrolled_child
 
 pytestmark = pytest.mark.django_db
-
-PIN = "2580"
-
-
-@pytest.fixture
-def worker(site_a):
-    user = UserFactory(username="zhang", first_name="敏", last_name="张", sites=[site_a])
-    staff_services.pin_set(profile=staff_services.profile_for(user), pin=PIN, by=None)
-    return user
-
-
-@pytest.fixture
-def tablet(site_a):
-    return Tablet.objects.create(site=site_a, name="小班 平板")
-
-
-def as_tablet(client, tablet):
-    response = client.get("/healthz")
-    middleware.set_cookie(response, tablet)
-    client.cookies.update(response.cookies)
-    return client
 
 
 @pytest.fixture

@@ -15,32 +15,16 @@ from attendance.tablet.models import Tablet
 from ffs_portal.models import AuditEntry, Role
 from staff import pins
 from staff import services as staff_services
+from tests.attendance.conftest import PIN, as_tablet
 from tests.factories import TEST_PASSWORD, UserFactory, enrolled_child
 
 pytestmark = pytest.mark.django_db
-
-PIN = "2580"
-
-
-@pytest.fixture
-def worker(site_a):
-    user = UserFactory(username="zhang", first_name="敏", last_name="张", sites=[site_a])
-    staff_services.pin_set(profile=staff_services.profile_for(user), pin=PIN, by=None)
-    return user
-
-
-@pytest.fixture
-def tablet(site_a):
-    return Tablet.objects.create(site=site_a, name="小班 平板")
 
 
 @pytest.fixture
 def on_tablet(client, tablet):
     """The test client is the registered tablet (it carries the tablet's cookie)."""
-    response = client.get("/")
-    middleware.set_cookie(response, tablet)
-    client.cookies.update(response.cookies)
-    return client
+    return as_tablet(client, tablet)
 
 
 @pytest.fixture
