@@ -77,7 +77,11 @@ def roll_call_detail(request, site, roll_call):
             "site": site,
             "state": selectors.roll_call_state(current),
             "refresh_ms": ROLL_CALL_REFRESH_MS,
-            "words": {"unsaved": _("Not saved · retrying"), "failed": _("Not saved: tap again")},
+            "words": {
+                "unsaved": _("Not saved · retrying"),
+                "failed": _("Not saved: tap again"),
+                "waiting": _("Waiting to be sent"),
+            },
         },
     )
 

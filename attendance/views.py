@@ -27,7 +27,7 @@ from attendance.forms import (
     ReviewForm,
     today_at,
 )
-from attendance.models import AttendanceRecord, AttendanceStatus, Incident
+from attendance.models import AbsenceReason, AttendanceRecord, AttendanceStatus, Incident
 from enrollment.models import Adult, Child, Site, card_read
 from ffs_portal import access, audit
 from ffs_portal.access import (
@@ -122,6 +122,36 @@ def _words() -> dict:
         "retrying": _("%(n)s not saved · retrying") % {"n": "{n}"},
         "failed": _("%(n)s not saved") % {"n": "{n}"},
         "offline": _("Offline · %(n)s waiting") % {"n": "{n}"},
+        # Working offline (board-offline.js).
+        "waitingN": _("%(n)s waiting to be sent") % {"n": "{n}"},
+        "waiting": _("Waiting to be sent"),
+        "status": {status: str(label) for status, label in AttendanceStatus.choices},
+        "icons": {str(status): icon for status, icon in selectors.STATUS_ICONS.items()},
+        "needsNetwork": _("This needs the network. Try again when the tablet is back online."),
+        "close": _("Close"),
+        "offlineSheet": _(
+            "Offline: the hand-over is kept on this tablet and sent when the network is back."
+        ),
+        "allergies": _("Allergies"),
+        "mayNotCollect": _("May NOT collect this child"),
+        "whoCollects": _("Who is collecting?"),
+        "pickupCode": _("Pickup code (4 digits on the adult's pickup card)"),
+        "confirmHandOver": _("Confirm: hand over the child"),
+        "nameOfPerson": _("Someone else is here: their name"),
+        "refuseAndRecord": _("Refuse and record"),
+        "checkIn": _("Check in"),
+        "markAbsent": _("Mark absent"),
+        "reasons": {str(value): str(label) for value, label in AbsenceReason.choices},
+        "wrongCode": _(
+            "The code %(name)s gave is not their pickup code. Do not hand %(child)s over: "
+            "call the parents to check."
+        )
+        % {"name": "{name}", "child": "{child}"},
+        "refusedOffline": _(
+            "%(child)s: refused and kept on the tablet; sent when it is back online."
+        )
+        % {"child": "{child}"},
+        "sent": _("%(child)s: the hand-over made offline is saved.") % {"child": "{child}"},
     }
 
 

@@ -226,6 +226,18 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
     ("vendor/jsqr", NODE_MODULES / "jsqr" / "dist"),
+    # The tablet app: its offline outbox (IndexedDB) and its service worker's modules.
+    ("vendor/idb", NODE_MODULES / "idb" / "build"),
+    *(
+        (f"vendor/{module}", NODE_MODULES / module / "build")
+        for module in (
+            "workbox-sw",
+            "workbox-core",
+            "workbox-routing",
+            "workbox-strategies",
+            "workbox-expiration",
+        )
+    ),
 ]
 # Uploads (children's photos) are private: served only through views that check access.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "private")))

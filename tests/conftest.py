@@ -1,7 +1,9 @@
 import os
+import time
 from pathlib import Path
 
 import pytest
+from django.core.signals import request_finished, request_started
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -79,6 +81,35 @@ def _local_cache(settings):
 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+
+
+# Requests the live server is answering right now (a browser's refresh, a tablet's replay):
+# the database is not emptied under one still running when a test ends.
+_LIVE_REQUESTS = {"n": 0}
+
+
+def _request_started(**kwargs):
+    _LIVE_REQUESTS["n"] += 1
+
+
+def _request_finished(**kwargs):
+    _LIVE_REQUESTS["n"] -= 1
+
+
+request_started.connect(_request_started, dispatch_uid="tests-live-requests-started")
+request_finished.connect(_request_finished, dispatch_uid="tests-live-requests-finished")
+
+
+@pytest.fixture(autouse=True)
+def _live_requests_finish(request, _django_db_marker):
+    """After a browser test has closed its pages, wait for the requests they left running
+    before the database is emptied for the next test (else the emptying can deadlock)."""
+    yield
+    if "live_server" not in request.fixturenames:
+        return
+    deadline = time.monotonic() + 10
+    while _LIVE_REQUESTS["n"] > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -253,3 +284,24 @@ def insiders(hr, carer, site_lead, coordinator, sponsor_user):
         Role.COORDINATOR: coordinator,
         Role.SPONSOR: sponsor_user,
     }
+
+
+# The shared tablet: a childcare worker with a PIN, and a registered tablet of site A.
+
+PIN = "2580"
+
+
+@pytest.fixture
+def worker(site_a):
+    from staff import services as staff_services
+
+    user = UserFactory(username="zhang", first_name="敏", last_name="张", sites=[site_a])
+    staff_services.pin_set(profile=staff_services.profile_for(user), pin=PIN, by=None)
+    return user
+
+
+@pytest.fixture
+def tablet(site_a):
+    from attendance.tablet.models import Tablet
+
+    return Tablet.objects.create(site=site_a, name="小班 平板")

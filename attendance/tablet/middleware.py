@@ -9,6 +9,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
 
@@ -30,6 +31,7 @@ def tablet_of(request: HttpRequest) -> Tablet | None:
 
 COOKIE = "ffs_tablet"
 COOKIE_SALT = "ffs_portal.tablet"
+FORGET_COOKIE = "ffs_tablet_forget"
 # A tablet stays registered until a lead revokes it; the cookie is renewed as it is used.
 COOKIE_AGE = 400 * 24 * 60 * 60
 SESSION_TABLET = "tablet"
@@ -86,11 +88,15 @@ PIN_PAGES = {
 }
 
 
+def cookie_value(tablet) -> str:
+    """The tablet's cookie, signed as ``request.get_signed_cookie`` reads it."""
+    return signing.get_cookie_signer(salt=COOKIE + COOKIE_SALT).sign(str(tablet.key))
+
+
 def set_cookie(response, tablet) -> None:
-    response.set_signed_cookie(
+    response.set_cookie(
         COOKIE,
-        str(tablet.key),
-        salt=COOKIE_SALT,
+        cookie_value(tablet),
         max_age=COOKIE_AGE,
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
@@ -129,8 +135,10 @@ class TabletMiddleware:
             return refused
         response = self.get_response(request)
         if COOKIE in request.COOKIES and request.tablet is None:
-            # Revoked, or not one of ours: forgotten; the browser is an ordinary one again.
+            # Revoked, or not one of ours: forgotten; the browser is an ordinary one again,
+            # and the next page it shows wipes what it kept of the day's children.
             response.delete_cookie(COOKIE, samesite="Lax")
+            response.set_cookie(FORGET_COOKIE, "1", max_age=3600, httponly=True, samesite="Lax")
         elif request.tablet is not None:
             services.tablet_seen(request.tablet)
         return response

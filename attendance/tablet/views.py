@@ -33,6 +33,7 @@ from enrollment.models import Site
 from ffs_portal import access
 from ffs_portal.access import LEAD_SITE, USE_BOARD, AuthenticatedHttpRequest, requires
 from ffs_portal.forms import add_service_errors
+from ffs_portal.lib import clock
 from ffs_portal.models import User
 from ffs_portal.photos import photo_response
 
@@ -70,6 +71,17 @@ def _lock_page(request, tablet, *, chosen=None, error="", status=200):
             "faces": selectors.lock_screen_faces(tablet.site),
             "chosen": chosen,
             "error": error,
+            # For an unlock while the network is down (tablet.js): the day's salt of the PIN
+            # verifiers, and what to say.
+            "salt": selectors.day_salt(tablet, clock.today()),
+            "offline_words": {
+                "wrong": _("Wrong PIN."),
+                "unknown": _(
+                    "Offline, only someone who unlocked this tablet today with the network "
+                    "can unlock it. Wait for the network, or sign in on another tablet."
+                ),
+                "paused": _("Too many wrong PINs. Wait for the network to come back."),
+            },
         },
         status=status,
     )
@@ -277,15 +289,19 @@ def roster(request: AuthenticatedHttpRequest) -> HttpResponse:
     return JsonResponse(selectors.offline_roster(request.user, tablet))
 
 
+def service_worker_source() -> bytes:
+    path = finders.find("js/sw.js")
+    if not isinstance(path, str):
+        raise Http404
+    return Path(path).read_bytes()
+
+
 @login_not_required
 @require_GET
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The tablet app's service worker, from the root so that it serves the board and the
     lock screen."""
-    path = finders.find("js/sw.js")
-    if path is None:
-        raise Http404
-    response = HttpResponse(Path(path).read_bytes(), content_type="application/javascript")
+    response = HttpResponse(service_worker_source(), content_type="application/javascript")
     response["Cache-Control"] = "no-cache"
     response["Service-Worker-Allowed"] = "/"
     return response

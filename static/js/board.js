@@ -153,6 +153,7 @@
     });
     markAll();
     showFilter();
+    if (outbox) outbox.seen();
     if (events["ffs:closeSheet"] && events["ffs:closeSheet"] === sheetChild()) modal(sheetEl).hide();
     if (opening && sheetTaken === opening) {
       modal(scanEl).hide();
@@ -190,7 +191,21 @@
     markAll();
   }
 
+  // On a registered tablet, board-offline.js keeps every act in the outbox until the portal
+  // has answered for it, and takes over when the network is gone.
+  var outbox = window.ffsOffline || null;
+
   function send(act) {
+    if (outbox && outbox.offline()) {
+      forget(act);
+      outbox.take(act);
+      markAll();
+      return;
+    }
+    if (outbox && !act.kept) {
+      outbox.keep(act);
+      act.kept = true;
+    }
     if (acts.indexOf(act) < 0) acts.push(act);
     window.clearTimeout(act.timer);
     act.tries = (act.tries || 0) + 1;
@@ -209,11 +224,13 @@
       headers: { "X-CSRFToken": csrf, "HX-Request": "true" },
     }).then(function (response) {
       window.clearTimeout(timeout);
+      if (response.type === "opaqueredirect" && outbox) return queued(act);
       if (response.type === "opaqueredirect") return refuse(act, words.signedOut);
       if (response.status >= 500 || response.status === 429) return lost(act);
       if (!response.ok) return refuse(act, say(words.refused, { status: response.status }));
       return response.text().then(function (html) {
         forget(act);
+        if (outbox) outbox.done(act);
         if (act.form) settleForm(act.form);
         // Whatever this act was, the answer shows the child as the server has it now.
         acts.filter(function (a) { return a.child && a.child === act.child && a.state === "failed"; }).forEach(forget);
@@ -222,8 +239,19 @@
       });
     }).catch(function () {
       window.clearTimeout(timeout);
+      if (outbox && outbox.offline()) return queued(act);
       lost(act);
     }).finally(function () { busy(-1); });
+  }
+
+  // The network went (or this tablet's session did): the outbox keeps the act and sends it
+  // when it can; the tile shows it as waiting.
+  function queued(act) {
+    forget(act);
+    if (act.form) settleForm(act.form);
+    outbox.take(act);
+    if (act.done) act.done();
+    markAll();
   }
 
   // No answer, a late one or a server error: the act may or may not have been done. Send it
@@ -242,6 +270,7 @@
   // The server answered but refused to take the act (signed out, not allowed).
   function refuse(act, message) {
     setState(act, "failed");
+    if (outbox) outbox.done(act);
     toast("danger", message);
   }
 
@@ -285,6 +314,13 @@
       if (act.form && act.form.isConnected) markForm(act);
     });
     var waiting = acts.filter(function (a) { return a.state !== "sending" || a.tries > 1; });
+    var kept = outbox ? outbox.waiting() : 0;
+    if (kept && !waiting.length) {
+      netState.hidden = false;
+      netState.classList.remove("failed");
+      netState.textContent = say(navigator.onLine ? words.waitingN : words.offline, { n: kept });
+      return;
+    }
     netState.hidden = waiting.length === 0 && navigator.onLine;
     netState.classList.toggle("failed", waiting.some(function (a) { return a.state === "failed"; }));
     if (!navigator.onLine) netState.textContent = say(words.offline, { n: waiting.length });
@@ -327,6 +363,7 @@
     var marked = form.closest("[data-child]") || sheetBody.querySelector("[data-child]");
     return {
       name: "form",
+      kind: form.getAttribute("data-act") || "",
       url: form.getAttribute("action"),
       body: new URLSearchParams(new FormData(form)),
       key: form._ffsKey,
@@ -362,7 +399,7 @@
       if (act.state === "retrying") send(act);
       return;
     }
-    act = act || { name: "check_in", url: url("check_in", key), body: new URLSearchParams(), key: newKey(), child: key };
+    act = act || { name: "check_in", kind: "check_in", url: url("check_in", key), body: new URLSearchParams(), key: newKey(), child: key };
     act.tries = 0;
     send(act);
   }
@@ -370,9 +407,15 @@
   // ---- The board's own gestures -----------------------------------------------------------
 
   function openSheet(key) {
+    if (outbox && outbox.offline()) {
+      outbox.sheet(key);
+      return;
+    }
     window.htmx.ajax("GET", url("sheet", key), { target: "#sheet-body", swap: "innerHTML" }).then(function () {
       modal(sheetEl).show();
       markAll();
+    }).catch(function () {
+      if (outbox) outbox.sheet(key);
     });
   }
 
@@ -543,6 +586,9 @@
     window.clearTimeout(searchTimer);
     searchTimer = window.setTimeout(function () { refresh(true); }, 200);
   });
+
+  document.addEventListener("ffs:refresh", function () { refresh(true); });
+  document.addEventListener("ffs:outbox", markAll);
 
   // Back online: send what is waiting now rather than at the next try.
   window.addEventListener("online", function () {

@@ -39,18 +39,52 @@
     tile.setAttribute("aria-pressed", act.accounted ? "true" : "false");
     tile.classList.add("rc-pending");
     var note = tile.querySelector(".rc-unsaved");
-    if (act.tries > 1 || act.failed) {
+    if (act.tries > 1 || act.failed || act.queued) {
       if (!note) {
         note = document.createElement("span");
         note.className = "rc-unsaved";
         tile.appendChild(note);
       }
-      note.textContent = act.failed ? words.failed : words.unsaved;
+      note.textContent = act.queued ? words.waiting : act.failed ? words.failed : words.unsaved;
     }
+  }
+
+  // On a registered tablet, a mark made with the network down waits in the outbox and is
+  // sent when the network is back (outbox.js).
+  var box = window.ffsOutbox && root.dataset.sync ? window.ffsOutbox : null;
+
+  function keepOffline(key) {
+    var act = pending[key];
+    act.queued = true;
+    showPending(key);
+    var offline = JSON.parse(window.sessionStorage.getItem("ffs-offline-user") || "null");
+    box.add({
+      key: box.newKey(),
+      kind: "roll_call_mark",
+      child: null,
+      by: offline ? offline.id : parseInt(root.dataset.user, 10),
+      at: new Date().toISOString(),
+      site: root.dataset.site,
+      data: { roll_call: root.dataset.rollCall, entry: key, accounted: act.accounted },
+    });
+  }
+
+  function replay() {
+    if (!box || !navigator.onLine) return;
+    box.replay(root.dataset.sync, function () {}).then(function () {
+      Object.keys(pending).forEach(function (key) { if (pending[key].queued) delete pending[key]; });
+      refresh();
+    }).catch(function () {});
+  }
+  if (box) {
+    window.addEventListener("online", replay);
+    window.setInterval(replay, 30000);
+    replay();
   }
 
   function send(key) {
     var act = pending[key];
+    if (box && !navigator.onLine) return keepOffline(key);
     act.tries += 1;
     act.failed = false;
     showPending(key);
@@ -68,6 +102,7 @@
         apply(html);
       });
     }).catch(function () {
+      if (box && !navigator.onLine) return keepOffline(key);
       if (act.tries > BACKOFF.length) {
         act.failed = true;
         showPending(key);

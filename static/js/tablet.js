@@ -30,14 +30,55 @@
       if (key.dataset.key === "back") pin.value = pin.value.slice(0, -1);
       else if (pin.value.length < 6) pin.value += key.dataset.key;
     });
+    var box = window.ffsOutbox;
+    var lockWords = JSON.parse(document.getElementById("lock-words").textContent);
+
+    var showError = function (message) {
+      var error = form.querySelector(".pad-error");
+      if (!error) {
+        error = document.createElement("div");
+        error.className = "alert alert-danger pad-error";
+        error.setAttribute("role", "alert");
+        pin.parentNode.insertBefore(error, pin);
+      }
+      error.textContent = message;
+      pin.value = "";
+    };
+
+    // With the network: the PIN goes to the portal; a verifier of it stays on the tablet for
+    // the day, so that this person (and nobody else) can unlock it again offline. Without
+    // the network: the verifier decides.
     form.addEventListener("submit", function (event) {
-      if (!chosen() || pin.value.length < 4) {
-        event.preventDefault();
-        (chosen() ? pin : form.querySelector("input[name=person]")).focus();
+      event.preventDefault();
+      var radio = chosen();
+      if (!radio || pin.value.length < 4) {
+        (radio ? pin : form.querySelector("input[name=person]")).focus();
         return;
       }
       form.querySelectorAll(".key").forEach(function (key) { key.disabled = true; });
+      var enable = function () { form.querySelectorAll(".key").forEach(function (key) { key.disabled = false; }); };
+      var person = parseInt(radio.value, 10);
+      if (!box || !window.crypto.subtle) {
+        form.submit();
+        return;
+      }
+      if (navigator.onLine) {
+        box.keepVerifier(person, radio.dataset.name, pin.value, form.dataset.salt)
+          .catch(function () {})
+          .then(function () { form.submit(); });
+        return;
+      }
+      box.checkVerifier(person, pin.value, form.dataset.salt).then(function (found) {
+        enable();
+        if (found.ok) {
+          window.sessionStorage.setItem("ffs-offline-user", JSON.stringify({ id: person, name: found.name }));
+          window.location.href = form.dataset.board;
+        } else {
+          showError(found.paused ? lockWords.paused : found.unknown ? lockWords.unknown : lockWords.wrong);
+        }
+      }).catch(function () { enable(); showError(lockWords.unknown); });
     });
+    if (navigator.onLine) window.sessionStorage.removeItem("ffs-offline-user");
     chosen();
     if (clock) {
       var tick = function () {
@@ -47,6 +88,12 @@
       tick();
       window.setInterval(tick, 10000);
     }
+  }
+
+  // ---- The tablet app: its service worker, and storage the browser keeps ---------------------
+  if (window.ffsOutbox && "serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+    if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
   }
 
   // ---- The idle lock -----------------------------------------------------------------------
@@ -63,6 +110,7 @@
 
   function lockNow() {
     locking = true;
+    window.sessionStorage.removeItem("ffs-offline-user");
     // The page's content goes first, so nothing about a child stays on the screen even if
     // the network is slow to answer.
     var main = document.getElementById("main");
@@ -76,6 +124,15 @@
       headers: { "X-CSRFToken": csrf },
     }).catch(function () {}).finally(function () { window.location.replace(body.dataset.lockScreen); });
   }
+
+  // Lock with the network down: the lock screen kept by the service worker.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (navigator.onLine || form.getAttribute("action") !== lockUrl) return;
+    event.preventDefault();
+    window.sessionStorage.removeItem("ffs-offline-user");
+    window.location.replace(body.dataset.lockScreen);
+  });
 
   window.setInterval(function () {
     if (locking) return;

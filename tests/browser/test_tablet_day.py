@@ -269,9 +269,7 @@ def test_two_tablets_share_one_roll_call(
 
 
 def _signed(tablet) -> str:
-    from django.core.signing import get_cookie_signer
-
-    return get_cookie_signer(salt=middleware.COOKIE + middleware.COOKIE_SALT).sign(str(tablet.key))
+    return middleware.cookie_value(tablet)
 
 
 @pytest.mark.parametrize("width,height", [(768, 1024), (1024, 768)])
