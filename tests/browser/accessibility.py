@@ -2,16 +2,16 @@
 AA) and, on tablet pages (body.layout-tablet), for touch targets of 44 px or more.
 
 When: wherever the test lets the page settle — before each act (a click, a fill, a
-navigation, a change of size…), before and after each ``expect`` — and at the end of the
-test or when it closes a browser context. A new document is checked at the first of these
-after it has loaded; a document that changed (a sheet opened, a tile turned) is checked again
-when it shows something not checked yet. "Something" is a kind of element — its tag,
-classes, attribute names and whether it holds text, beside its parent's — not its text or
-data, so that a board of 200 tiles costs one check rather than 200, and a page already
-checked in the same state, language and size by an earlier test of the process is not
-checked twice. Tests marked ``alone`` time what the screen shows: their pages are checked
-only at the end, outside the timed windows. Frames inside a page (the e-mail preview) are
-not entered.
+navigation, a change of size…), after each passing ``expect`` — and at the end of the test or
+when it closes a browser context. A new document is checked at the first of these after it
+has loaded. A document that changed (a sheet opened, a tile turned) is checked again before
+the next act when it shows something not checked yet: a tag under another, a class or an
+attribute on a tag, text in a tag, not seen on that page in that language and size. New
+text or data alone is not new, so that a board of 200 tiles costs one check rather than 200,
+and a page checked in the same state by an earlier test of the process is not checked
+twice. Tests marked ``alone`` time what the screen shows: their pages are checked only at
+the end, outside the timed windows. Frames inside a page (the e-mail preview) are not
+entered.
 
 axe-core comes from node_modules (a devDependency, never served to users) and is injected by
 Playwright. A serious or critical violation, or a touch target too small, fails the test,
@@ -34,29 +34,26 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = ("serious", "critical")
 TOUCH_TARGET_PX = 44
 
-# The page's kinds of elements, as numbers: an element's kind is its tag, classes, attribute
-# names (with the values of those that style or state it) and whether it holds text, beside
-# its parent's. Behaviour attributes (data-*, hx-*) and htmx's passing classes are left out.
+# What the page is made of, as numbers: each tag under its parent's tag, each class and each
+# attribute on a tag (with the value of those that style or state it), each tag holding text.
+# Behaviour attributes (data-*, hx-*) and htmx's passing classes are left out.
 KINDS = """() => {
   const skip = /^(data|hx)-/;
   const valued = /^(style|role|type|disabled|hidden|aria-(pressed|expanded|selected|current|checked|hidden|disabled|invalid))$/;
   const hash = (text) => { let h = 2166136261; for (let i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = Math.imul(h, 16777619); } return h >>> 0; };
   const kinds = new Set();
   const walk = (element, parent) => {
-    const names = [];
+    const tag = element.tagName;
+    kinds.add(hash(parent + ">" + tag));
+    for (const name of element.classList) if (!name.startsWith("htmx-")) kinds.add(hash(tag + "." + name));
     for (const attribute of element.attributes) {
       const name = attribute.name;
       // axe leaves an empty style attribute behind on the elements it measured.
-      if (name === "style" && !attribute.value.trim()) continue;
-      if (name === "class") {
-        names.push("." + [...element.classList].filter((c) => !c.startsWith("htmx-")).sort().join("."));
-      } else if (valued.test(name)) names.push(name + "=" + attribute.value);
-      else if (!skip.test(name)) names.push(name);
+      if (name === "class" || skip.test(name) || (name === "style" && !attribute.value.trim())) continue;
+      kinds.add(hash(tag + "[" + name + (valued.test(name) ? "=" + attribute.value : "") + "]"));
     }
-    const text = [...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-    const own = element.tagName + names.sort().join(" ") + (text ? "#" : "");
-    kinds.add(hash(parent + ">" + own));
-    for (const child of element.children) walk(child, own);
+    if ([...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) kinds.add(hash(tag + "#"));
+    for (const child of element.children) walk(child, tag);
   };
   walk(document.documentElement, "");
   return {kinds: [...kinds], lang: document.documentElement.lang,
@@ -274,7 +271,8 @@ class Checker:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
-# Where the test lets the page settle: before these acts, and after each passing expect.
+# Where the test lets the page settle: before these acts, and after each passing expect (a new
+# document only: a changed one is looked at before the next act).
 ACTS = {
     "Page": (
         "goto reload go_back go_forward set_viewport_size emulate_media close click dblclick "
@@ -315,7 +313,6 @@ def install(checker: Checker, monkeypatch) -> None:
         else:
 
             def after(*args, _original=original, **kwargs):
-                checker.settle()
                 result = _original(*args, **kwargs)
                 checker.settle(documents_only=True)
                 return result

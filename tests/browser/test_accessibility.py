@@ -6,17 +6,21 @@ targets (tests/browser/accessibility.py); the screenshots are there to be looked
 And the check itself can fail: a page with a faint word and a small button, left by a
 navigation, fails the test that opened it."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from attendance import services
-from ffs_portal.demo.management.commands.seed_demo import DEMO_PASSWORD
 from tests.browser.tablet import today_at
 from tests.conftest import ACCESSIBILITY
-from tests.factories import TEST_PASSWORD, PickupPermissionFactory, RoomFactory, enrolled_child
+from tests.factories import (
+    TEST_PASSWORD,
+    ChildFactory,
+    FamilyFactory,
+    PickupPermissionFactory,
+    RoomFactory,
+    WorkerFactory,
+    enrolled_child,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,19 +29,9 @@ TABLET = [(1024, 768), (768, 1024)]
 
 
 @pytest.fixture
-def demo(db):
-    from enrollment.training.models import Course
-
-    # The course catalogue comes from a data migration, which transactional tests flush.
-    for name in ("远程亲子沟通", "留守儿童心理健康"):
-        Course.objects.get_or_create(name=name)
-    call_command("seed_demo", stdout=StringIO())
-
-
-@pytest.fixture
 def busy_board(monkeypatch, site_a, term_a, carer):
     """A morning at 9:00 with a child of each status, an allergy, an incident and a late
-    arrival still expected."""
+    arrival still expected; and a family without consent."""
     monkeypatch.setattr("ffs_portal.lib.clock.now", lambda: today_at(9, 0))
     RoomFactory(site=site_a, name="幼儿组", min_age=3, max_age=5)
     RoomFactory(site=site_a, name="儿童组", min_age=6, max_age=14)
@@ -75,18 +69,21 @@ def busy_board(monkeypatch, site_a, term_a, carer):
         parent_informed_by="黄老师",
         parent_informed_how="phone",
     )
+    # A family whose consent is still missing, as the family list shows it.
+    family = FamilyFactory(factory=site_a.factory)
+    WorkerFactory(family=family, name="孙丽娟")
+    ChildFactory(family=family, name="孙浩宇")
     return children
 
 
-def signed_in(browser, live_server, username, password, language):
-    from ffs_portal.models import User
-
-    User.objects.filter(username=username).update(language=language)
+def signed_in(browser, live_server, user, language):
+    user.language = language
+    user.save(update_fields=["language"])
     width, height = TABLET[0]
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(password)
+    page.locator("#id_username").fill(user.username)
+    page.locator("#id_password").fill(TEST_PASSWORD)
     page.locator("form button[type=submit]").last.click()
     expect(page.locator("h1").first).to_be_visible()
     return page
@@ -94,9 +91,9 @@ def signed_in(browser, live_server, username, password, language):
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_the_board_the_family_list_and_the_dashboard_in_both_languages_and_sizes(
-    browser, live_server, screenshot, demo, busy_board, carer, language
+    browser, live_server, screenshot, busy_board, carer, hr, coordinator, language
 ):
-    board = signed_in(browser, live_server, carer.username, TEST_PASSWORD, language)
+    board = signed_in(browser, live_server, carer, language)
     wang = busy_board[0]
     for width, height in TABLET:
         board.set_viewport_size({"width": width, "height": height})
@@ -108,8 +105,8 @@ def test_the_board_the_family_list_and_the_dashboard_in_both_languages_and_sizes
         board.locator("#sheet .btn-close").first.click()
         expect(board.locator("#sheet")).to_be_hidden()
 
-    for username, path in (("hr.dongguan", "/families/"), ("coordinator", "/dashboard/")):
-        page = signed_in(browser, live_server, username, DEMO_PASSWORD, language)
+    for user, path in ((hr, "/families/"), (coordinator, "/dashboard/")):
+        page = signed_in(browser, live_server, user, language)
         for width, height in TABLET:
             page.set_viewport_size({"width": width, "height": height})
             page.goto(f"{live_server.url}{path}")
