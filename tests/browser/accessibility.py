@@ -1,17 +1,17 @@
 """Every page a browser test opens is checked with axe-core (WCAG 2.0 and 2.1, levels A and
 AA) and, on tablet pages (body.layout-tablet), for touch targets of 44 px or more.
 
-When: wherever the test lets the page settle — before each act (a click, a fill, a
-navigation, a change of size…), after each passing ``expect`` — and at the end of the test or
-when it closes a browser context. A new document is checked at the first of these after it
-has loaded. A document that changed (a sheet opened, a tile turned) is checked again before
-the next act when it shows something not checked yet: a tag under another, a class or an
-attribute on a tag, text in a tag, not seen on that page in that language and size. New
-text or data alone is not new, so that a board of 200 tiles costs one check rather than 200,
-and a page checked in the same state by an earlier test of the process is not checked
-twice. Tests marked ``alone`` time what the screen shows: their pages are checked only at
-the end, outside the timed windows. Frames inside a page (the e-mail preview) are not
-entered.
+When: a new document at the first act on it or the first passing ``expect`` after it has
+loaded; a page the test waited for with ``expect``, just before the test's next act or
+expect on it (so that no check falls between an act and the expect that times it, nor
+between two acts timed against each other); every page still open at the end of the test
+or when it closes a browser context. A page is checked when it shows something not checked
+yet: a tag under another, a class or an attribute on a tag, text in a tag, not seen on that
+page in that language and size. New text or data alone is not new, so that a board of 200
+tiles costs one check rather than 200, and a page checked in the same state by an earlier
+test of the process is not checked twice. Tests marked ``alone`` time what the screen
+shows: their pages are checked only at the end, outside the timed windows. Frames inside a
+page (the e-mail preview) are not entered.
 
 axe-core comes from node_modules (a devDependency, never served to users) and is injected by
 Playwright. A serious or critical violation, or a touch target too small, fails the test,
@@ -37,7 +37,7 @@ TOUCH_TARGET_PX = 44
 # What the page is made of, as numbers: each tag under its parent's tag, each class and each
 # attribute on a tag (with the value of those that style or state it), each tag holding text.
 # Behaviour attributes (data-*, hx-*) and htmx's passing classes are left out.
-KINDS = """() => {
+KINDS = """(known) => {
   const skip = /^(data|hx)-/;
   const valued = /^(style|role|type|disabled|hidden|aria-(pressed|expanded|selected|current|checked|hidden|disabled|invalid))$/;
   const hash = (text) => { let h = 2166136261; for (let i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = Math.imul(h, 16777619); } return h >>> 0; };
@@ -56,8 +56,15 @@ KINDS = """() => {
     for (const child of element.children) walk(child, tag);
   };
   walk(document.documentElement, "");
-  return {kinds: [...kinds], lang: document.documentElement.lang,
-          size: window.innerWidth + "x" + window.innerHeight};
+  const lang = document.documentElement.lang, size = window.innerWidth + "x" + window.innerHeight;
+  // What was checked already stays in the page, so that a look sends back only what is new.
+  const key = location.pathname + " " + lang + " " + size;
+  if (known !== null) window.__accessibilityChecked = {key, kinds: new Set(known)};
+  const checked = window.__accessibilityChecked;
+  if (!checked || checked.key !== key) return {lang, size, stale: true};
+  const fresh = [...kinds].filter((kind) => !checked.kinds.has(kind));
+  fresh.forEach((kind) => checked.kinds.add(kind));
+  return {lang, size, fresh};
 }"""
 
 # Runs in the page: axe's violations, and on a tablet page the controls too small to tap.
@@ -141,6 +148,8 @@ class Checker:
         self.found: list[str] = []
         self.pages: list = []
         self.new_document: set = set()
+        # Pages shown as an expect waited for them, not looked at since.
+        self.asserted: set = set()
         self.busy = False
         self.finished = False
         self.record = True
@@ -154,7 +163,7 @@ class Checker:
         # What is found here fails the test at its end, after the pages it goes on to.
         def check_then_close(*args, **kwargs):
             if not self.finished:
-                self.settle(always=True)
+                self.settle(set(self.pages), always=True)
             close(*args, **kwargs)
 
         context.close = check_then_close
@@ -168,19 +177,29 @@ class Checker:
 
         page.on("framenavigated", navigated)
 
-    def settle(self, documents_only: bool = False, always: bool = False) -> None:
-        """Check each open page that shows something not checked yet. ``documents_only``:
-        only pages that loaded a new document since the last look."""
+    def after_expect(self) -> None:
+        """The test has seen what it waited for: a new document is looked at now, a changed
+        one just before the test's next step (so that nothing is added to a time the test
+        measures between an act and what it expects)."""
+        loaded = set(self.new_document)
+        self.settle(loaded)
+        self.asserted.update(page for page in self.pages if page not in loaded)
+
+    def before(self, page) -> None:
+        """Before an act on ``page``, or (``page`` None) before an expect."""
+        waiting = self.asserted if page is None else {page} & (self.asserted | self.new_document)
+        self.settle(waiting)
+
+    def settle(self, pages, *, always: bool = False) -> None:
+        """Check each of ``pages`` that is open and shows something not checked yet."""
         if self.busy or self.finished or not (self.on_the_way or always):
             return
         self.busy = True
         try:
-            for page in self.pages:
-                if page.is_closed() or not page.url.startswith("http"):
-                    continue
-                if documents_only and page not in self.new_document:
-                    continue
-                self._look(page)
+            for page in [page for page in self.pages if page in pages]:
+                self.asserted.discard(page)
+                if not page.is_closed() and page.url.startswith("http"):
+                    self._look(page)
         finally:
             self.busy = False
 
@@ -189,13 +208,15 @@ class Checker:
             if page in self.new_document:
                 page.wait_for_load_state()
             self.new_document.discard(page)
-            seen = page.evaluate(KINDS)
-            key = (page_name(page.url), seen["lang"], seen["size"])
-            checked = _checked.setdefault(key, set())
-            if set(seen["kinds"]) <= checked:
+            seen = page.evaluate(KINDS, None)
+            if seen.get("stale"):
+                known = _checked.get((page_name(page.url), seen["lang"], seen["size"]), set())
+                seen = page.evaluate(KINDS, list(known))
+            if not seen["fresh"]:
                 return
+            key = (page_name(page.url), seen["lang"], seen["size"])
             self.found.extend(self._check(page, key))
-            checked.update(seen["kinds"])
+            _checked.setdefault(key, set()).update(seen["fresh"])
         except PlaywrightError as error:
             if "destroyed" not in str(error) and "navigat" not in str(error):
                 raise
@@ -204,7 +225,7 @@ class Checker:
 
     def finish(self) -> None:
         """At the end of the test: every page still open, then everything found."""
-        self.settle(always=True)
+        self.settle(set(self.pages), always=True)
         self.finished = True
         self.fail_if_found()
 
@@ -271,8 +292,7 @@ class Checker:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
-# Where the test lets the page settle: before these acts, and after each passing expect (a new
-# document only: a changed one is looked at before the next act).
+# Where the test lets the page settle: before these acts, and around each expect.
 ACTS = {
     "Page": (
         "goto reload go_back go_forward set_viewport_size emulate_media close click dblclick "
@@ -301,20 +321,23 @@ def hooks():
 
 
 def install(checker: Checker, monkeypatch) -> None:
+    from playwright.sync_api import Page
+
     for cls, name, when in hooks():
         original = getattr(cls, name)
         if when == "before":
 
-            def before(*args, _original=original, **kwargs):
-                checker.settle()
-                return _original(*args, **kwargs)
+            def before(self, *args, _original=original, _cls=cls, **kwargs):
+                checker.before(self if _cls is Page else self.page)
+                return _original(self, *args, **kwargs)
 
             monkeypatch.setattr(cls, name, before)
         else:
 
             def after(*args, _original=original, **kwargs):
+                checker.before(None)
                 result = _original(*args, **kwargs)
-                checker.settle(documents_only=True)
+                checker.after_expect()
                 return result
 
             monkeypatch.setattr(cls, name, after)
