@@ -8,6 +8,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from ffs_portal.models import Role
+from tests.browser import accessibility
 from tests.factories import (
     FactoryFactory,
     SiteFactory,
@@ -137,6 +138,71 @@ def browser_type_launch_args(browser_type_launch_args, playwright):
         "(apt-get install chromium) or Playwright's own (python -m playwright install chromium).",
         pytrace=False,
     )
+
+
+ACCESSIBILITY = pytest.StashKey[accessibility.Checker]()
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the controller, or a run without workers
+        accessibility.clear_log()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if not hasattr(config, "workerinput"):
+        summary = accessibility.summary()
+        if summary:
+            terminalreporter.write_line(summary)
+
+
+# Before _content_security_policy_holds, which opens the page: every context a browser test
+# makes, pytest-playwright's or its own, is watched from its start.
+@pytest.fixture(autouse=True)
+def _accessible_pages(request, monkeypatch):
+    """Every page a browser test opens is checked with axe-core and, on a tablet, for touch
+    targets (tests/browser/accessibility.py); a serious or critical violation fails the
+    test."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    from playwright.sync_api import Browser
+
+    checker = accessibility.Checker(
+        test=request.node.nodeid, on_the_way=request.node.get_closest_marker("alone") is None
+    )
+    accessibility.install(checker, monkeypatch)
+    new_context, new_page = Browser.new_context, Browser.new_page
+
+    def watched_context(browser, *args, **kwargs):
+        context = new_context(browser, *args, **kwargs)
+        checker.watch(context)
+        return context
+
+    def watched_page(browser, *args, **kwargs):
+        page = new_page(browser, *args, **kwargs)
+        checker.watch(page.context)
+        return page
+
+    monkeypatch.setattr(Browser, "new_context", watched_context)
+    monkeypatch.setattr(Browser, "new_page", watched_page)
+    request.node.stash[ACCESSIBILITY] = checker
+    yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After the test's own steps, the pages it left open are checked, so that a violation
+    fails the test itself."""
+    checker = item.stash.get(ACCESSIBILITY, None)
+    try:
+        result = yield
+    except BaseException:
+        if checker is not None:
+            checker.finished = True
+        raise
+    if checker is not None:
+        checker.finish()
+    return result
 
 
 @pytest.fixture(autouse=True)

@@ -110,8 +110,8 @@ class Table:
         head = "".join(
             f'<th scope="col"{end if c.numeric else ""}>{escape(c.label)}'
             + (
-                f' <i class="bi bi-info-circle text-body-secondary" title="{escape(c.help)}" '
-                f'aria-label="{escape(c.help)}"></i>'
+                f' <i class="bi bi-info-circle text-body-secondary" role="img" '
+                f'title="{escape(c.help)}" aria-label="{escape(c.help)}"></i>'
                 if c.help
                 else ""
             )
