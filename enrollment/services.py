@@ -32,6 +32,7 @@ from enrollment.models import (
     normalise_employee_no,
 )
 from ffs_portal import audit
+from ffs_portal.models import Role
 
 MAX_WORKERS_PER_FAMILY = 2
 
@@ -529,6 +530,10 @@ def factory_save(*, by, factory: Factory | None = None, **fields) -> Factory:
         factory=factory,
         fields=changed,
     )
+    if creating and by is not None and by.role == Role.COORDINATOR and not by.all_factories:
+        # A coordinator of named factories oversees the factory they bring in: without it
+        # they could not add its site or invite its HR.
+        by.factories.add(factory)
     return factory
 
 

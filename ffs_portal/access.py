@@ -6,6 +6,7 @@ factories or sites is a 404, exactly like one that does not exist.
 """
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -46,12 +47,19 @@ LEAD_SITE = "lead_site"  # review incidents, manage the site's staff and rota
 VIEW_DASHBOARD = "view_dashboard"  # figures for the factories or sites one oversees
 MANAGE_PROGRAM = "manage_program"  # factories, sites, terms, ratio rules, sponsors
 VIEW_SPONSOR_REPORTS = "view_sponsor_reports"  # a sponsor's aggregated yearly report
+MANAGE_PEOPLE = "manage_people"  # accounts of the people one oversees: add, switch off, reset
 
 ROLE_CAPABILITIES: dict[str, set[str]] = {
     Role.HR: {MANAGE_FAMILIES, VIEW_FAMILIES, VIEW_DASHBOARD},
     Role.CHILDCARE: {USE_BOARD},
-    Role.SITE_LEAD: {USE_BOARD, LEAD_SITE, VIEW_DASHBOARD},
-    Role.COORDINATOR: {VIEW_FAMILIES, VIEW_DASHBOARD, MANAGE_PROGRAM, VIEW_SPONSOR_REPORTS},
+    Role.SITE_LEAD: {USE_BOARD, LEAD_SITE, VIEW_DASHBOARD, MANAGE_PEOPLE},
+    Role.COORDINATOR: {
+        VIEW_FAMILIES,
+        VIEW_DASHBOARD,
+        MANAGE_PROGRAM,
+        VIEW_SPONSOR_REPORTS,
+        MANAGE_PEOPLE,
+    },
     Role.ADMIN: {
         MANAGE_FAMILIES,
         VIEW_FAMILIES,
@@ -60,6 +68,7 @@ ROLE_CAPABILITIES: dict[str, set[str]] = {
         VIEW_DASHBOARD,
         MANAGE_PROGRAM,
         VIEW_SPONSOR_REPORTS,
+        MANAGE_PEOPLE,
     },
     # Sponsors read their own reports: aggregated figures only, never a child or a family.
     Role.SPONSOR: {VIEW_SPONSOR_REPORTS},
@@ -203,6 +212,105 @@ def sponsor_report_factories(user: User, sponsor: "Sponsor", year: int) -> "Quer
 
     sponsorships = scoped(user, sponsor.sponsorships.filter(year=year))
     return Factory.objects.filter(pk__in=sponsorships.values("factory"))
+
+
+# People ----------------------------------------------------------------------------------
+# Who manages whose account: administrators everyone's; a coordinator the HR users, site leads
+# and childcare workers of the factories they oversee; a site lead the childcare workers of
+# their sites. Nobody gives a role or a scope above their own.
+
+GRANTABLE_ROLES = {
+    Role.ADMIN: (Role.HR, Role.CHILDCARE, Role.SITE_LEAD, Role.COORDINATOR, Role.ADMIN),
+    Role.COORDINATOR: (Role.HR, Role.SITE_LEAD, Role.CHILDCARE),
+    Role.SITE_LEAD: (Role.CHILDCARE,),
+}
+
+
+def grantable_roles(user) -> tuple[str, ...]:
+    """The roles ``user`` may give, most senior last."""
+    if not can(user, MANAGE_PEOPLE):
+        return ()
+    return GRANTABLE_ROLES.get(user.role, ())
+
+
+def grantable_sites(user) -> QuerySet:
+    """The sites ``user`` may put a site lead or childcare worker at."""
+    from enrollment.models import Site
+
+    if not can(user, MANAGE_PEOPLE):
+        return Site.objects.none()
+    return Site.objects.filter(pk__in=site_ids(user))
+
+
+def grantable_factories(user) -> QuerySet:
+    """The factories ``user`` may give an HR user or a coordinator (site leads give none)."""
+    from enrollment.models import Factory
+
+    if not can(user, MANAGE_PEOPLE) or _is_site_bound(user):
+        return Factory.objects.none()
+    return Factory.objects.filter(pk__in=factory_ids(user))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A role and what it works for: HR a factory, site leads and childcare workers sites,
+    a coordinator a set of factories or all of them."""
+
+    role: str
+    factory: Any = None
+    sites: tuple = ()
+    factories: tuple = ()
+    all_factories: bool = False
+
+
+def may_grant(user, scope: Scope) -> bool:
+    """Whether ``user`` may give ``scope``: the role is one they may give and every factory
+    and site of the scope is one they oversee."""
+    if scope.role not in grantable_roles(user):
+        return False
+    if scope.all_factories and not _sees_every_factory(user):
+        return False
+    factory_pks = {f.pk for f in scope.factories} | (
+        {scope.factory.pk} if scope.factory is not None else set()
+    )
+    if factory_pks - set(grantable_factories(user).values_list("pk", flat=True)):
+        return False
+    site_pks = {s.pk for s in scope.sites}
+    return not site_pks - set(grantable_sites(user).values_list("pk", flat=True))
+
+
+def check_grant(user, scope: Scope) -> None:
+    """``may_grant`` or PermissionDenied: a role or scope above the manager's own is a 403."""
+    if not may_grant(user, scope):
+        raise PermissionDenied
+
+
+def managed_people(user) -> QuerySet:
+    """The accounts ``user`` manages (never their own: that is under My settings)."""
+    from ffs_portal.models import User
+
+    people = User.objects.exclude(pk=user.pk)
+    if not can(user, MANAGE_PEOPLE):
+        return people.none()
+    if user.role == Role.ADMIN:
+        return people
+    roles = grantable_roles(user)
+    # A person is theirs when every factory or site the person works for is: a worker shared
+    # with another factory's site is managed by someone who oversees both.
+    sites = grantable_sites(user)
+    elsewhere = User.sites.through.objects.exclude(site__in=sites).values("user")
+    site_bound = Q(
+        role__in=[r for r in roles if r in (Role.CHILDCARE, Role.SITE_LEAD)],
+        pk__in=User.sites.through.objects.filter(site__in=sites).values("user"),
+    ) & ~Q(pk__in=elsewhere)
+    hr = (
+        Q(role=Role.HR, factory__in=grantable_factories(user)) if Role.HR in roles else Q(pk__in=[])
+    )
+    return people.filter(site_bound | hr)
+
+
+def get_managed_or_404(user, **lookup) -> Model:
+    return get_object_or_404(managed_people(user), **lookup)
 
 
 def _rules() -> dict[type[Model], Rule]:

@@ -7,7 +7,10 @@ when the change it describes does.
 from ffs_portal.models import AuditEntry
 
 
-def record(*, actor, action: str, factory=None, family=None, child=None, **details) -> AuditEntry:
+def record(
+    *, actor, action: str, factory=None, family=None, child=None, about=None, **details
+) -> AuditEntry:
+    """Write an entry; ``about`` is the account it concerns (shown on that person's page)."""
     if child is not None and family is None:
         family = child.family
     if family is not None and factory is None:
@@ -18,6 +21,7 @@ def record(*, actor, action: str, factory=None, family=None, child=None, **detai
         factory=factory,
         family=family,
         child=child,
+        person=about,
         details=details,
     )
 

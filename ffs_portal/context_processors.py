@@ -18,6 +18,7 @@ def portal(request):
                 access.VIEW_DASHBOARD,
                 access.MANAGE_PROGRAM,
                 access.VIEW_SPONSOR_REPORTS,
+                access.MANAGE_PEOPLE,
             )
         }
         if user is not None

@@ -100,3 +100,21 @@ class AccountSettingsForm(forms.ModelForm):
         if zone not in zoneinfo.available_timezones():
             raise forms.ValidationError(_("Choose a time zone from the list."))
         return zone
+
+
+class CodeForm(forms.Form):
+    """The second step of signing in: six digits from the app, or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autofocus": True,
+                "class": "form-control-lg font-monospace",
+            }
+        ),
+    )

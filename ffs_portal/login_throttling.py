@@ -16,6 +16,16 @@ from django.db.models import Q, Sum
 from django.shortcuts import render
 
 
+def username_of(request, credentials: dict | None = None) -> str | None:
+    """The user name of a sign-in, as accounts are matched: ignoring case. "Zhou.Li" and
+    "zhou.li" count towards one lock-out."""
+    if credentials:
+        username = credentials.get("username")
+    else:
+        username = getattr(request, "data", request.POST).get("username")
+    return username.casefold() if isinstance(username, str) else username
+
+
 def failures(request, credentials: dict | None = None) -> tuple[int, int]:
     """Failed sign-ins within the cool-off: for this user name, and from this address."""
     username = get_client_username(request, credentials)

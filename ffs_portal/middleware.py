@@ -118,3 +118,39 @@ class RejectNulMiddleware:
 
 def _has_nul(data) -> bool:
     return any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists())
+
+
+class AccountStateMiddleware:
+    """A signed-in session reaches the portal only in a good state: a coordinator's or
+    administrator's session that did not pass the second factor is ended (sign in again),
+    and someone signed in with a one-time password chooses their own before anything else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.contrib.auth import logout
+        from django.contrib.auth.views import redirect_to_login
+        from django.http import HttpResponseForbidden, HttpResponseRedirect
+        from django.urls import reverse
+
+        from ffs_portal import two_factor
+        from ffs_portal.account_views import CHOOSE_OWN_SESSION_KEY
+
+        user = getattr(request, "user", None)
+        if (
+            user is None
+            or not user.is_authenticated
+            or request.path.startswith(settings.STATIC_URL)
+        ):
+            return self.get_response(request)
+        if user.needs_two_factor and not two_factor.passed(request):
+            logout(request)
+            return redirect_to_login(request.get_full_path())
+        if user.must_change_password and request.session.get(CHOOSE_OWN_SESSION_KEY):
+            open_paths = {reverse("password_choose"), reverse("logout"), reverse("set_language")}
+            if request.path not in open_paths:
+                if request.method in ("GET", "HEAD") and not request.headers.get("HX-Request"):
+                    return HttpResponseRedirect(reverse("password_choose"))
+                return HttpResponseForbidden()
+        return self.get_response(request)

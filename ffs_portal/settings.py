@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ffs_portal",
     "enrollment",
     "enrollment.training",
@@ -97,6 +100,7 @@ INSTALLED_APPS = [
     "attendance.tablet",
     "staff",
     "ffs_portal.outcomes",
+    "ffs_portal.people",
     "ffs_portal.demo",
 ]
 
@@ -112,6 +116,9 @@ MIDDLEWARE = [
     "attendance.tablet.middleware.TabletMiddleware",
     # Every view needs a signed-in user unless it is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # A session without the second factor its account needs, or whose password someone else
+    # chose, reaches only the pages that put that right (ffs_portal/two_factor.py).
+    "ffs_portal.middleware.AccountStateMiddleware",
     "ffs_portal.middleware.UserLanguageMiddleware",
     # A tablet handed to a parent for a survey goes nowhere else (ffs_portal/kiosk.py).
     "ffs_portal.kiosk.KioskMiddleware",
@@ -179,6 +186,13 @@ SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
 # 45 s in all, then the tile says "not saved" and the worker taps again.
 BOARD_RETRY_BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 15000]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+# Two-factor sign-in (django-otp): the name authenticator apps show beside the code, and the
+# pause after each wrong code, doubling each time (1 s, 2 s, 4 s, …).
+OTP_TOTP_ISSUER = "FFS Portal"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# How long a password checked at sign-in waits for its second factor.
+TWO_FACTOR_PENDING_SECONDS = 10 * 60
 
 # Sign-in throttling (ffs_portal.login_throttling), over the failures of the cool-off period:
 # a user name is locked after AXES_FAILURE_LIMIT failures from any addresses, and an address
@@ -193,9 +207,13 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_HANDLER = "ffs_portal.login_throttling.LoginThrottleHandler"
 AXES_LOCKOUT_CALLABLE = "ffs_portal.login_throttling.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# User names are matched ignoring case, so their failures are counted ignoring case too.
+AXES_USERNAME_CALLABLE = "ffs_portal.login_throttling.username_of"
 AXES_HTTP_RESPONSE_CODE = 429  # axes' own default, named here for the lock-out page
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The admin shows the failures read-only (ffs_portal/admin.py), not axes' own editable pages.
+AXES_ENABLE_ADMIN = False
 # Axes keeps the POSTed fields of a failure; the settings page's password check is one too.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "current_password"]
 # Reverse proxies in front of the portal that append to X-Forwarded-For. With 0 the header is

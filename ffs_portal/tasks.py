@@ -5,7 +5,7 @@ from typing import TypedDict
 from celery import shared_task
 
 from ffs_portal import account_mail
-from ffs_portal.models import User
+from ffs_portal.models import Invitation, User
 
 
 # An account's e-mails retry an SMTP failure with growing, jittered pauses (about an hour in
@@ -66,3 +66,17 @@ def send_password_reset(email: str) -> None:
     """The link to choose a new password, to each active account with this address: often
     none, and then nothing is sent."""
     account_mail.send_password_reset(email)
+
+
+@shared_task(ignore_result=True, **MAIL_RETRY)
+def send_invitation(invitation_id: int) -> bool:
+    """The link to choose a password, to a new person. Nothing is sent once the invitation
+    was used, withdrawn (a newer one, or the account switched off) or ran out."""
+    invitation = (
+        Invitation.objects.select_related("user", "created_by").filter(pk=invitation_id).first()
+    )
+    message = account_mail.invitation_message(invitation) if invitation else None
+    if message is None:
+        return False
+    message.send()
+    return True

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from ffs_portal import audit, kiosk, services
+from ffs_portal import account_views, audit, kiosk, services, two_factor
 from ffs_portal.access import AuthenticatedHttpRequest
 from ffs_portal.forms import AccountSettingsForm
 from ffs_portal.lib.client_address import client_address
@@ -39,8 +39,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 class LoginView(auth_views.LoginView):
     """Django's login (which rotates the session key), keeping the language the person
-    chose on the sign-in page. Someone signed in already (Back after an act, a bookmark)
-    goes to their landing page instead of seeing the form again."""
+    chose on the sign-in page, then the second factor where the account has or needs one
+    (ffs_portal.two_factor). User names are matched ignoring case. Someone signed in
+    already (Back after an act, a bookmark) goes to their landing page instead of seeing the
+    form again."""
 
     redirect_authenticated_user = True
 
@@ -56,13 +58,15 @@ class LoginView(auth_views.LoginView):
         return super().get(request, *args, **kwargs)
 
     def form_valid(self, form):
-        response = super().form_valid(form)
         chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         user = form.get_user()
         if chosen in dict(settings.LANGUAGES) and chosen != user.language:
             user.language = chosen
             user.save(update_fields=["language"])
-        return response
+        # The password was right; a second factor may still be asked before signing in.
+        return account_views.sign_in(
+            self.request, user, backend=user.backend, next_url=self.get_success_url()
+        )
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -95,7 +99,15 @@ def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         translation.activate(request.user.language)
         messages.success(request, _("Settings saved."))
         return response
-    return render(request, "account_settings.html", {"form": form})
+    return render(
+        request,
+        "account_settings.html",
+        {
+            "form": form,
+            "two_factor_on": two_factor.is_set_up(request.user),
+            "codes_left": two_factor.recovery_codes_left(request.user),
+        },
+    )
 
 
 @login_not_required
@@ -152,7 +164,7 @@ def _is_theirs(user, secret: str) -> bool:
 
     if not secret:
         return False
-    profile = StaffProfile.objects.filter(user=user).exclude(pin="").first()
+    profile = StaffProfile.objects.taking_pins().filter(user=user).first()
     if profile is not None and secret.isdigit() and len(secret) <= 8:
         try:
             staff_services.pin_check(profile, secret)

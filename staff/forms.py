@@ -1,12 +1,11 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
-from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.forms import DateInput
 from ffs_portal.lib.forms import field_of
-from ffs_portal.models import Role, User
+from ffs_portal.models import User
 from ffs_portal.photos import shrink_photo
 from ffs_portal.validators import validate_mobile
 from staff.models import QualificationKind
@@ -15,41 +14,6 @@ from staff.models import QualificationKind
 def _submit(helper, label=None):
     helper.add_input(Submit("submit", label or _("Save"), css_class="btn-lg"))
     return helper
-
-
-class StaffAddForm(forms.Form):
-    last_name = forms.CharField(label=_("Family name"), max_length=20)
-    first_name = forms.CharField(label=_("Given name"), max_length=20)
-    username = forms.CharField(
-        label=_("User name"),
-        max_length=30,
-        validators=[ASCIIUsernameValidator()],
-        help_text=_("Letters, digits and . - _ only, e.g. zhou.li"),
-    )
-    role = forms.ChoiceField(
-        label=_("Role"),
-        choices=[(Role.CHILDCARE, Role.CHILDCARE.label), (Role.SITE_LEAD, Role.SITE_LEAD.label)],
-    )
-    mobile = forms.CharField(
-        label=_("Mobile"), max_length=11, required=False, validators=[validate_mobile]
-    )
-    started_on = forms.DateField(label=_("Started on"), required=False, widget=DateInput())
-    password = forms.CharField(
-        label=_("First password"),
-        min_length=8,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("At least 8 characters. They can change it after signing in."),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _submit(FormHelper())
-        self.helper.layout = Layout(
-            Row(Column("last_name"), Column("first_name")),
-            Row(Column("username"), Column("role")),
-            Row(Column("mobile"), Column("started_on")),
-            "password",
-        )
 
 
 class ProfileForm(forms.Form):

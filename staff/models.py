@@ -9,6 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from enrollment.models import Site
 
 
+class StaffProfileQuerySet(models.QuerySet):
+    def taking_pins(self):
+        """Profiles whose PIN opens anything on a tablet (see ``StaffProfile.takes_pin``)."""
+        return self.filter(user__is_active=True).exclude(pin="")
+
+
 def staff_photo_path(instance, filename):
     return f"staff/{uuid.uuid4().hex}.jpg"
 
@@ -28,12 +34,21 @@ class StaffProfile(models.Model):
     # Shown on the tablet's lock screen, so a worker finds their own face to unlock it.
     photo = models.ImageField(_("photo"), upload_to=staff_photo_path, blank=True)
 
+    objects = StaffProfileQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("staff profile")
         verbose_name_plural = _("staff profiles")
 
     def __str__(self):
         return str(self.user)
+
+    @property
+    def takes_pin(self) -> bool:
+        """Whether this person's PIN opens anything on a tablet (the duty clock, a kiosk's
+        exit, unlocking the board): only while their account is on. Switching an account
+        off stops its PIN at once, wherever it is typed."""
+        return self.user.is_active and bool(self.pin)
 
 
 class QualificationKind(models.TextChoices):

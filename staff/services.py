@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from enrollment.models import Site
 from ffs_portal import audit
-from ffs_portal.models import Role, User
+from ffs_portal.models import Role
 from staff import pins, ratio
 from staff.models import (
     DutyPeriod,
@@ -29,33 +29,6 @@ PIN_LOCK = timedelta(minutes=15)
 def profile_for(user) -> StaffProfile:
     profile, _created = StaffProfile.objects.get_or_create(user=user)
     return profile
-
-
-@transaction.atomic
-def staff_member_add(
-    *,
-    site: Site,
-    by,
-    username: str,
-    last_name: str,
-    first_name: str,
-    mobile: str = "",
-    started_on=None,
-    role=Role.CHILDCARE,
-    password: str,
-) -> User:
-    """Create the login of a childcare worker (or site lead) working at ``site``."""
-    if User.objects.filter(username=username).exists():
-        raise ValidationError(
-            {"username": _("The user name %(name)s is taken.") % {"name": username}}
-        )
-    user = User(username=username, last_name=last_name, first_name=first_name, role=role)
-    user.set_password(password)
-    user.save()
-    user.sites.add(site)
-    StaffProfile.objects.create(user=user, mobile=mobile, started_on=started_on)
-    audit.record(actor=by, action="staff.added", factory=site.factory, user=username)
-    return user
 
 
 @transaction.atomic
@@ -84,6 +57,11 @@ def pin_set(*, profile: StaffProfile, pin: str, by) -> None:
     profile.save(update_fields=["pin", "pin_failures", "pin_locked_until"])
 
 
+def pin_unlock(*, user) -> None:
+    """Let a person whose PIN was locked by wrong tries type it again at once."""
+    StaffProfile.objects.filter(user=user).update(pin_failures=0, pin_locked_until=None)
+
+
 def pin_check(profile: StaffProfile, pin: str) -> None:
     """Check a PIN typed on the tablet; too many wrong ones lock it for a while.
 
@@ -98,7 +76,7 @@ def pin_check(profile: StaffProfile, pin: str) -> None:
             raise_later = _("Too many wrong PINs. Try again at %(time)s, or ask the site lead.") % {
                 "time": timezone.localtime(profile.pin_locked_until).strftime("%H:%M")
             }
-        elif not profile.pin:
+        elif not profile.takes_pin:
             raise_later = _("No PIN is set for you yet. Ask the site lead to set one.")
         elif pins.matches(pin, profile.pin):
             if profile.pin_failures or not pins.is_current(profile.pin):
@@ -198,6 +176,21 @@ def clock_out(*, site: Site, user, pin: str, by) -> DutyPeriod:
         audit.record(actor=by, action="staff.clocked_out", factory=site.factory, user=user.username)
         period.site.next_board_seq()
     return period
+
+
+@transaction.atomic
+def duty_end_for_leaver(*, user, by) -> None:
+    """Close the duty a switched-off person left open, so the ratio stops counting them."""
+    now = timezone.now()
+    for period in DutyPeriod.objects.select_for_update().filter(
+        user=user, clock_out_at__isnull=True, clock_in_at__lt=now
+    ):
+        period.clock_out_at = now
+        period.save(update_fields=["clock_out_at"])
+        audit.record(
+            actor=by, action="staff.clocked_out", factory=period.site.factory, user=user.username
+        )
+        period.site.next_board_seq()
 
 
 @transaction.atomic

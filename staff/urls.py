@@ -7,7 +7,6 @@ app_name = "staff"
 urlpatterns = [
     path("", views.index, name="index"),
     path("sites/<int:site>/", views.site_staff, name="site_staff"),
-    path("sites/<int:site>/new/", views.staff_add, name="staff_add"),
     path("sites/<int:site>/rota/", views.rota, name="rota"),
     path("sites/<int:site>/ratio-rules/", views.ratio_rules, name="ratio_rules"),
     path("sites/<int:site>/duty/", views.duty, name="duty"),

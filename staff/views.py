@@ -22,7 +22,6 @@ from staff.forms import (
     QualificationForm,
     RatioRulesForm,
     ShiftForm,
-    StaffAddForm,
 )
 from staff.models import Shift
 
@@ -68,24 +67,6 @@ def site_staff(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     )
 
 
-def staff_add(request: AuthenticatedHttpRequest, site) -> HttpResponse:
-    site = _site(request, site)
-    form = StaffAddForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.staff_member_add(site=site, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("%(name)s added. Set their PIN for the tablet.") % {"name": user}
-            )
-            return redirect("staff:person", person=user.pk)
-    return render(
-        request, "staff/form.html", {"form": form, "site": site, "title": _("Add a staff member")}
-    )
-
-
 def _person(request: AuthenticatedHttpRequest, pk) -> User:
     if not _may_manage_staff(request.user):
         raise PermissionDenied
@@ -127,6 +108,7 @@ def person(request: AuthenticatedHttpRequest, person) -> HttpResponse:
         "staff/person.html",
         {
             "person": person,
+            "manages_account": access.managed_people(request.user).filter(pk=person.pk).exists(),
             "profile": profile,
             "qualifications": profile.qualifications.all(),
             "today": timezone.localdate(),

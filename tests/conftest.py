@@ -14,6 +14,7 @@ from tests.factories import (
     SiteFactory,
     TermFactory,
     UserFactory,
+    with_authenticator,
 )
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
@@ -111,6 +112,25 @@ def _live_requests_finish(request, _django_db_marker):
     deadline = time.monotonic() + 10
     while _LIVE_REQUESTS["n"] > 0 and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_two_factor(monkeypatch):
+    """``client.force_login`` stands for a whole sign-in, the second factor included: a test
+    that means to try the second step signs in through the pages instead."""
+    from django.test.client import ClientMixin
+
+    from ffs_portal import two_factor
+
+    signed_in = ClientMixin._login
+
+    def _login(self, user, backend=None):
+        signed_in(self, user, backend)
+        session = self.session
+        two_factor.mark_passed(session)
+        session.save()
+
+    monkeypatch.setattr(ClientMixin, "_login", _login)
 
 
 @pytest.fixture
@@ -291,12 +311,17 @@ def site_lead(site_a):
 
 @pytest.fixture
 def coordinator(factory_a):
-    return UserFactory(username="coordinator", role=Role.COORDINATOR, factories=[factory_a])
+    """A coordinator of factory A, with an authenticator app (``tests.factories.code_for``)."""
+    return with_authenticator(
+        UserFactory(username="coordinator", role=Role.COORDINATOR, factories=[factory_a])
+    )
 
 
 @pytest.fixture
 def administrator(db):
-    return UserFactory(username="administrator", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    return with_authenticator(
+        UserFactory(username="administrator", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    )
 
 
 @pytest.fixture

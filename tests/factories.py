@@ -256,3 +256,24 @@ class TrainingSessionFactory(fb.django.DjangoModelFactory):
     place = "二楼培训室"
     trainer = "刘老师"
     capacity = 30
+
+
+def with_authenticator(user: User) -> User:
+    """Give ``user`` a confirmed authenticator app, whose codes ``code_for`` reads."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return user
+
+
+def code_for(user: User, *, fresh: bool = True) -> str:
+    """The code ``user``'s authenticator app shows now. ``fresh`` lets a test type the code of
+    the moment again (a code is refused once used, as on a real phone within 30 seconds)."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    if fresh:
+        TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"

@@ -18,6 +18,7 @@ LAYERS = {
     "staff": 2,
     "attendance.tablet": 3,
     "ffs_portal.outcomes": 3,
+    "ffs_portal.people": 3,
     "ffs_portal.demo": 4,
 }
 # Where the rule holds: the modules that keep the domain (views, URLs, tasks and commands

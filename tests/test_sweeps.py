@@ -26,6 +26,10 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    "two_factor_verify",  # the second step of signing in: a held sign-in, not a session
+    "two_factor_setup",  # a coordinator's first sign-in sets up the app before the session
+    "invitation",  # the invitation's link: its token is the invited person's own
+    "invitation_accept",
     "admin:login",
     "admin:logout",
     "training:feedback",  # the kiosk questionnaire: its token is the attendee's own
@@ -35,13 +39,15 @@ PUBLIC = {
     "tablet:unlock",
     "tablet:lock",
     "tablet:face",
+    "tablet:sync",  # a registered tablet's offline acts: its cookie is its credential
+    "tablet:service_worker",  # the tablet app's code, the same for everyone: no data in it
 }
 
 # Sample values for URL arguments that do not name a factory's object (sweep a only).
 ANONYMOUS_SAMPLES = {
     "uidb64": "MQ",
     "token": "set-password",
-    "app_label": "auth",
+    "app_label": "ffs_portal",
     "model_name": "family",
     "object_id": "1",
     "content_type_id": 1,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from enrollment.models import Factory, Family, Term
 from ffs_portal import access, audit
+from ffs_portal import services as accounts
 from ffs_portal.models import Role, User
 from ffs_portal.outcomes.models import (
     DUPLICATE_SPONSOR,
@@ -110,8 +111,8 @@ def sponsor_login_deactivate(*, user: User, by) -> None:
     # The sponsor_user_has_sponsor constraint: a sponsor's login always has its sponsor.
     assert user.sponsor is not None
     _check_may_change(by, user.sponsor)
-    user.is_active = False
-    user.save(update_fields=["is_active"])
+    # Signed out everywhere at once, as any account switched off.
+    accounts.account_switch_off(user=user, by=by)
     audit.record(actor=by, action="sponsor.login_deactivated", user=user.username)
 
 

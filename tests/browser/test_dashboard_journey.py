@@ -14,7 +14,8 @@ from ffs_portal.demo.management.commands.seed_demo import DEMO_PASSWORD
 from ffs_portal.models import Role
 from ffs_portal.outcomes import services
 from ffs_portal.outcomes.models import ParentSurvey, Sponsor
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.browser.signing_in import sign_in
+from tests.factories import UserFactory, with_authenticator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,16 +32,14 @@ def program(db):
         Course.objects.get_or_create(name=name)
     call_command("seed_demo", stdout=StringIO())
     generate.generate(generate.Plan(factories=20, sites=40, children=640, days=45, seed=7))
-    return UserFactory(
-        username="coordinator.test", role=Role.COORDINATOR, all_factories=True, language="zh-hans"
+    return with_authenticator(
+        UserFactory(
+            username="coordinator.test",
+            role=Role.COORDINATOR,
+            all_factories=True,
+            language="zh-hans",
+        )
     )
-
-
-def sign_in(page, live_server, username, password=TEST_PASSWORD):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(password)
-    page.locator("form button[type=submit]").last.click()
 
 
 def test_a_coordinator_finds_the_lowest_sites_last_week_and_why(

@@ -5,7 +5,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from attendance.models import AttendanceRecord
-from tests.factories import TEST_PASSWORD, enrolled_child
+from tests.browser.signing_in import sign_in
+from tests.factories import enrolled_child
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,10 +28,7 @@ def test_a_coordinator_previews_the_daily_email(
     coordinator.language = language
     coordinator.save()
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("#id_username").fill(coordinator.username)
-    page.locator("#id_password").fill(TEST_PASSWORD)
-    page.locator("form button[type=submit]").last.click()
+    sign_in(page, live_server, coordinator.username)
     page.get_by_role("link", name="每日邮件" if language == "zh-hans" else "Daily e-mail").click()
     heading = "今天的每日邮件" if language == "zh-hans" else "Today's daily e-mail"
     expect(page.locator("h1")).to_have_text(heading)

@@ -4,7 +4,7 @@ in English."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, code_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +35,11 @@ def test_each_role_signs_in_and_lands_on_its_page(
     page.locator("#id_username").fill(user.username)
     page.locator("#id_password").fill(TEST_PASSWORD)
     page.locator("form button[type=submit]").last.click()
+    if user.needs_two_factor:
+        # Coordinators and administrators: the code from their authenticator app too.
+        expect(page).to_have_url(f"{live_server.url}/accounts/login/code/")
+        page.locator("#id_code").fill(code_for(user))
+        page.locator("form button[type=submit]").last.click()
     expect(page).to_have_url(f"{live_server.url}{path}")
     expect(page.locator("h1").first).to_contain_text(heading[language])
     assert page.locator("html").get_attribute("lang") == (

@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from ffs_portal.models import Role
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import TEST_PASSWORD, UserFactory, code_for
 
 
 def login(client, username, password=TEST_PASSWORD, **extra):
@@ -31,6 +31,9 @@ def login(client, username, password=TEST_PASSWORD, **extra):
 def test_each_role_lands_on_its_own_page(client, request, user_fixture, landing):
     user = request.getfixturevalue(user_fixture)
     response = login(client, user.username, follow=True)
+    if user.needs_two_factor:
+        assert response.redirect_chain[-1][0] == reverse("two_factor_verify")
+        response = client.post(reverse("two_factor_verify"), {"code": code_for(user)}, follow=True)
     assert response.redirect_chain[-1][0] == reverse(landing)
     assert response.status_code == 200
 

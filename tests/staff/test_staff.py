@@ -179,14 +179,20 @@ class TestViews:
         self, client, site_lead, site_a
     ):
         client.force_login(site_lead)
-        url = reverse("staff:staff_add", kwargs={"site": site_a.pk})
+        staff_page = client.get(reverse("staff:site_staff", kwargs={"site": site_a.pk}))
+        url = f"{reverse('people:add')}?site={site_a.pk}"
+        assert url in staff_page.content.decode()
+        form = client.get(url).context["form"]
+        assert form.initial["sites"] == [site_a.pk] and form.initial["role"] == "childcare"
         data = {
             "last_name": "周",
             "first_name": "丽",
             "username": "zhou.li",
+            "language": "zh-hans",
             "role": "childcare",
+            "sites": [site_a.pk],
             "mobile": "12345",
-            "password": "a-long-password",
+            "how": "password",
         }
         assert client.post(url, data).status_code == 200
         data["mobile"] = "13712345678"

@@ -1,8 +1,10 @@
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from attendance.models import AttendanceRecord, AttendanceStatus, Incident
 from enrollment.models import Child, Enrollment, Factory, Site
@@ -12,7 +14,15 @@ from ffs_portal.models import Role, User
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_every_demo_login_reaches_its_page(client):
-    call_command("seed_demo", stdout=StringIO())
+    printed = StringIO()
+    call_command("seed_demo", stdout=printed)
+    # Every demo user is listed, each with its role in one language (English).
+    listed = printed.getvalue()
+    with translation.override("en"):
+        for user in User.objects.all():
+            line = rf"^  {re.escape(user.username)} +{re.escape(str(Role(user.role).label))} — "
+            assert re.search(line, listed, re.M), user.username
+    assert "工厂人事" not in listed
     records = AttendanceRecord.objects.count()
     counts = (Factory.objects.count(), Site.objects.count(), Child.objects.count())
     call_command("seed_demo", stdout=StringIO())
@@ -28,8 +38,19 @@ def test_seed_demo_is_idempotent_and_every_demo_login_reaches_its_page(client):
         response = client.post(
             reverse("login"), {"username": user.username, "password": DEMO_PASSWORD}, follow=True
         )
+        if user.needs_two_factor:
+            # The demo's coordinator and administrator: the code `demo_code` prints.
+            out = StringIO()
+            call_command("demo_code", user.username, stdout=out)
+            response = client.post(
+                reverse("two_factor_verify"), {"code": out.getvalue().strip()}, follow=True
+            )
         assert response.status_code == 200, user.username
-        assert response.redirect_chain[-1][0] != reverse("login"), user.username
+        assert response.redirect_chain[-1][0] not in (
+            reverse("login"),
+            reverse("two_factor_verify"),
+            reverse("two_factor_setup"),
+        ), user.username
         client.post(reverse("logout"))
 
 

@@ -18,6 +18,9 @@ SPONSOR_PAGES = {
     "account_settings",
     "password_change",
     "password_change_done",
+    "password_choose",
+    "two_factor_codes",
+    "recovery_codes_renew",
     "logout",
 }
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from enrollment import services
 from enrollment.models import (
@@ -33,6 +33,9 @@ from staff import services as staff_services
 DEMO_PIN = "1234"
 
 DEMO_PASSWORD = "ffs-demo-2026"  # noqa: S105 - printed for the demo, listed in README
+# The authenticator of the demo coordinator and administrator; its key is made at random
+# on each machine, and only `demo_code` reads it.
+DEMO_DEVICE = "demo"
 
 # The twenty commonest family names; the rest of the demo names from ffs_portal.demo.names.
 FAMILY_NAMES = names.FAMILY_NAMES[:20]
@@ -117,6 +120,12 @@ class Command(BaseCommand):
         )
         for username, description in users:
             self.stdout.write(f"  {username:<18} {description}")
+        self.stdout.write("")
+        self.stdout.write(
+            "Coordinators and administrators sign in with a code from an authenticator app. "
+            "For the demo users, `python manage.py demo_code coordinator` (or admin) prints "
+            "the code of the moment."
+        )
 
     def factory_with_site(self, spec, today):
         factory, _ = Factory.objects.get_or_create(
@@ -257,22 +266,7 @@ class Command(BaseCommand):
         training_services.invite(session=coming, workers=workers[8:20], by=hr)
 
     def staff(self, sites, today):
-        """PINs, qualifications and this week's rota; two more carers at the ASC."""
-        shenzhen = sites[1]
-        for username, last, first in (
-            ("carer2.shenzhen", "何", "老师"),
-            ("carer3.shenzhen", "孙", "老师"),
-        ):
-            if not User.objects.filter(username=username).exists():
-                staff_services.staff_member_add(
-                    site=shenzhen,
-                    by=None,
-                    username=username,
-                    last_name=last,
-                    first_name=first,
-                    mobile="13800138000",
-                    password=DEMO_PASSWORD,
-                )
+        """PINs, qualifications and this week's rota."""
         monday = today - timedelta(days=today.weekday())
         for site in sites:
             people = User.objects.filter(sites=site).order_by("username")
@@ -435,14 +429,19 @@ class Command(BaseCommand):
             attendance.check_out(site=site, child=child, collector=collector, by=carer, at=moment)
 
     def users(self, sites, sponsor):
+        """One user per role (two carers more at the after-school centre), each described in
+        English; coordinators and administrators with a demo authenticator (demo_code)."""
         dongguan, shenzhen = sites
+        zh, en = "zh-hans", "en"
         specs = [
-            ("hr.dongguan", "人事", "陈", Role.HR, {"factory": dongguan.factory}, [], "zh-hans"),
-            ("hr.shenzhen", "人事", "林", Role.HR, {"factory": shenzhen.factory}, [], "zh-hans"),
-            ("carer.dongguan", "老师", "黄", Role.CHILDCARE, {}, [dongguan], "zh-hans"),
-            ("carer.shenzhen", "老师", "刘", Role.CHILDCARE, {}, [shenzhen], "zh-hans"),
-            ("lead.dongguan", "园长", "周", Role.SITE_LEAD, {}, [dongguan], "zh-hans"),
-            ("lead.shenzhen", "园长", "吴", Role.SITE_LEAD, {}, [shenzhen], "zh-hans"),
+            ("hr.dongguan", "人事", "陈", Role.HR, {"factory": dongguan.factory}, [], zh),
+            ("hr.shenzhen", "人事", "林", Role.HR, {"factory": shenzhen.factory}, [], zh),
+            ("carer.dongguan", "老师", "黄", Role.CHILDCARE, {}, [dongguan], zh),
+            ("carer.shenzhen", "老师", "刘", Role.CHILDCARE, {}, [shenzhen], zh),
+            ("carer2.shenzhen", "老师", "何", Role.CHILDCARE, {}, [shenzhen], zh),
+            ("carer3.shenzhen", "老师", "孙", Role.CHILDCARE, {}, [shenzhen], zh),
+            ("lead.dongguan", "园长", "周", Role.SITE_LEAD, {}, [dongguan], zh),
+            ("lead.shenzhen", "园长", "吴", Role.SITE_LEAD, {}, [shenzhen], zh),
             (
                 "coordinator",
                 "Program",
@@ -450,26 +449,10 @@ class Command(BaseCommand):
                 Role.COORDINATOR,
                 {"all_factories": True},
                 [],
-                "en",
+                en,
             ),
-            (
-                "sponsor.lego",
-                "Anna",
-                "Lee",
-                Role.SPONSOR,
-                {"sponsor": sponsor},
-                [],
-                "en",
-            ),
-            (
-                "admin",
-                "Admin",
-                "",
-                Role.ADMIN,
-                {"is_staff": True, "is_superuser": True},
-                [],
-                "zh-hans",
-            ),
+            ("sponsor.lego", "Anna", "Lee", Role.SPONSOR, {"sponsor": sponsor}, [], en),
+            ("admin", "Admin", "", Role.ADMIN, {"is_staff": True, "is_superuser": True}, [], zh),
         ]
         described = []
         for username, first, last, role, extra, user_sites, language in specs:
@@ -488,12 +471,29 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
                 user.sites.set(user_sites)
-            where = ", ".join(s.name for s in user_sites) or (
-                extra["factory"].name
-                if "factory" in extra
-                else extra["sponsor"].name
-                if "sponsor" in extra
-                else "all factories"
-            )
-            described.append((username, f"{role.label} — {where}"))
+                if role in (Role.CHILDCARE, Role.SITE_LEAD):
+                    staff_services.profile_save(
+                        profile=staff_services.profile_for(user), by=None, mobile="13800138000"
+                    )
+            if user.needs_two_factor:
+                demo_authenticator(user)
+            with translation.override("en"):
+                where = ", ".join(s.name for s in user_sites) or (
+                    extra["factory"].name
+                    if "factory" in extra
+                    else extra["sponsor"].name
+                    if "sponsor" in extra
+                    else "everything, every account"
+                    if role == Role.ADMIN
+                    else "all factories"
+                )
+                two_step = "; two-factor: demo_code" if user.needs_two_factor else ""
+                described.append((username, f"{role.label} — {where}{two_step}"))
         return described
+
+
+def demo_authenticator(user) -> None:
+    """A confirmed authenticator for a demo user, whose code `demo_code` prints."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.get_or_create(user=user, name=DEMO_DEVICE, defaults={"confirmed": True})
