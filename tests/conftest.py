@@ -3,7 +3,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.core.signals import request_finished, request_started
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -85,32 +84,30 @@ def _local_cache(settings):
     cache.clear()
 
 
-# Requests the live server is answering right now (a browser's refresh, a tablet's replay):
-# the database is not emptied under one still running when a test ends.
-_LIVE_REQUESTS = {"n": 0}
+def _busy_database_sessions() -> int:
+    """Other sessions on this test database that are running a query or hold a transaction
+    open: the live server's threads still answering a browser's refresh or a tablet's replay."""
+    from django.db import connection
 
-
-def _request_started(**kwargs):
-    _LIVE_REQUESTS["n"] += 1
-
-
-def _request_finished(**kwargs):
-    _LIVE_REQUESTS["n"] -= 1
-
-
-request_started.connect(_request_started, dispatch_uid="tests-live-requests-started")
-request_finished.connect(_request_finished, dispatch_uid="tests-live-requests-finished")
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND state <> 'idle'"
+        )
+        return cursor.fetchone()[0]
 
 
 @pytest.fixture(autouse=True)
 def _live_requests_finish(request, _django_db_marker):
-    """After a browser test has closed its pages, wait for the requests they left running
-    before the database is emptied for the next test (else the emptying can deadlock)."""
+    """After a browser test has closed its pages, wait for the queries its requests left
+    running before the database is emptied for the next test (else the emptying can deadlock)."""
     yield
     if "live_server" not in request.fixturenames:
         return
     deadline = time.monotonic() + 10
-    while _LIVE_REQUESTS["n"] > 0 and time.monotonic() < deadline:
+    while _busy_database_sessions() and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
