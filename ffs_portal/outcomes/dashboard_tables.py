@@ -5,12 +5,12 @@ from datetime import date
 from functools import lru_cache
 
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from enrollment.models import Factory, SiteKind
 from enrollment.training.selectors import FactoryReach, Reach
+from ffs_portal.lib import dates
 from ffs_portal.outcomes.dashboard import SiteRow, TrendPoint
 from ffs_portal.outcomes.figures import Figures
 from ffs_portal.outcomes.selectors import (
@@ -122,10 +122,7 @@ def last_week_table(rows: list[SiteRow], week: tuple) -> Table:
         Column(_("Late pickups"), INT),
     ]
     start, end = week
-    title = _("Attendance last week, lowest first (%(start)s – %(end)s)") % {
-        "start": date_format(start, "SHORT_DATE_FORMAT"),
-        "end": date_format(end, "SHORT_DATE_FORMAT"),
-    }
+    title = _("Attendance last week, lowest first (%(week)s)") % {"week": dates.span(start, end)}
     table = Table("last_week", title, columns, limit=15)
     for row in rows:
         week_figures = row.last_week

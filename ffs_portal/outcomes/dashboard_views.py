@@ -10,6 +10,7 @@ from enrollment.models import Factory, Site
 from enrollment.training import selectors as training_selectors
 from ffs_portal import access
 from ffs_portal.access import VIEW_DASHBOARD, AuthenticatedHttpRequest, requires
+from ffs_portal.lib import dates
 from ffs_portal.lib.spreadsheets import XLSX_TYPE, attachment
 from ffs_portal.outcomes import dashboard, site_page
 from ffs_portal.outcomes import dashboard_tables as tables
@@ -88,7 +89,10 @@ def build(user, filters: Filters, *, parts=DASHBOARD_PARTS) -> dict:
         built["trend"] = tables.trend_table(points, weekly)
         context["weekly"] = weekly
         chart["trend"] = {
-            "labels": [p.start.isoformat() for p in points],
+            "labels": [
+                dates.span(p.start, p.end, year=False) if weekly else dates.day(p.start, year=False)
+                for p in points
+            ],
             "rate": [_percent(p.figures.rate) for p in points],
             "attended": [p.figures.attended for p in points],
             "expected": [p.figures.expected for p in points],

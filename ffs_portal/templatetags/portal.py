@@ -2,7 +2,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ffs_portal.lib import ages, avatars
+from ffs_portal.lib import ages, avatars, dates
 
 register = template.Library()
 
@@ -43,3 +43,9 @@ def duration(seconds):
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+@register.filter
+def date_span(start, end):
+    """A span of days as people write it: ``{{ start|date_span:end }}``."""
+    return dates.span(start, end)
