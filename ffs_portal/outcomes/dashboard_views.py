@@ -117,7 +117,17 @@ def _percent(rate: float | None) -> float | None:
 def program_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     context = build(request.user, filters)
-    context.update(form=form, export_query=_export_query(request), title=_("Program dashboard"))
+    # Factory HR (or a coordinator of one factory): their factory's sites, without the
+    # program-wide filters.
+    own_factory = form.factories[0] if len(form.factories) == 1 else None
+    context.update(
+        form=form,
+        export_query=_export_query(request),
+        title=_("%(factory)s: dashboard") % {"factory": own_factory.name}
+        if own_factory
+        else _("Program dashboard"),
+        own_factory=own_factory,
+    )
     return render(request, "outcomes/dashboard.html", context)
 
 
@@ -132,6 +142,7 @@ def factory_dashboard(request: AuthenticatedHttpRequest, factory) -> HttpRespons
         export_query=_export_query(request, factory=factory.pk),
         title=factory.name,
         factory=factory,
+        own_factory=None,
     )
     return render(request, "outcomes/dashboard.html", context)
 

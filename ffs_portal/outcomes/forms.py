@@ -165,6 +165,7 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args, seasons, factories, **kwargs):
         super().__init__(*args, **kwargs)
+        self.factories = factories
         field_of(self.fields, "term", forms.ChoiceField).choices = [
             ("", _("Terms running today")),
             *((season.key, season.label) for season in seasons),

@@ -358,6 +358,25 @@ def test_scanning_a_card_checks_the_child_in_then_opens_the_sheet(client, carer,
     assert "t-danger" in unknown.content.decode()
 
 
+def test_the_code_under_the_qr_typed_on_the_tablet_checks_the_child_in(
+    client, carer, site_a, child
+):
+    """Typed as a worker would, lower case with a dash; a reissued card's old code stops."""
+    from enrollment import services as enrollment_services
+
+    old = child.card_code
+    enrollment_services.card_reissue(child=child, by=None)
+    child.refresh_from_db()
+    client.force_login(carer)
+    refused = post(client, "scan", site_a, token=old.lower())
+    assert "t-danger" in refused.content.decode()
+    assert not AttendanceRecord.objects.exists()
+    typed = f"{child.card_code[:3]}-{child.card_code[3:]}".lower()
+    response = post(client, "scan", site_a, token=f" {typed} ")
+    assert "st-present" in response.content.decode()
+    assert AttendanceRecord.objects.get().child == child
+
+
 def test_another_factorys_card_is_not_known_here(client, carer, site_a, theirs):
     client.force_login(carer)
     response = post(client, "scan", site_a, token=theirs.card_token)

@@ -13,7 +13,8 @@ LANDINGS = {
     # The board of their space, named in full in the tablet's bar.
     "carer": ("/board/", {"zh-hans": "星河暑期家庭友好空间", "en": "星河暑期家庭友好空间"}),
     "site_lead": ("/board/", {"zh-hans": "星河暑期家庭友好空间", "en": "星河暑期家庭友好空间"}),
-    "coordinator": ("/dashboard/", {"zh-hans": "数据看板", "en": "Program dashboard"}),
+    # A coordinator of one factory: that factory's dashboard.
+    "coordinator": ("/dashboard/", {"zh-hans": "数据看板", "en": "dashboard"}),
     "administrator": ("/dashboard/", {"zh-hans": "数据看板", "en": "Program dashboard"}),
     "sponsor_user": ("/reports/", {"zh-hans": "赞助方报告", "en": "Sponsor reports"}),
 }

@@ -294,6 +294,18 @@ def test_each_role_with_the_dashboard_sees_it(client, today_site, request, role)
     assert "星河暑期家庭友好空间" in page and "童乐课后中心" not in page
 
 
+def test_hr_sees_their_factorys_dashboard_without_the_programs_filters(
+    client, today_site, hr, administrator, factory_b
+):
+    client.force_login(hr)
+    page = client.get(reverse("attendance:dashboard")).content.decode()
+    assert f"{hr.factory.name}" in page and 'name="factory"' not in page
+    assert 'name="province"' not in page and 'name="term"' in page
+    client.force_login(administrator)
+    page = client.get(reverse("attendance:dashboard")).content.decode()
+    assert 'name="factory"' in page and 'name="province"' in page
+
+
 def test_the_chart_of_last_weeks_lowest_sites_shows_only_when_sites_were_open(
     client, today_site, coordinator
 ):
@@ -382,8 +394,9 @@ def test_the_factory_comparison_and_the_whole_workbook_export(client, today_site
         "?term=%3Cscript%3E",
     ],
 )
-def test_bad_filters_are_ignored_and_said_so(client, today_site, coordinator, query):
-    client.force_login(coordinator)
+def test_bad_filters_are_ignored_and_said_so(client, today_site, administrator, factory_b, query):
+    # Someone who sees several factories: the factory filter is shown.
+    client.force_login(administrator)
     response = client.get(reverse("attendance:dashboard") + query)
     assert response.status_code == 200
     page = response.content.decode()
