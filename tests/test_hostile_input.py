@@ -424,3 +424,42 @@ def test_no_childs_or_workers_name_is_in_a_page_title(client, hr, term_a):
         for name in (child.name, adult.name, worker.name):
             assert name not in title, (url, title)
         assert child.name in html or adult.name in html or worker.name in html, url
+
+
+# --- Finding 9: the seven inputs that gave a server error ----------------------------------
+
+
+def test_the_inputs_that_gave_a_server_error_are_answered_plainly(client, hr, site_lead, term_a):
+    from django.test import Client
+
+    child = enrolled_child(term_a)
+    enrollment = child.enrollments.get()
+    client.raise_request_exception = False
+    client.force_login(hr)
+    answers = {
+        "withdraw next=abc": client.post(
+            reverse("enrollment:enrollment_withdraw", kwargs={"enrollment": enrollment.key}),
+            {"next": "abc"},
+        ),
+        "promote next=abc": client.post(
+            reverse("enrollment:enrollment_promote", kwargs={"enrollment": enrollment.key}),
+            {"next": "abc"},
+        ),
+        "roster export NUL": client.get(reverse("enrollment:roster_export"), {"q": "王\x00"}),
+    }
+    client.force_login(site_lead)
+    duty = reverse("staff:duty", kwargs={"site": term_a.site.pk})
+    answers["duty person=abc"] = client.post(duty, {"person": "abc", "pin": "1234"})
+    answers["card scan NUL"] = client.post(
+        reverse("attendance:scan", kwargs={"site": term_a.site.pk}), {"token": "ab\x00c"}
+    )
+    anonymous = Client(raise_request_exception=False)
+    answers["language next=abc"] = anonymous.post("/language/", {"language": "en", "next": "abc"})
+    answers["survey NUL"] = anonymous.get("/survey/abc%00def/")
+    answers["feedback NUL"] = anonymous.get("/training/feedback/abc%00def/")
+    errors = {name: r.status_code for name, r in answers.items() if r.status_code >= 500}
+    assert errors == {}
+    # Nowhere outside the portal: "abc" is not followed as an address.
+    for name in ("withdraw next=abc", "promote next=abc", "language next=abc"):
+        assert answers[name].status_code == 302, name
+        assert answers[name]["Location"].startswith("/") and "abc" not in answers[name]["Location"]
