@@ -253,3 +253,20 @@ def test_the_lead_looks_at_the_conflicts_and_marks_them(
     )
     conflict.refresh_from_db()
     assert conflict.reviewed_by == site_lead
+
+
+def test_a_replayed_check_in_costs_the_same_queries_whatever_the_batch(unlocked, worker, term_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(count: int) -> int:
+        batch = [act("check_in", enrolled_child(term_a), worker) for _ in range(count)]
+        with CaptureQueriesContext(connection) as captured:
+            assert outcomes(send(unlocked, batch)) == ["applied"] * count
+        return len(captured)
+
+    five, ten = cost(5), cost(10)
+    per_act = (ten - five) / 5
+    # The act, the worker and their unlock, the child, the check-in with its audit entry.
+    assert per_act == int(per_act) and per_act <= 15, (five, ten)
+    assert ten - 10 * per_act == five - 5 * per_act
