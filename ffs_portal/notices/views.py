@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -45,6 +46,8 @@ def _page(request: HttpRequest, token: str, guardian: Worker, status=200, **extr
     )
     context = {
         "token": token,
+        # After an act, a change of language shows the page again, not the act's address.
+        "language_next": reverse("parents:today", kwargs={"token": token}),
         "guardian": guardian,
         "days": days,
         "today": day,
