@@ -141,3 +141,27 @@ def test_the_tablet_asks_the_delegate_for_the_code(client, link, checked_in, sit
     assert answer.status_code == 200
     assert checked_in.attendance.get().status == AttendanceStatus.COLLECTED
     assert checked_in.attendance.get().collected_by_name == "陈阿姨"
+
+
+def test_hr_sees_the_messages_and_withdraws_the_links(
+    client, hr, link, checked_in, site_a, carer, grandma
+):
+    services.check_out(site=site_a, child=checked_in, collector=grandma, by=carer)
+    client.force_login(hr)
+    family = checked_in.family
+    page = client.get(reverse("enrollment:family_detail", kwargs={"family": family.key}))
+    assert "孩子已接走" in page.content.decode()
+    response = client.post(reverse("enrollment:parent_links_revoke", kwargs={"family": family.key}))
+    assert response.status_code == 302
+    client.logout()
+    assert client.get(link).status_code == 404
+
+
+def test_another_factorys_hr_cannot_withdraw_the_links(client, link, checked_in, outsiders):
+    from ffs_portal.models import Role
+
+    client.force_login(outsiders[Role.HR])
+    url = reverse("enrollment:parent_links_revoke", kwargs={"family": checked_in.family.key})
+    assert client.post(url).status_code == 404
+    client.logout()
+    assert client.get(link).status_code == 200
