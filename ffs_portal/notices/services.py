@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import F
+from django.db.models import Exists, F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -108,29 +108,38 @@ def notify_guardians(
     """Write a notice of ``event`` to each guardian of ``child``'s family, in the caller's
     transaction; suppressed when the family did not agree to messages. ``person`` (with their
     ``relation``) is who came, or the kind of incident. A second call for the same event and
-    guardian writes nothing."""
-    allowed = messages_allowed(child)
+    guardian writes nothing. Two statements when the family did not agree to messages."""
     time = timezone.localtime(at).strftime("%H:%M")
     with translation.override(MESSAGE_LANGUAGE):
         who = " ".join(str(part) for part in (relation, person) if str(part)) or "—"
+    guardians = (
+        Worker.objects.filter(family_id=child.family_id)
+        .exclude(mobile="")
+        .annotate(
+            allowed=Exists(Consent.objects.active().filter(child=child, covers_messages=True))
+        )
+    )
     written = []
-    for guardian in Worker.objects.filter(family_id=child.family_id).exclude(mobile=""):
+    for guardian in guardians:
+        allowed = guardian.allowed
         values = {"child": child.name, "time": time, "person": who}
         link = parent_link(guardian) if allowed else ""
-        notice = Notice(
-            event=event,
-            kind=kind,
-            family_id=child.family_id,
-            child=child,
-            guardian=guardian,
-            mobile=guardian.mobile,
-            channel=settings.NOTICE_BACKEND,
-            status=NoticeStatus.QUEUED if allowed else NoticeStatus.SUPPRESSED,
-            params=[values["child"], values["time"], values["person"], link],
-            body=_text(kind, {**values, "link": link}),
+        written.append(
+            Notice(
+                event=event,
+                kind=kind,
+                family_id=child.family_id,
+                child=child,
+                guardian=guardian,
+                mobile=guardian.mobile,
+                channel=settings.NOTICE_BACKEND,
+                status=NoticeStatus.QUEUED if allowed else NoticeStatus.SUPPRESSED,
+                params=[values["child"], values["time"], values["person"], link],
+                body=_text(kind, {**values, "link": link}),
+            )
         )
-        if insert_or_nothing(notice):
-            written.append(notice)
+    # One notice per event and guardian: a second write of the same event adds nothing.
+    Notice.objects.bulk_create(written, ignore_conflicts=True)
     return written
 
 
