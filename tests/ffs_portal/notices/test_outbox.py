@@ -137,3 +137,11 @@ def test_the_task_sends_through_the_chosen_backend(
     assert hand_over_queued.delay().get() == 1
     assert Notice.objects.get().status == NoticeStatus.SENT
     assert len(list(messages_in_tmp.iterdir())) == 1
+
+
+def test_a_withdrawn_consent_stops_every_message_at_once(checked_in, site_a, carer, grandma):
+    from ffs_portal.lib import clock
+
+    checked_in.consents.update(withdrawn_at=clock.now())
+    services.check_out(site=site_a, child=checked_in, collector=grandma, by=carer)
+    assert Notice.objects.get().status == NoticeStatus.SUPPRESSED
