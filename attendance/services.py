@@ -696,6 +696,7 @@ def _hand_over(
         **({"flags": flags} if flags else {}),
     )
     notices.notify_guardians(
+        site=site,
         kind=NoticeKind.COLLECTED,
         event=f"collected:{record.pk}",
         child=child,
@@ -839,6 +840,7 @@ def _record_refusal(
         record.save(update_fields=["updated_at"])
     _audit(by, "attendance.pickup_refused", site, child, reason=reason)
     notices.notify_guardians(
+        site=site,
         kind=NoticeKind.PICKUP_REFUSED,
         event=f"refused:{refusal.pk}",
         child=child,
@@ -1059,6 +1061,7 @@ def report_incident(
     )
     # Which kind of incident, never what happened: the details are told at pickup.
     notices.notify_guardians(
+        site=site,
         kind=NoticeKind.INCIDENT,
         event=f"incident:{incident.key}",
         child=child,
@@ -1342,7 +1345,12 @@ def name_delegate(
     )
     _audit(None, "attendance.delegate_named", site, child, guardian=guardian.pk)
     notices.notify_delegate(
-        event=f"delegate:{delegate.key}", child=child, parent=guardian, mobile=mobile, code=code
+        event=f"delegate:{delegate.key}",
+        site=site,
+        child=child,
+        parent=guardian,
+        mobile=mobile,
+        code=code,
     )
     site.next_board_seq()
     return delegate, code

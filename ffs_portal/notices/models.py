@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.models import Child, Family, Worker
+from enrollment.models import Child, Family, Site, Worker
 
 
 class NoticeKind(models.TextChoices):
@@ -39,6 +39,10 @@ class Notice(models.Model):
     event = models.CharField(max_length=80)
     kind = models.CharField(_("event"), max_length=20, choices=NoticeKind.choices)
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="notices")
+    # The space where it happened: its lead's list of messages.
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="notices"
+    )
     child = models.ForeignKey(
         Child, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
     )
@@ -81,7 +85,10 @@ class Notice(models.Model):
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["site", "-created_at"]),
+        ]
 
     def __str__(self):
         return f"{self.event} · {self.mobile} · {self.status}"

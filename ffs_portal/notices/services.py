@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from enrollment.models import Child, Consent, Worker
+from enrollment.models import Child, Consent, Site, Worker
 from ffs_portal import audit
 from ffs_portal.lib import clock
 from ffs_portal.lib.db import insert_or_nothing
@@ -42,7 +42,7 @@ def parent_link(guardian: Worker) -> str:
         else:
             link = candidate
     token = signing.dumps(str(link.key), salt=LINK_SALT, compress=False)
-    return settings.PORTAL_URL + reverse("parents:today", kwargs={"token": token})
+    return settings.PORTAL_URL + reverse("notices:today", kwargs={"token": token})
 
 
 def guardian_for_token(token: str) -> Worker | None:
@@ -103,7 +103,14 @@ def messages_allowed(child: Child) -> bool:
 
 
 def notify_guardians(
-    *, kind: str, event: str, child: Child, person: object, at: datetime, relation: object = ""
+    *,
+    kind: str,
+    event: str,
+    child: Child,
+    site: Site,
+    person: object,
+    at: datetime,
+    relation: object = "",
 ) -> list[Notice]:
     """Write a notice of ``event`` to each guardian of ``child``'s family, in the caller's
     transaction; suppressed when the family did not agree to messages. ``person`` (with their
@@ -130,6 +137,7 @@ def notify_guardians(
                 kind=kind,
                 family_id=child.family_id,
                 child=child,
+                site=site,
                 guardian=guardian,
                 mobile=guardian.mobile,
                 channel=settings.NOTICE_BACKEND,
@@ -144,7 +152,7 @@ def notify_guardians(
 
 
 def notify_delegate(
-    *, event: str, child: Child, parent: Worker, mobile: str, code: str
+    *, event: str, child: Child, site: Site, parent: Worker, mobile: str, code: str
 ) -> Notice | None:
     """The one-time code, to the adult a parent named to collect ``child`` today."""
     allowed = messages_allowed(child)
@@ -154,6 +162,7 @@ def notify_delegate(
         kind=NoticeKind.DELEGATE_CODE,
         family_id=child.family_id,
         child=child,
+        site=site,
         mobile=mobile,
         channel=settings.NOTICE_BACKEND,
         status=NoticeStatus.QUEUED if allowed else NoticeStatus.SUPPRESSED,

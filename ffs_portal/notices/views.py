@@ -9,15 +9,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from attendance import selectors as attendance_selectors
 from attendance import services as attendance_services
-from enrollment.models import Child, Worker
-from ffs_portal import audit
+from enrollment.models import Child, Site, Worker
+from ffs_portal import access, audit
+from ffs_portal.access import LEAD_SITE, AuthenticatedHttpRequest, requires
 from ffs_portal.lib import clock, throttle
 from ffs_portal.lib.client_address import client_address
-from ffs_portal.notices import services
+from ffs_portal.notices import selectors, services
 from ffs_portal.notices.forms import AbsenceReportForm, DelegateForm
 
 # Requests to parents' pages from one address in a minute: a person reads a few pages; a
@@ -47,7 +48,7 @@ def _page(request: HttpRequest, token: str, guardian: Worker, status=200, **extr
     context = {
         "token": token,
         # After an act, a change of language shows the page again, not the act's address.
-        "language_next": reverse("parents:today", kwargs={"token": token}),
+        "language_next": reverse("notices:today", kwargs={"token": token}),
         "guardian": guardian,
         "days": days,
         "today": day,
@@ -127,3 +128,16 @@ def report_absence(request: HttpRequest, token: str) -> HttpResponse:
 def name_delegate(request: HttpRequest, token: str) -> HttpResponse:
     """The parent names who collects a child today; the page shows the one-time code."""
     return _act(request, token, _delegate)
+
+
+@requires(LEAD_SITE)
+@require_GET
+def site_messages(request: AuthenticatedHttpRequest, site) -> HttpResponse:
+    """The site lead's list of the messages sent to its families, and how many failed."""
+    site = access.get_scoped_or_404(request.user, Site, pk=site)
+    notices, counts = selectors.site_notices(site)
+    return render(
+        request,
+        "notices/site_messages.html",
+        {"site": site, "notices": notices, "counts": counts},
+    )

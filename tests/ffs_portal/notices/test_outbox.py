@@ -68,12 +68,17 @@ def test_without_consent_to_messages_the_notice_is_suppressed(
     assert not messages_in_tmp.exists()
 
 
-def test_one_notice_per_event_and_guardian(child, parent):
+def test_one_notice_per_event_and_guardian(child, parent, site_a):
     from ffs_portal.lib import clock
 
     for _ in range(2):
         notices.notify_guardians(
-            kind=NoticeKind.COLLECTED, event="collected:1", child=child, person="x", at=clock.now()
+            kind=NoticeKind.COLLECTED,
+            event="collected:1",
+            child=child,
+            site=site_a,
+            person="x",
+            at=clock.now(),
         )
     assert Notice.objects.filter(guardian=parent).count() == 1
 

@@ -39,7 +39,7 @@ def test_another_familys_child_is_not_shown(client, link, term_a, checked_in):
     other = enrolled_child(term_a, name="赵小红")
     assert "赵小红" not in client.get(link).content.decode()
     response = client.post(
-        reverse("parents:absence", kwargs={"token": token_of(link)}),
+        reverse("notices:absence", kwargs={"token": token_of(link)}),
         {"child": other.key, "day": clock.today().isoformat()},
     )
     assert response.status_code == 400
@@ -49,7 +49,7 @@ def test_another_familys_child_is_not_shown(client, link, term_a, checked_in):
 def test_a_tampered_link_shows_nothing(client, link, checked_in):
     token = token_of(link)
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
-    response = client.get(reverse("parents:today", kwargs={"token": tampered}))
+    response = client.get(reverse("notices:today", kwargs={"token": tampered}))
     assert response.status_code == 404
     assert "王小明" not in response.content.decode()
     assert "此链接无法使用" in response.content.decode()
@@ -76,7 +76,7 @@ def test_the_parent_reports_tomorrows_absence(client, link, child, term_a):
         weekday=tomorrow.weekday(), defaults={"opens": "07:30", "closes": "18:00"}
     )
     response = client.post(
-        reverse("parents:absence", kwargs={"token": token_of(link)}),
+        reverse("notices:absence", kwargs={"token": token_of(link)}),
         {"child": child.key, "day": tomorrow.isoformat(), "note": "回老家"},
     )
     assert response.status_code == 200, response.content.decode()[:2000]
@@ -87,7 +87,7 @@ def test_the_parent_reports_tomorrows_absence(client, link, child, term_a):
 
 def test_a_past_day_cannot_be_reported(client, link, child):
     response = client.post(
-        reverse("parents:absence", kwargs={"token": token_of(link)}),
+        reverse("notices:absence", kwargs={"token": token_of(link)}),
         {"child": child.key, "day": (clock.today() - timedelta(days=1)).isoformat()},
     )
     assert response.status_code == 400 and not child.attendance.exists()
@@ -95,7 +95,7 @@ def test_a_past_day_cannot_be_reported(client, link, child):
 
 def test_a_delegate_collects_with_the_one_time_code_once(client, link, checked_in, site_a, carer):
     response = client.post(
-        reverse("parents:delegate", kwargs={"token": token_of(link)}),
+        reverse("notices:delegate", kwargs={"token": token_of(link)}),
         {"child": checked_in.key, "name": "陈阿姨", "relation": "邻居", "mobile": "13912345678"},
     )
     assert response.status_code == 200
@@ -119,7 +119,7 @@ def test_a_delegate_collects_with_the_one_time_code_once(client, link, checked_i
 
 def test_a_delegate_needs_a_mainland_mobile(client, link, checked_in):
     response = client.post(
-        reverse("parents:delegate", kwargs={"token": token_of(link)}),
+        reverse("notices:delegate", kwargs={"token": token_of(link)}),
         {"child": checked_in.key, "name": "陈阿姨", "relation": "邻居", "mobile": "12345"},
     )
     assert response.status_code == 400 and not PickupDelegate.objects.exists()
@@ -129,7 +129,7 @@ def test_the_tablet_asks_the_delegate_for_the_code(client, link, checked_in, sit
     from django.test import Client
 
     response = client.post(
-        reverse("parents:delegate", kwargs={"token": token_of(link)}),
+        reverse("notices:delegate", kwargs={"token": token_of(link)}),
         {"child": checked_in.key, "name": "陈阿姨", "relation": "邻居", "mobile": "13912345678"},
     )
     code = re.search(r"data-delegate-code>(\d{6})<", response.content.decode()).group(1)
@@ -165,3 +165,17 @@ def test_another_factorys_hr_cannot_withdraw_the_links(client, link, checked_in,
     assert client.post(url).status_code == 404
     client.logout()
     assert client.get(link).status_code == 200
+
+
+def test_the_site_lead_sees_the_sites_messages_and_what_failed(
+    client, site_lead, carer, checked_in, site_a, grandma, django_assert_max_num_queries
+):
+    services.check_out(site=site_a, child=checked_in, collector=grandma, by=carer)
+    Notice.objects.update(status="failed", last_error="LimitExceeded")
+    client.force_login(site_lead)
+    url = reverse("notices:site_messages", kwargs={"site": site_a.pk})
+    with django_assert_max_num_queries(20):
+        page = client.get(url).content.decode()
+    assert "王小明" in page and "LimitExceeded" in page and "失败 1" in page
+    client.force_login(carer)
+    assert client.get(url).status_code == 403
