@@ -31,7 +31,7 @@ class TimeInput(forms.TimeInput):
 
 class AbsenceForm(forms.Form):
     reason = forms.ChoiceField(
-        label=_("Reason"), choices=AbsenceReason.choices, widget=forms.RadioSelect
+        label=_("Reason"), choices=AbsenceReason.carers_choices, widget=forms.RadioSelect
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 

@@ -20,6 +20,13 @@ class AbsenceReason(models.TextChoices):
     ILL = "ill", _("Ill")
     WITH_FAMILY = "with_family", _("With family")
     UNKNOWN = "unknown", _("Unknown")
+    # Said in advance by a parent on their page (请假).
+    PARENT = "parent", _("Leave · reported by parent")
+
+    @classmethod
+    def carers_choices(cls) -> list:
+        """The reasons a childcare worker marks; leave is the parents' to report."""
+        return [(value, label) for value, label in cls.choices if value != cls.PARENT]
 
 
 def signature_path(instance, filename):
@@ -407,3 +414,32 @@ class RollCallEntry(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PickupDelegate(models.Model):
+    """An adult a parent named on their page to collect a child on one day: the tablet asks
+    them for the one-time code the parent was given. The code is kept only as a hash and
+    works once."""
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="delegates")
+    day = models.DateField(_("day"))
+    name = models.CharField(_("name"), max_length=50)
+    relation = models.CharField(_("relation"), max_length=30)
+    mobile = models.CharField(_("mobile"), max_length=11)
+    code_hash = models.CharField(max_length=128)
+    named_by = models.ForeignKey(
+        Worker, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    named_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pickup delegate")
+        verbose_name_plural = _("pickup delegates")
+        constraints = [
+            models.UniqueConstraint(fields=["child", "day"], name="one_delegate_per_child_per_day")
+        ]
+
+    def __str__(self):
+        return f"{self.name} · {self.day}"

@@ -8,14 +8,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from uuid import UUID
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from attendance.models import (
+    AbsenceReason,
     AttendanceRecord,
     AttendanceStatus,
     Incident,
+    PickupDelegate,
     RefusedPickup,
     RollCall,
     RollCallEntry,
@@ -52,6 +54,14 @@ STATUS_ICONS: dict[str, str] = {
 
 def opening_hours(site_id: int, day: date) -> OpeningHours | None:
     return OpeningHours.objects.filter(site_id=site_id, weekday=day.weekday()).first()
+
+
+def site_expecting(child: Child, day: date) -> Site | None:
+    """The site where ``child`` is expected on ``day``, if any."""
+    enrollment = (
+        Enrollment.objects.expected_on(day).filter(child=child).select_related("term__site").first()
+    )
+    return enrollment.term.site if enrollment else None
 
 
 def is_expected(*, site: Site, child: Child, day: date) -> bool:
@@ -127,6 +137,8 @@ class Tile:
     def status_label(self) -> str:
         if self.overdue:
             return _("Not here yet")
+        if self.record is not None and self.record.absence_reason == AbsenceReason.PARENT:
+            return str(AbsenceReason.PARENT.label)
         return str(AttendanceStatus(self.status).label)
 
     @property
@@ -455,6 +467,7 @@ class Collectors:
     allowed: list  # PickupPermission, valid today
     not_allowed: list  # PickupPermission with allowed=False
     expired: list  # PickupPermission allowed but not valid today
+    delegate: PickupDelegate | None = None  # named by a parent for today, code not yet used
 
 
 def collectors(child: Child, day: date) -> Collectors:
@@ -469,7 +482,64 @@ def collectors(child: Child, day: date) -> Collectors:
         allowed=[p for p in permissions if p.is_valid_on(day)],
         not_allowed=[p for p in permissions if not p.allowed],
         expired=[p for p in permissions if p.allowed and not p.is_valid_on(day)],
+        delegate=PickupDelegate.objects.filter(child=child, day=day, used_at__isnull=True)
+        .select_related("named_by")
+        .first(),
     )
+
+
+def delegate_today(child: Child, key: str, day: date) -> PickupDelegate | None:
+    """ "delegate:<key>" as the board sends the adult a parent named for today."""
+    try:
+        value = UUID(key)
+    except ValueError:
+        return None
+    return PickupDelegate.objects.filter(child=child, day=day, key=value).first()
+
+
+@dataclass
+class ChildDay:
+    """One child's day as the parents' page shows it."""
+
+    child: Child
+    record: AttendanceRecord | None
+    incidents: list
+    week: list  # (day, record or None), Monday to today
+    delegate: PickupDelegate | None
+
+
+def family_days(family_id: int, day: date) -> list[ChildDay]:
+    """The children of a family and their day: status, who brought and collected them,
+    incidents, this week's attendance and today's delegate. A fixed number of queries."""
+    children = list(Child.objects.filter(family_id=family_id).order_by("date_of_birth", "pk"))
+    monday = day - timedelta(days=day.weekday())
+    records: dict[int, dict[date, AttendanceRecord]] = {}
+    for record in AttendanceRecord.objects.filter(
+        child__in=children, day__gte=monday, day__lte=day
+    ).order_by("day", "pk"):
+        records.setdefault(record.child_id, {})[record.day] = record
+    incidents: dict[int, list] = {}
+    for incident in (
+        Incident.objects.filter(child__in=children)
+        .filter(Q(occurred_at__date=day) | Q(acknowledged_at__isnull=True))
+        .order_by("occurred_at")
+    ):
+        incidents.setdefault(incident.child_id, []).append(incident)
+    delegates = {
+        d.child_id: d
+        for d in PickupDelegate.objects.filter(child__in=children, day=day, used_at__isnull=True)
+    }
+    days = [monday + timedelta(days=n) for n in range((day - monday).days + 1)]
+    return [
+        ChildDay(
+            child=child,
+            record=records.get(child.pk, {}).get(day),
+            incidents=incidents.get(child.pk, []),
+            week=[(d, records.get(child.pk, {}).get(d)) for d in days],
+            delegate=delegates.get(child.pk),
+        )
+        for child in children
+    ]
 
 
 def family_person(child: Child, value: str) -> Worker | Adult | None:

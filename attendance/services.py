@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -20,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image
 
 from attendance import board_sql, selectors
@@ -31,6 +33,7 @@ from attendance.models import (
     Incident,
     IncidentKind,
     InformedHow,
+    PickupDelegate,
     RefusalReason,
     RefusedPickup,
     RollCall,
@@ -41,12 +44,16 @@ from enrollment.models import (
     Adult,
     Child,
     PickupPermission,
+    Relation,
     Site,
     Worker,
 )
 from ffs_portal import access, audit
 from ffs_portal.lib import clock
 from ffs_portal.lib.db import insert_or_nothing
+from ffs_portal.notices import services as notices
+from ffs_portal.notices.models import NoticeKind
+from ffs_portal.validators import validate_mobile
 from staff.models import DutyPeriod
 
 # How long after a check-in the worker may take it back with one tap.
@@ -480,13 +487,9 @@ def check_out(
     (child,) = _lock_children([child])
     if not _claim(key, "check_out", by):
         return _retried_refusal(child, site, day, key)
-    record, _others = _records(child, site, day)
-    if record is not None and record.status == AttendanceStatus.COLLECTED:
-        return ActResult(child, record, changed=False)
-    if record is None or record.status != AttendanceStatus.PRESENT:
-        raise ValidationError(
-            _("%(child)s is not checked in, so cannot be checked out.") % {"child": child.name}
-        )
+    record = _present_record(child, site, day)
+    if record is None:
+        return ActResult(child, _records(child, site, day)[0], changed=False)
     reason = _refusal_reason(child, collector, day)
     if reason is None and site.pickup_code_required:
         code = pickup_code.strip()
@@ -510,23 +513,7 @@ def check_out(
             at=at,
         )
         return ActResult(child, record, changed=False, refusal=refusal, seq=site.board_seq)
-    if site.pickup_signature and not signature:
-        raise ValidationError(
-            _("Ask %(name)s to sign in the box, then confirm again.") % {"name": collector.name}
-        )
-    pending = list(
-        Incident.objects.select_for_update().filter(
-            child=child, site=site, acknowledged_at__isnull=True
-        )
-    )
-    if pending and not incidents_acknowledged:
-        raise ValidationError(
-            _(
-                "Tell %(name)s what happened to %(child)s today and tick that they "
-                "acknowledged it, then confirm again."
-            )
-            % {"name": collector.name, "child": child.name}
-        )
+    pending = _hand_over_asks(site, child, collector.name, signature, incidents_acknowledged)
     return _hand_over(
         site=site,
         child=child,
@@ -540,12 +527,117 @@ def check_out(
     )
 
 
+def _hand_over_asks(
+    site: Site, child: Child, name: str, signature: bytes, incidents_acknowledged: bool
+) -> list[Incident]:
+    """What a hand-over asks of the adult: a signature where the site wants one, and the
+    acknowledgement of incidents not yet acknowledged (returned, locked)."""
+    if site.pickup_signature and not signature:
+        raise ValidationError(
+            _("Ask %(name)s to sign in the box, then confirm again.") % {"name": name}
+        )
+    pending = list(
+        Incident.objects.select_for_update().filter(
+            child=child, site=site, acknowledged_at__isnull=True
+        )
+    )
+    if pending and not incidents_acknowledged:
+        raise ValidationError(
+            _(
+                "Tell %(name)s what happened to %(child)s today and tick that they "
+                "acknowledged it, then confirm again."
+            )
+            % {"name": name, "child": child.name}
+        )
+    return pending
+
+
+def _present_record(child: Child, site: Site, day: date) -> AttendanceRecord | None:
+    """Today's record of a child to hand over: None when collected already (nothing to do);
+    an error when the child is not checked in."""
+    record, _others = _records(child, site, day)
+    if record is not None and record.status == AttendanceStatus.COLLECTED:
+        return None
+    if record is None or record.status != AttendanceStatus.PRESENT:
+        raise ValidationError(
+            _("%(child)s is not checked in, so cannot be checked out.") % {"child": child.name}
+        )
+    return record
+
+
+@transaction.atomic
+def check_out_to_delegate(
+    *,
+    site: Site,
+    child: Child,
+    delegate_key: uuid.UUID,
+    code: str,
+    by,
+    key: uuid.UUID | None = None,
+    incidents_acknowledged: bool = False,
+    signature: bytes = b"",
+    at: datetime | None = None,
+) -> ActResult:
+    """Hand a present child to the adult a parent named for today, who gives the one-time
+    code the parent received. A wrong code is a recorded refusal; a code works once."""
+    at = at or clock.now()
+    day = timezone.localdate(at)
+    (child,) = _lock_children([child])
+    if not _claim(key, "check_out", by):
+        return _retried_refusal(child, site, day, key)
+    record = _present_record(child, site, day)
+    if record is None:
+        return ActResult(child, _records(child, site, day)[0], changed=False)
+    delegate = (
+        PickupDelegate.objects.select_for_update()
+        .filter(child=child, day=day, key=delegate_key, used_at__isnull=True)
+        .first()
+    )
+    if delegate is None:
+        raise ValidationError(
+            _("The parents' delegate for today has changed or collected already. Look again.")
+        )
+    if not code.strip():
+        raise ValidationError(
+            _("Ask %(name)s for the one-time code the parent gave them and type it.")
+            % {"name": delegate.name}
+        )
+    if not check_password(code.strip(), delegate.code_hash):
+        refusal = _record_refusal(
+            site=site,
+            child=child,
+            record=record,
+            by=by,
+            key=key,
+            reason=RefusalReason.WRONG_CODE,
+            adult=None,
+            name=delegate.name,
+            relation=delegate.relation,
+            at=at,
+        )
+        return ActResult(child, record, changed=False, refusal=refusal, seq=site.board_seq)
+    pending = _hand_over_asks(site, child, delegate.name, signature, incidents_acknowledged)
+    delegate.used_at = at
+    delegate.save(update_fields=["used_at"])
+    return _hand_over(
+        site=site,
+        child=child,
+        record=record,
+        collector=delegate,
+        by=by,
+        at=at,
+        pending=pending,
+        code_checked=True,
+        signature=signature if site.pickup_signature else b"",
+    )
+
+
 def _hand_over(
     *,
     site: Site,
     child: Child,
     record: AttendanceRecord,
-    collector: Worker | Adult,
+    collector: Worker | Adult | PickupDelegate,
     by,
     at: datetime,
     pending: list[Incident],
@@ -571,14 +663,24 @@ def _hand_over(
         )
     hours = selectors.opening_hours(site.pk, day)
     late = hours is not None and timezone.localtime(at).time() > hours.closes
+    if isinstance(collector, PickupDelegate):
+        person = {
+            "collected_by_worker": None,
+            "collected_by_adult": None,
+            "collected_by_name": collector.name,
+        }
+        relation = collector.relation
+    else:
+        person = _person_fields("collected_by", collector, child)
+        relation = collector.relation if isinstance(collector, Adult) else "worker"
     fields = {
         "status": AttendanceStatus.COLLECTED,
         "checked_out_at": at,
         "checked_out_by": by,
         "late": late,
-        "collected_by_relation": collector.relation if isinstance(collector, Adult) else "worker",
+        "collected_by_relation": relation,
         "updated_at": at,
-        **_person_fields("collected_by", collector, child),
+        **person,
         "pickup_code_checked": code_checked,
     }
     if signature:
@@ -593,9 +695,27 @@ def _hand_over(
         incidents_acknowledged=len(pending),
         **({"flags": flags} if flags else {}),
     )
+    notices.notify_guardians(
+        site=site,
+        kind=NoticeKind.COLLECTED,
+        event=f"collected:{record.pk}",
+        child=child,
+        person=collector.name,
+        relation=_relation_label(collector),
+        at=at,
+    )
     return ActResult(
         child, record, changed=True, seq=site.next_board_seq(), flags=list(flags or [])
     )
+
+
+def _relation_label(person: Worker | Adult | PickupDelegate):
+    """Who the person is to the child, still to be translated (messages go out in Chinese)."""
+    if isinstance(person, Adult):
+        return Relation(person.relation).label
+    if isinstance(person, PickupDelegate):
+        return person.relation
+    return gettext_lazy("Parent")
 
 
 class Flag:
@@ -719,6 +839,15 @@ def _record_refusal(
         record.updated_at = at
         record.save(update_fields=["updated_at"])
     _audit(by, "attendance.pickup_refused", site, child, reason=reason)
+    notices.notify_guardians(
+        site=site,
+        kind=NoticeKind.PICKUP_REFUSED,
+        event=f"refused:{refusal.pk}",
+        child=child,
+        person=refusal.name or gettext_lazy("Someone"),
+        relation=refusal.relation,
+        at=at,
+    )
     site.next_board_seq()
     return refusal
 
@@ -779,11 +908,27 @@ def mark_absent(
     """Mark an expected child absent, with a reason (ill, with family, unknown)."""
     at = at or clock.now()
     day = timezone.localdate(at)
-    if reason not in AbsenceReason.values:
+    if reason not in dict(AbsenceReason.carers_choices()):
         raise ValidationError(_("Choose a reason: ill, with family or unknown."))
     (child,) = _lock_children([child])
     if not _claim(key, "mark_absent", by):
         return _retried(child, site, day)
+    if not selectors.is_expected(site=site, child=child, day=day):
+        _absent_record(child, site, day)  # checked in already: that error comes first
+        raise _not_expected(child, site, day)
+    record = _mark_absent(child, site, day, reason=reason, note=note, at=at, by=by)
+    _audit(
+        by,
+        "attendance.absent",
+        site,
+        child,
+        reason=reason,
+    )
+    return ActResult(child, record, changed=True, seq=site.next_board_seq())
+
+
+def _absent_record(child: Child, site: Site, day: date) -> AttendanceRecord | None:
+    """The child's record of ``day``, which may become absent (not when checked in)."""
     record, _others = _records(child, site, day)
     if record is not None and record.status in (
         AttendanceStatus.PRESENT,
@@ -792,8 +937,13 @@ def mark_absent(
         raise ValidationError(
             _("%(child)s has been checked in today, so cannot be absent.") % {"child": child.name}
         )
-    if not selectors.is_expected(site=site, child=child, day=day):
-        raise _not_expected(child, site, day)
+    return record
+
+
+def _mark_absent(
+    child: Child, site: Site, day: date, *, reason: str, note: str, at: datetime, by
+) -> AttendanceRecord:
+    record = _absent_record(child, site, day)
     fields = {
         "status": AttendanceStatus.ABSENT,
         "absence_reason": reason,
@@ -803,17 +953,9 @@ def mark_absent(
         "updated_at": at,
     }
     if record is None:
-        record = AttendanceRecord.objects.create(site=site, child=child, day=day, **fields)
-    else:
-        _apply(record, fields)
-    _audit(
-        by,
-        "attendance.absent",
-        site,
-        child,
-        reason=reason,
-    )
-    return ActResult(child, record, changed=True, seq=site.next_board_seq())
+        return AttendanceRecord.objects.create(site=site, child=child, day=day, **fields)
+    _apply(record, fields)
+    return record
 
 
 @transaction.atomic
@@ -916,6 +1058,15 @@ def report_incident(
         child,
         kind=kind,
         incident=str(incident.key),
+    )
+    # Which kind of incident, never what happened: the details are told at pickup.
+    notices.notify_guardians(
+        site=site,
+        kind=NoticeKind.INCIDENT,
+        event=f"incident:{incident.key}",
+        child=child,
+        person=IncidentKind(kind).label,
+        at=occurred_at,
     )
     # The child's tile shows the incident.
     site.next_board_seq()
@@ -1119,3 +1270,87 @@ def roll_call_end(
     if tell is not None:
         transaction.on_commit(lambda: tell(roll_call.pk, "ended"))
     return roll_call
+
+
+# What a parent does on their page -------------------------------------------------------
+
+
+def _own_child(guardian: Worker, child: Child) -> None:
+    if guardian.family_id is None or child.family_id != guardian.family_id:
+        raise ValidationError(_("This child is not in your family."))
+
+
+@transaction.atomic
+def report_absence(
+    *, guardian: Worker, child: Child, day: date, note: str = "", at: datetime | None = None
+) -> AttendanceRecord:
+    """A parent says ahead that their child will not come on ``day`` (today or later): the
+    board shows the child absent, on leave as the parent reported."""
+    at = at or clock.now()
+    _own_child(guardian, child)
+    if day < timezone.localdate(at):
+        raise ValidationError(_("Choose today or a later day."))
+    site = selectors.site_expecting(child, day)
+    if site is None:
+        raise ValidationError(
+            _("%(child)s is not expected at the space that day.") % {"child": child.name}
+        )
+    (child,) = _lock_children([child])
+    record = _mark_absent(child, site, day, reason=AbsenceReason.PARENT, note=note, at=at, by=None)
+    _audit(None, "attendance.absence_reported_by_parent", site, child, day=day.isoformat())
+    site.next_board_seq()
+    return record
+
+
+# A delegate's one-time code: six digits, told once.
+DELEGATE_CODE_DIGITS = 6
+
+
+@transaction.atomic
+def name_delegate(
+    *,
+    guardian: Worker,
+    child: Child,
+    name: str,
+    relation: str,
+    mobile: str,
+    at: datetime | None = None,
+) -> tuple[PickupDelegate, str]:
+    """A parent names an adult to collect their child today. Returns the delegate and the
+    one-time code (kept only as a hash), which is also sent to the delegate's mobile. Naming
+    someone else replaces the earlier delegate."""
+    at = at or clock.now()
+    day = timezone.localdate(at)
+    _own_child(guardian, child)
+    if not name.strip() or not relation.strip():
+        raise ValidationError(_("Give the name of the person and who they are to the child."))
+    validate_mobile(mobile)
+    site = selectors.site_expecting(child, day)
+    if site is None:
+        raise ValidationError(
+            _("%(child)s is not expected at the space today.") % {"child": child.name}
+        )
+    (child,) = _lock_children([child])
+    code = f"{secrets.randbelow(10**DELEGATE_CODE_DIGITS):0{DELEGATE_CODE_DIGITS}d}"
+    PickupDelegate.objects.filter(child=child, day=day).delete()
+    delegate = PickupDelegate.objects.create(
+        child=child,
+        day=day,
+        name=name.strip()[:50],
+        relation=relation.strip()[:30],
+        mobile=mobile,
+        code_hash=make_password(code),
+        named_by=guardian,
+        named_at=at,
+    )
+    _audit(None, "attendance.delegate_named", site, child, guardian=guardian.pk)
+    notices.notify_delegate(
+        event=f"delegate:{delegate.key}",
+        site=site,
+        child=child,
+        parent=guardian,
+        mobile=mobile,
+        code=code,
+    )
+    site.next_board_seq()
+    return delegate, code

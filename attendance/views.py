@@ -277,7 +277,10 @@ def _signature(value: str) -> bytes:
 def check_out(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
-    collector = selectors.family_person(child, request.POST.get("collector", ""))
+    chosen = request.POST.get("collector", "")
+    if chosen.startswith("delegate:"):
+        return _check_out_to_delegate(request, site, child, chosen.partition(":")[2])
+    collector = selectors.family_person(child, chosen)
     if collector is None:
         return answers.sheet_error(request, site, child, _("Choose who is collecting the child."))
     try:
@@ -289,6 +292,29 @@ def check_out(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
             key=_action_key(request),
             incidents_acknowledged=request.POST.get("acknowledged") == "on",
             pickup_code=request.POST.get("pickup_code", ""),
+            signature=_signature(request.POST.get("signature", "")),
+        )
+    except ValidationError as error:
+        return answers.sheet_error(request, site, child, " ".join(error.messages))
+    return answers.checked_out(request, site, child, result)
+
+
+def _check_out_to_delegate(
+    request: AuthenticatedHttpRequest, site: Site, child: Child, key: str
+) -> HttpResponse:
+    """The adult a parent named for today collects the child with the one-time code."""
+    delegate = selectors.delegate_today(child, key, clock.today())
+    if delegate is None:
+        return answers.sheet_error(request, site, child, _("Choose who is collecting the child."))
+    try:
+        result = services.check_out_to_delegate(
+            site=site,
+            child=child,
+            delegate_key=delegate.key,
+            code=request.POST.get("delegate_code", ""),
+            by=request.user,
+            key=_action_key(request),
+            incidents_acknowledged=request.POST.get("acknowledged") == "on",
             signature=_signature(request.POST.get("signature", "")),
         )
     except ValidationError as error:

@@ -301,6 +301,9 @@ class ConsentForm(PlainWords, forms.Form):
     covers_reporting = forms.BooleanField(
         label=_("Anonymous figures in reports to sponsors"), required=False
     )
+    covers_messages = forms.BooleanField(
+        label=_("Messages to the parents about the child's day (SMS or WeCom)"), required=False
+    )
 
     def __init__(self, *args, children, **kwargs):
         super().__init__(*args, **kwargs)
@@ -314,6 +317,7 @@ class ConsentForm(PlainWords, forms.Form):
             "covers_care",
             "covers_photos",
             "covers_reporting",
+            "covers_messages",
             submit=_("Record the consent"),
         )
 

@@ -682,6 +682,10 @@ class Consent(models.Model):
     covers_care = models.BooleanField(_("care in the space"), default=True)
     covers_photos = models.BooleanField(_("photos"), default=False)
     covers_reporting = models.BooleanField(_("aggregated reporting to sponsors"), default=False)
+    # Messages to the family's guardians about the child's day (SMS, WeCom).
+    covers_messages = models.BooleanField(
+        _("messages to the parents"), default=False, db_default=False
+    )
     given_on = models.DateField(_("signed on"))
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
     recorded_by = models.ForeignKey(

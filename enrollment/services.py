@@ -329,6 +329,7 @@ def consent_record(
     covers_care: bool = True,
     covers_photos: bool = False,
     covers_reporting: bool = False,
+    covers_messages: bool = False,
     text_version: str,
 ) -> Consent:
     """Record a guardian's consent; a consent already on file is replaced (kept as history)."""
@@ -350,6 +351,7 @@ def consent_record(
         covers_care=covers_care,
         covers_photos=covers_photos,
         covers_reporting=covers_reporting,
+        covers_messages=covers_messages,
         text_version=text_version,
         recorded_by=by,
     )

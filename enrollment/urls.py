@@ -10,6 +10,11 @@ urlpatterns = [
     path("new/", views.family_create, name="family_create"),
     path("<uuid:family>/", views.family_detail, name="family_detail"),
     path("<uuid:family>/workers/new/", views.worker_edit, name="worker_create"),
+    path(
+        "<uuid:family>/parent-links/revoke/",
+        views.parent_links_revoke,
+        name="parent_links_revoke",
+    ),
     path("<uuid:family>/workers/<int:worker>/", views.worker_edit, name="worker_edit"),
     path("<uuid:family>/children/new/", views.child_create, name="child_create"),
     path("<uuid:family>/adults/", views.family_adults, name="family_adults"),

@@ -44,6 +44,8 @@ from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, AuthenticatedHttpR
 from ffs_portal.forms import add_service_errors
 from ffs_portal.lib.urls import safe_next
 from ffs_portal.models import Role
+from ffs_portal.notices import selectors as notice_selectors
+from ffs_portal.notices import services as notice_services
 from ffs_portal.photos import photo_response
 
 
@@ -188,9 +190,22 @@ def family_detail(request: AuthenticatedHttpRequest, family) -> HttpResponse:
             "children": children,
             "history": selectors.family_history(family),
             "viewers": selectors.family_viewers(family),
+            "notices": notice_selectors.family_notices(family),
             "can_manage": access.can(request.user, MANAGE_FAMILIES),
         },
     )
+
+
+@require_POST
+@requires(MANAGE_FAMILIES)
+def parent_links_revoke(request: AuthenticatedHttpRequest, family) -> HttpResponse:
+    """End every link to the parents' page sent to this family (a phone lost, a number
+    changed): the next message carries a new one."""
+    family = _family(request, family)
+    for worker in family.workers.all():
+        notice_services.revoke_links(guardian=worker, by=request.user)
+    messages.success(request, _("The links sent so far no longer open the parents' page."))
+    return redirect("enrollment:family_detail", family=family.key)
 
 
 def _family(request: AuthenticatedHttpRequest, key) -> Family:

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "staff",
     "ffs_portal.outcomes",
     "ffs_portal.people",
+    "ffs_portal.notices",
     "ffs_portal.demo",
 ]
 
@@ -286,6 +287,31 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+# Messages to families (ffs_portal/notices): "file" writes each one under var/messages;
+# "sms" sends through Tencent Cloud SMS, "wecom" through WeCom's API.
+NOTICE_BACKEND = env("NOTICE_BACKEND", "file")
+NOTICE_FILE_PATH = VAR_DIR / "messages"
+TENCENT_SMS = {
+    "endpoint": env("TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com"),
+    "region": env("TENCENT_SMS_REGION", "ap-guangzhou"),
+    "secret_id": env("TENCENT_SMS_SECRET_ID"),
+    "secret_key": env("TENCENT_SMS_SECRET_KEY"),
+    "sdk_app_id": env("TENCENT_SMS_SDK_APP_ID"),
+    "sign_name": env("TENCENT_SMS_SIGN_NAME"),
+    # The approved template of each kind of message: "collected=1234567,incident=...".
+    "templates": dict(
+        item.split("=", 1) for item in env("TENCENT_SMS_TEMPLATES").split(",") if "=" in item
+    ),
+}
+WECOM = {
+    "api": env("WECOM_API", "https://qyapi.weixin.qq.com"),
+    "corp_id": env("WECOM_CORP_ID"),
+    "secret": env("WECOM_SECRET"),
+    "agent_id": env("WECOM_AGENT_ID"),
+}
+# How long a parent's link to their page works.
+PARENT_LINK_DAYS = 30
+
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "FFS Portal <noreply@ffs-portal.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -345,6 +371,11 @@ CELERY_BEAT_SCHEDULE = {
     "attendance-forget-action-keys": {
         "task": "attendance.tasks.forget_action_keys",
         "schedule": crontab(hour=3, minute=20),
+    },
+    # Messages to families written by the day's acts: handed to a worker within seconds.
+    "notices-hand-over-queued": {
+        "task": "notices.tasks.hand_over_queued",
+        "schedule": 10.0,
     },
     # Past days' figures for the dashboards, once the night's attendance jobs are done.
     "outcomes-close-past-days": {

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("attendance.urls")),
     path("", include("attendance.tablet.urls")),
     path("", include("ffs_portal.outcomes.urls")),
+    path("", include("ffs_portal.notices.urls")),
     path("admin/", admin.site.urls),
 ]
 

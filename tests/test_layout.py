@@ -13,6 +13,8 @@ PACKAGES = ("ffs_portal", "enrollment", "attendance", "staff")
 LAYERS = {
     "ffs_portal": 0,
     "enrollment": 1,
+    # Messages to families: written by the acts of the apps above, in their transactions.
+    "ffs_portal.notices": 1,
     "enrollment.training": 2,
     "attendance": 2,
     "staff": 2,

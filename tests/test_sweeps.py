@@ -40,6 +40,10 @@ PUBLIC = {
     "tablet:lock",
     "tablet:face",
     "tablet:sync",  # a registered tablet's offline acts: its cookie is its credential
+    # The parents' page: its signed link names one guardian (ffs_portal/notices).
+    "notices:today",
+    "notices:absence",
+    "notices:delegate",
     "tablet:service_worker",  # the tablet app's code, the same for everyone: no data in it
 }
 

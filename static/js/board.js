@@ -485,7 +485,7 @@
       var photo = who.querySelector("[data-handover-photo]");
       photo.hidden = !radio.dataset.photo;
       if (radio.dataset.photo) photo.src = radio.dataset.photo;
-      who.querySelector("[data-handover-nophoto]").hidden = !!radio.dataset.photo || radio.value.indexOf("worker:") === 0;
+      who.querySelector("[data-handover-nophoto]").hidden = !!radio.dataset.photo || radio.value.indexOf("adult:") !== 0;
     }
     var confirm = sheetEl.querySelector("[data-confirm-handover]");
     var form = radio.form;

@@ -220,6 +220,7 @@ class Command(BaseCommand):
                     given_on=min(today, term.starts_on) - timedelta(days=rng.randrange(5, 30)),
                     covers_photos=rng.random() < 0.5,
                     covers_reporting=True,
+                    covers_messages=True,
                     text_version=CONSENT_TEXT_VERSION,
                     by=None,
                 )

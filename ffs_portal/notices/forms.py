@@ -1,0 +1,21 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from enrollment.forms import DateInput
+
+
+class ChildChoiceForm(forms.Form):
+    """A form about one of the family's children, named by the child's key."""
+
+    child = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class AbsenceReportForm(ChildChoiceForm):
+    day = forms.DateField(label=_("Which day"), widget=DateInput())
+    note = forms.CharField(label=_("Reason (optional)"), max_length=200, required=False)
+
+
+class DelegateForm(ChildChoiceForm):
+    name = forms.CharField(label=_("Name of the person collecting"), max_length=50)
+    relation = forms.CharField(label=_("Who they are to the child"), max_length=30)
+    mobile = forms.CharField(label=_("Their mobile"), max_length=11)

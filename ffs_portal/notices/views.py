@@ -1,0 +1,143 @@
+"""The parents' page: opened from the link in each message, no account, no password. The
+signed link names one guardian; they see their own children only."""
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from attendance import selectors as attendance_selectors
+from attendance import services as attendance_services
+from enrollment.models import Child, Site, Worker
+from ffs_portal import access, audit
+from ffs_portal.access import LEAD_SITE, AuthenticatedHttpRequest, requires
+from ffs_portal.lib import clock, throttle
+from ffs_portal.lib.client_address import client_address
+from ffs_portal.notices import selectors, services
+from ffs_portal.notices.forms import AbsenceReportForm, DelegateForm
+
+# Requests to parents' pages from one address in a minute: a person reads a few pages; a
+# guesser of links is stopped.
+PAGE_LIMIT = 60
+
+
+def _guardian(request: HttpRequest, token: str) -> Worker | None:
+    if not throttle.allow(
+        f"parents:{client_address(request)}", limit=PAGE_LIMIT, window=timedelta(minutes=1)
+    ):
+        return None
+    return services.guardian_for_token(token)
+
+
+def _invalid(request: HttpRequest) -> HttpResponse:
+    return render(request, "notices/link_invalid.html", status=404)
+
+
+def _page(request: HttpRequest, token: str, guardian: Worker, status=200, **extra) -> HttpResponse:
+    day = clock.today()
+    assert guardian.family_id is not None  # guardian_for_token gives family members only
+    days = attendance_selectors.family_days(guardian.family_id, day)
+    audit.record(
+        actor=None, action="parent_page.viewed", family=guardian.family, guardian=guardian.pk
+    )
+    context = {
+        "token": token,
+        # After an act, a change of language shows the page again, not the act's address.
+        "language_next": reverse("notices:today", kwargs={"token": token}),
+        "guardian": guardian,
+        "days": days,
+        "today": day,
+        "absence_form": AbsenceReportForm(initial={"day": day + timedelta(days=1)}),
+        "delegate_form": DelegateForm(),
+        **extra,
+    }
+    return render(request, "notices/today.html", context, status=status)
+
+
+@login_not_required
+def today(request: HttpRequest, token: str) -> HttpResponse:
+    """My children today: status, who brought and collected them, incidents, this week."""
+    guardian = _guardian(request, token)
+    if guardian is None:
+        return _invalid(request)
+    return _page(request, token, guardian)
+
+
+def _own_child(guardian: Worker, key) -> Child | None:
+    if guardian.family_id is None:
+        return None
+    return Child.objects.filter(family_id=guardian.family_id, key=key).first()
+
+
+def _act(request: HttpRequest, token: str, act) -> HttpResponse:
+    """A parent's act on one of their children from the page: ``act(guardian, child, data)``
+    returns the page's extra context; a refusal shows the page with the reason."""
+    guardian = _guardian(request, token)
+    if guardian is None:
+        return _invalid(request)
+    form = FORMS[act](request.POST)
+    child = _own_child(guardian, form.data.get("child")) if form.is_valid() else None
+    if child is None:
+        return _page(request, token, guardian, 400, error=_("Check the form and try again."))
+    try:
+        extra = act(guardian, child, form.cleaned_data)
+    except ValidationError as error:
+        return _page(request, token, guardian, 400, error=" ".join(error.messages))
+    return _page(request, token, guardian, **extra)
+
+
+def _absence(guardian: Worker, child: Child, data: dict) -> dict:
+    record = attendance_services.report_absence(
+        guardian=guardian, child=child, day=data["day"], note=data["note"]
+    )
+    done = _("We told the space: %(child)s will not come on %(day)s.") % {
+        "child": child.name,
+        "day": record.day.isoformat(),
+    }
+    return {"done": done}
+
+
+def _delegate(guardian: Worker, child: Child, data: dict) -> dict:
+    delegate, code = attendance_services.name_delegate(
+        guardian=guardian,
+        child=child,
+        name=data["name"],
+        relation=data["relation"],
+        mobile=data["mobile"].strip(),
+    )
+    return {"delegate": delegate, "code": code, "code_child": child}
+
+
+FORMS = {_absence: AbsenceReportForm, _delegate: DelegateForm}
+
+
+@login_not_required
+@require_POST
+def report_absence(request: HttpRequest, token: str) -> HttpResponse:
+    """The parent says ahead that a child will not come on a day."""
+    return _act(request, token, _absence)
+
+
+@login_not_required
+@require_POST
+def name_delegate(request: HttpRequest, token: str) -> HttpResponse:
+    """The parent names who collects a child today; the page shows the one-time code."""
+    return _act(request, token, _delegate)
+
+
+@requires(LEAD_SITE)
+@require_GET
+def site_messages(request: AuthenticatedHttpRequest, site) -> HttpResponse:
+    """The site lead's list of the messages sent to its families, and how many failed."""
+    site = access.get_scoped_or_404(request.user, Site, pk=site)
+    notices, counts = selectors.site_notices(site)
+    return render(
+        request,
+        "notices/site_messages.html",
+        {"site": site, "notices": notices, "counts": counts},
+    )
