@@ -4,14 +4,16 @@ dashboard, in ffs_portal.outcomes.digest), and the alert when children are still
 after closing."""
 
 import logging
+import smtplib
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPSenderRefused
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
@@ -56,29 +58,66 @@ def due(now: datetime) -> list[tuple[User, date]]:
     is due too when it never went out (a broker outage across midnight loses nothing)."""
     result = []
     users = list(recipients())
-    sent_or_sending = set(
+    settled = set(
         DigestRun.objects.filter(
             recipient__in=users,
             day__gte=(now - timedelta(days=2)).date(),
-            status__in=[DigestStatus.SENT, DigestStatus.SENDING, DigestStatus.SKIPPED],
+            status__in=SETTLED_OR_IN_HAND,
         ).values_list("recipient_id", "day")
     )
     for user in users:
         local = local_now(user, now)
         yesterday = local.date() - timedelta(days=1)
         joined = local_now(user, user.date_joined).date()
-        if joined < yesterday and (user.pk, yesterday) not in sent_or_sending:
+        if joined < yesterday and (user.pk, yesterday) not in settled:
             result.append((user, yesterday))
-        if local.hour >= user.digest_hour and (user.pk, local.date()) not in sent_or_sending:
+        if local.hour >= user.digest_hour and (user.pk, local.date()) not in settled:
             result.append((user, local.date()))
     return result
 
 
+# Runs the beat leaves alone: done, or held by a worker whose lease has not run out.
+# A run that is perhaps sent ("unknown") waits for a person to decide.
+SETTLED_OR_IN_HAND = [
+    DigestStatus.SENT,
+    DigestStatus.SKIPPED,
+    DigestStatus.UNKNOWN,
+    DigestStatus.SENDING,
+    DigestStatus.SUBMITTING,
+]
+
+
+def lease() -> timedelta:
+    """How long a worker holds a run it claimed: longer than a send can take (the task's
+    time limit), so a live worker never loses its run to the beat."""
+    return timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
+
+
+def take_back_abandoned(now: datetime) -> int:
+    """Runs whose worker died or hung (its lease ran out): before the message was handed to
+    the mail server they are queued again; after it, whether it left is unknown and they
+    are marked so, never resent by themselves. Returns how many were queued again."""
+    unknown = DigestRun.objects.abandoned_in_submission(now).update(
+        status=DigestStatus.UNKNOWN,
+        last_error="the worker stopped after handing the message to the mail server",
+    )
+    if unknown:
+        logger.error("%s daily e-mails perhaps sent: their worker stopped mid-send", unknown)
+    return DigestRun.objects.abandoned_before_submission(now).update(
+        status=DigestStatus.QUEUED,
+        lease_until=None,
+        last_error="taken back: its worker stopped before sending",
+    )
+
+
 def queue_due(send: Callable[[int], object], now: datetime | None = None) -> int:
     """Record a run for every e-mail that is due and hand it to a worker (``send(run_id)``
-    queues the task that sends it). Returns how many were handed over. A broker that cannot
-    be reached leaves them queued for the next try."""
+    queues the task that sends it). Returns how many were handed over. The database, not
+    the queue, says what is left to send: a run whose task the broker lost is still queued
+    and handed over again at the next tick; a broker that cannot be reached leaves them
+    queued for the next try."""
     now = now or timezone.now()
+    take_back_abandoned(now)
     handed = 0
     for user, day in due(now):
         run, _created = DigestRun.objects.get_or_create(recipient=user, day=day)
@@ -94,45 +133,115 @@ def queue_due(send: Callable[[int], object], now: datetime | None = None) -> int
 
 
 def claim(run_id: int) -> DigestRun | None:
-    """Take a queued or failed run for sending; None when another attempt has it or it was
-    sent. A single conditional UPDATE, so two workers can never both win."""
+    """Take a queued or failed run for sending, with a lease; None when another attempt has
+    it or it was sent. A single conditional UPDATE, so two workers can never both win."""
+    now = timezone.now()
     claimed = DigestRun.objects.filter(
         pk=run_id, status__in=[DigestStatus.QUEUED, DigestStatus.FAILED]
-    ).update(status=DigestStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    ).update(
+        status=DigestStatus.SENDING,
+        claimed_at=now,
+        lease_until=now + lease(),
+        attempts=F("attempts") + 1,
+    )
     if not claimed:
         return None
     return DigestRun.objects.select_related("recipient").get(pk=run_id)
 
 
+# The mail server refused these before taking the message: nothing left, a retry is safe.
+# Any other error once the message is handed over (a timeout, a dropped connection) leaves
+# it unknown whether it left.
+REFUSED_BEFORE_DELIVERY = (SMTPSenderRefused, SMTPRecipientsRefused, SMTPDataError)
+
+
+def _settle(run: DigestRun, status: str, *, from_status: Sequence[str], **fields) -> bool:
+    """Record how this attempt ended, only while the run is still this attempt's (the
+    beat may have taken it back after its lease ran out)."""
+    return bool(
+        DigestRun.objects.filter(pk=run.pk, attempts=run.attempts, status__in=from_status).update(
+            status=status, **fields
+        )
+    )
+
+
+def _open(connection) -> None:
+    """Connect, greet and log in before the run is marked as handed over: a worker that
+    dies or times out here has sent nothing."""
+    connection.open()
+    smtp = getattr(connection, "connection", None)
+    if isinstance(smtp, smtplib.SMTP):
+        smtp.ehlo_or_helo_if_needed()
+
+
 def deliver(run_id: int, message_for, now: datetime | None = None) -> bool:
     """Build (with ``message_for(recipient, day, now)``, the e-mail or None when there is
-    nothing to report) and send one run's e-mail. Returns False when there was nothing to
-    send (claimed elsewhere or sent). An SMTP failure marks the run failed, so a retry can
-    claim it, and is raised for the task to retry with back-off."""
+    nothing to report) and send one run's e-mail. Returns False when nothing was sent by
+    this attempt (claimed elsewhere, sent, or perhaps sent).
+
+    A failure before the mail server has the message marks the run failed and is raised for
+    the task to retry with back-off. A failure after it (the server took the message but
+    its answer never came) marks the run unknown and is not retried: nothing goes twice."""
     run = claim(run_id)
     if run is None:
         return False
+    sending = [DigestStatus.SENDING]
+    connection = None
     try:
         message = message_for(run.recipient, run.day, now=now)
         if message is None:
-            DigestRun.objects.filter(pk=run.pk).update(status=DigestStatus.SKIPPED)
+            _settle(run, DigestStatus.SKIPPED, from_status=sending)
             return False
-        message.send()
+        message.extra_headers["Message-ID"] = run.message_id
+        connection = get_connection()
+        _open(connection)
     except Exception as error:
-        DigestRun.objects.filter(pk=run.pk).update(
-            status=DigestStatus.FAILED, last_error=str(error)[:500]
-        )
+        _settle(run, DigestStatus.FAILED, from_status=sending, last_error=str(error)[:500])
+        if connection is not None:
+            with suppress(Exception):
+                connection.close()
         raise
-    DigestRun.objects.filter(pk=run.pk).update(status=DigestStatus.SENT, sent_at=timezone.now())
+    try:
+        if not _settle(run, DigestStatus.SUBMITTING, from_status=sending):
+            return False  # its lease ran out and the beat took it back: not ours to send
+        try:
+            connection.send_messages([message])
+        except REFUSED_BEFORE_DELIVERY as error:
+            _settle(
+                run,
+                DigestStatus.FAILED,
+                from_status=[DigestStatus.SUBMITTING],
+                last_error=str(error)[:500],
+            )
+            raise
+        except Exception as error:
+            _settle(
+                run,
+                DigestStatus.UNKNOWN,
+                from_status=[DigestStatus.SUBMITTING],
+                last_error=str(error)[:500] or type(error).__name__,
+            )
+            logger.error("daily e-mail %s perhaps sent: %r", run.pk, error)
+            return False
+    finally:
+        with suppress(Exception):
+            connection.close()
+    # Sent: true even if the beat called it unknown meanwhile.
+    _settle(
+        run,
+        DigestStatus.SENT,
+        from_status=[DigestStatus.SUBMITTING, DigestStatus.UNKNOWN],
+        sent_at=timezone.now(),
+    )
     return True
 
 
 def release(run: DigestRun) -> None:
-    """Let support resend a run stuck in "sending" (a worker killed mid-send: whether the
+    """Let support resend a run stuck in "sending" or perhaps sent ("unknown": whether the
     e-mail left is unknown, so it is never resent without someone deciding to)."""
-    DigestRun.objects.filter(pk=run.pk, status=DigestStatus.SENDING).update(
-        status=DigestStatus.FAILED, last_error="released for a resend"
-    )
+    DigestRun.objects.filter(
+        pk=run.pk, status__in=[DigestStatus.SENDING, DigestStatus.SUBMITTING, DigestStatus.UNKNOWN]
+    ).update(status=DigestStatus.FAILED, last_error="released for a resend")
 
 
 # Children still checked in after closing --------------------------------------------------

@@ -1,4 +1,6 @@
 import uuid
+from datetime import datetime
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import models
@@ -272,15 +274,35 @@ class ActionKey(models.Model):
 class DigestStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
+    SUBMITTING = "submitting", _("Handed to the mail server")
     SENT = "sent", _("Sent")
     SKIPPED = "skipped", _("Nothing to report")
     FAILED = "failed", _("Failed, to retry")
+    UNKNOWN = "unknown", _("Perhaps sent: the mail server did not answer")
+
+
+class DigestRunQuerySet(models.QuerySet):
+    def abandoned_before_submission(self, now: datetime):
+        """Runs claimed by a worker whose lease ran out before it handed the message to the
+        mail server (it died or hung): nothing left, so sending them now sends them once."""
+        return self.filter(status=DigestStatus.SENDING, lease_until__lt=now)
+
+    def abandoned_in_submission(self, now: datetime):
+        """Runs whose worker handed the message to the mail server and never heard back
+        within its lease: whether it left is unknown, so they are never resent by
+        themselves."""
+        return self.filter(status=DigestStatus.SUBMITTING, lease_until__lt=now)
+
+    def needing_attention(self):
+        """Failed runs and runs that perhaps went out: someone should look at them."""
+        return self.filter(status__in=[DigestStatus.FAILED, DigestStatus.UNKNOWN])
 
 
 class DigestRun(models.Model):
-    """One recipient's daily e-mail for one day. The row is claimed before sending (only a
-    queued or failed run can be claimed) and marked sent after: two beat processes, a task
-    delivered twice or a worker killed mid-send never send the same day twice."""
+    """One recipient's daily e-mail for one day. The row is claimed with a lease before
+    sending, moved to "submitting" just before the message goes to the mail server and
+    marked sent after: two beat processes, a task delivered twice or a worker killed
+    mid-send never send the same day twice (attendance.digests.deliver)."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_runs"
@@ -291,9 +313,14 @@ class DigestRun(models.Model):
     )
     queued_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Until when the worker that claimed the run holds it; past it the next beat takes the
+    # run back (status "sending") or calls it unknown (status "submitting").
+    lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+
+    objects = DigestRunQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("daily e-mail")
@@ -308,6 +335,13 @@ class DigestRun(models.Model):
 
     def __str__(self):
         return f"{self.recipient} · {self.day} · {self.status}"
+
+    @property
+    def message_id(self) -> str:
+        """The same Message-ID for every attempt at one recipient's e-mail of one day, so
+        a mail server or client that sees it twice can tell it is one e-mail."""
+        domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+        return f"<daily-{self.recipient_id}-{self.day.isoformat()}@{domain}>"
 
 
 class StillCheckedInAlert(models.Model):

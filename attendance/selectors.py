@@ -8,13 +8,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from uuid import UUID
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from attendance.models import (
     AttendanceRecord,
     AttendanceStatus,
+    DigestRun,
     Incident,
     RefusedPickup,
     RollCall,
@@ -788,3 +789,22 @@ def next_open_day(site: Site, after: date, within_days: int = 366) -> date | Non
                 break
             day += timedelta(days=1)
     return min(firsts, default=None)
+
+
+# How far back the daily e-mail's page lists the e-mails that failed or perhaps went out.
+DIGEST_TROUBLE_DAYS = 7
+
+
+def digest_runs_needing_attention(user, today: date) -> QuerySet[DigestRun]:
+    """The last week's daily e-mails that failed or perhaps went out (the mail server never
+    answered), to ``user`` or to the people ``user`` oversees."""
+    from ffs_portal.models import User
+
+    people = access.scoped(user, User).values("pk")
+    return (
+        DigestRun.objects.needing_attention()
+        .filter(day__gte=today - timedelta(days=DIGEST_TROUBLE_DAYS))
+        .filter(Q(recipient=user) | Q(recipient__in=people))
+        .select_related("recipient")
+        .order_by("-day", "recipient__username")
+    )
