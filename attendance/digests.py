@@ -236,14 +236,6 @@ def deliver(run_id: int, message_for, now: datetime | None = None) -> bool:
     return True
 
 
-def release(run: DigestRun) -> None:
-    """Let support resend a run stuck in "sending" or perhaps sent ("unknown": whether the
-    e-mail left is unknown, so it is never resent without someone deciding to)."""
-    DigestRun.objects.filter(
-        pk=run.pk, status__in=[DigestStatus.SENDING, DigestStatus.SUBMITTING, DigestStatus.UNKNOWN]
-    ).update(status=DigestStatus.FAILED, last_error="released for a resend")
-
-
 # Children still checked in after closing --------------------------------------------------
 
 
