@@ -281,7 +281,7 @@ class DigestStatus(models.TextChoices):
     UNKNOWN = "unknown", _("Perhaps sent: the mail server did not answer")
 
 
-class DigestRunQuerySet(models.QuerySet):
+class MailRunQuerySet(models.QuerySet):
     def abandoned_before_submission(self, now: datetime):
         """Runs claimed by a worker whose lease ran out before it handed the message to the
         mail server (it died or hung): nothing left, so sending them now sends them once."""
@@ -298,16 +298,16 @@ class DigestRunQuerySet(models.QuerySet):
         return self.filter(status__in=[DigestStatus.FAILED, DigestStatus.UNKNOWN])
 
 
-class DigestRun(models.Model):
-    """One recipient's daily e-mail for one day. The row is claimed with a lease before
-    sending, moved to "submitting" just before the message goes to the mail server and
-    marked sent after: two beat processes, a task delivered twice or a worker killed
-    mid-send never send the same day twice (attendance.digests.deliver)."""
+def _message_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
 
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_runs"
-    )
-    day = models.DateField(_("day"))
+
+class MailRun(models.Model):
+    """One e-mail to one person, sent exactly once: the row is claimed with a lease before
+    sending, moved to "submitting" just before the message goes to the mail server and
+    marked sent after (attendance.digests.deliver_run). Two beat processes, a task
+    delivered twice or a worker killed mid-send never send it twice."""
+
     status = models.CharField(
         _("status"), max_length=10, choices=DigestStatus.choices, default=DigestStatus.QUEUED
     )
@@ -320,7 +320,25 @@ class DigestRun(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
 
-    objects = DigestRunQuerySet.as_manager()
+    objects = MailRunQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def message_id(self) -> str:
+        """The same Message-ID for every attempt at this e-mail, so a mail server or client
+        that sees it twice can tell it is one e-mail."""
+        raise NotImplementedError
+
+
+class DigestRun(MailRun):
+    """One recipient's daily e-mail for one day."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_runs"
+    )
+    day = models.DateField(_("day"))
 
     class Meta:
         verbose_name = _("daily e-mail")
@@ -338,15 +356,13 @@ class DigestRun(models.Model):
 
     @property
     def message_id(self) -> str:
-        """The same Message-ID for every attempt at one recipient's e-mail of one day, so
-        a mail server or client that sees it twice can tell it is one e-mail."""
-        domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-        return f"<daily-{self.recipient_id}-{self.day.isoformat()}@{domain}>"
+        """One recipient's e-mail of one day."""
+        return f"<daily-{self.recipient_id}-{self.day.isoformat()}@{_message_domain()}>"
 
 
 class StillCheckedInAlert(models.Model):
-    """The e-mail sent when children are still checked in half an hour after closing: at
-    most one per site and day."""
+    """Children were still checked in half an hour after closing: at most one alert per
+    site and day, e-mailed once to each of its recipients (StillCheckedInDelivery)."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="late_alerts")
     day = models.DateField(_("day"))
@@ -362,6 +378,38 @@ class StillCheckedInAlert(models.Model):
 
     def __str__(self):
         return f"{self.site} · {self.day}"
+
+
+class StillCheckedInDelivery(MailRun):
+    """One recipient's e-mail of a still-checked-in alert."""
+
+    alert = models.ForeignKey(
+        StillCheckedInAlert, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="late_alert_deliveries"
+    )
+
+    class Meta:
+        verbose_name = _("still-checked-in alert e-mail")
+        verbose_name_plural = _("still-checked-in alert e-mails")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "recipient"], name="one_late_alert_email_per_recipient"
+            ),
+            models.CheckConstraint(
+                name="sent_late_alert_has_sent_at",
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.alert} · {self.recipient} · {self.status}"
+
+    @property
+    def message_id(self) -> str:
+        """One recipient's alert of a site's day."""
+        return f"<still-here-{self.alert_id}-{self.recipient_id}@{_message_domain()}>"
 
 
 class RollCallKind(models.TextChoices):

@@ -10,7 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attendance import digests
-from attendance.models import AttendanceRecord, DigestRun, StillCheckedInAlert
+from attendance.models import (
+    AttendanceRecord,
+    DigestRun,
+    StillCheckedInAlert,
+    StillCheckedInDelivery,
+)
 from enrollment.models import OpeningHours
 from ffs_portal.models import Role
 from ffs_portal.outcomes import digest as content
@@ -265,6 +270,75 @@ class TestStillCheckedIn:
         assert "王小明" in body and "张秀英" in body and "哮喘" not in body
         assert digests.alert_still_checked_in(at(evening, 18, 40)) == 0
         assert len(mail.outbox) == 2 and StillCheckedInAlert.objects.count() == 1
+
+    def test_a_recipient_refused_once_is_told_at_the_next_tick_and_no_one_twice(
+        self, evening, monkeypatch
+    ):
+        from smtplib import SMTPRecipientsRefused
+
+        from django.core.mail.backends.locmem import EmailBackend
+
+        send = EmailBackend.send_messages
+        refusals = ["lead@example.com"]
+
+        def refuse_the_lead_once(self, messages):
+            if messages[0].to[0] in refusals:
+                refusals.clear()
+                raise SMTPRecipientsRefused({"lead@example.com": (450, b"try later")})
+            return send(self, messages)
+
+        monkeypatch.setattr(EmailBackend, "send_messages", refuse_the_lead_once)
+        assert digests.alert_still_checked_in(at(evening, 18, 31)) == 1
+        assert [m.to[0] for m in mail.outbox] == ["coordinator@example.com"]
+        assert digests.alert_still_checked_in(at(evening, 18, 36)) == 0
+        assert sorted(m.to[0] for m in mail.outbox) == [
+            "coordinator@example.com",
+            "lead@example.com",
+        ]
+        ids = {m.extra_headers["Message-ID"] for m in mail.outbox}
+        assert ids == {d.message_id for d in StillCheckedInDelivery.objects.all()}
+        assert len(ids) == 2
+        digests.alert_still_checked_in(at(evening, 18, 41))
+        assert len(mail.outbox) == 2
+
+    def test_an_alert_perhaps_sent_is_not_sent_again(self, evening, monkeypatch):
+        from django.core.mail.backends.locmem import EmailBackend
+
+        def time_out(self, messages):
+            raise TimeoutError("timed out")
+
+        monkeypatch.setattr(EmailBackend, "send_messages", time_out)
+        assert digests.alert_still_checked_in(at(evening, 18, 31)) == 1
+        monkeypatch.undo()
+        digests.alert_still_checked_in(at(evening, 18, 36))
+        assert mail.outbox == []
+        assert set(StillCheckedInDelivery.objects.values_list("status", flat=True)) == {"unknown"}
+
+    def test_a_delivery_whose_worker_died_before_sending_is_sent_at_the_next_tick(self, evening):
+        assert digests.alert_still_checked_in(at(evening, 18, 31)) == 1
+        delivery = StillCheckedInDelivery.objects.get(recipient__email="lead@example.com")
+        StillCheckedInDelivery.objects.filter(pk=delivery.pk).update(
+            status="sending", lease_until=at(evening, 18, 32), sent_at=None
+        )
+        mail.outbox.clear()
+        digests.alert_still_checked_in(at(evening, 18, 36))
+        assert [m.to[0] for m in mail.outbox] == ["lead@example.com"]
+
+    def test_nothing_is_sent_late_once_every_child_was_collected(self, evening, monkeypatch):
+        from smtplib import SMTPRecipientsRefused
+
+        from django.core.mail.backends.locmem import EmailBackend
+
+        def refuse(self, messages):
+            raise SMTPRecipientsRefused({messages[0].to[0]: (450, b"try later")})
+
+        monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+        digests.alert_still_checked_in(at(evening, 18, 31))
+        monkeypatch.undo()
+        AttendanceRecord.objects.update(status="collected", checked_out_at=at(evening, 18, 33))
+        digests.alert_still_checked_in(at(evening, 18, 36))
+        assert mail.outbox == []
+        assert set(StillCheckedInDelivery.objects.values_list("status", flat=True)) == {"skipped"}
 
     def test_no_alert_when_everyone_was_collected(self, evening):
         AttendanceRecord.objects.update(status="collected", checked_out_at=at(evening, 17))
