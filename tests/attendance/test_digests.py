@@ -398,11 +398,24 @@ class TestThePreviewPage:
         client.force_login(recipient)
         page = client.get(reverse("attendance:digest_preview"))
         troubled = page.context["troubled"]
-        assert sorted((run.recipient.username, run.status) for run in troubled) == [
+        assert sorted((row.run.recipient.username, row.run.status) for row in troubled) == [
             ("coordinator", "unknown"),
             ("lead", "failed"),
         ]
         assert 'id="troubled-title"' in page.content.decode()
+
+    def test_it_lists_a_still_checked_in_alert_that_failed(
+        self, client, recipient, site_lead, site_a, open_today
+    ):
+        alert = StillCheckedInAlert.objects.create(site=site_a, day=timezone.localdate())
+        StillCheckedInDelivery.objects.create(alert=alert, recipient=site_lead, status="failed")
+        StillCheckedInDelivery.objects.create(
+            alert=alert, recipient=recipient, status="sent", sent_at=timezone.now()
+        )
+        client.force_login(recipient)
+        (row,) = client.get(reverse("attendance:digest_preview")).context["troubled"]
+        assert (row.run.recipient, row.run.status) == (site_lead, "failed")
+        assert site_a.name in row.what
 
     def test_it_shows_no_one_elses_emails_to_someone_who_does_not_oversee_them(
         self, client, recipient, open_today, site_b
@@ -425,6 +438,8 @@ class TestThePreviewPage:
             lead = UserFactory(username=f"lead-{days}", role=Role.SITE_LEAD, sites=[site_a])
             day = timezone.localdate() - timedelta(days=days)
             DigestRun.objects.create(recipient=lead, day=day, status="unknown")
+            alert = StillCheckedInAlert.objects.create(site=site_a, day=day)
+            StillCheckedInDelivery.objects.create(alert=alert, recipient=lead, status="failed")
         with django_assert_max_num_queries(len(few.captured_queries)):
             client.get(reverse("attendance:digest_preview"))
 
