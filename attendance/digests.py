@@ -4,15 +4,18 @@ dashboard, in ffs_portal.outcomes.digest), and the alert when children are still
 after closing."""
 
 import logging
+import smtplib
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPSenderRefused
+from typing import TypeVar
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -24,12 +27,16 @@ from attendance.models import (
     AttendanceStatus,
     DigestRun,
     DigestStatus,
+    MailRun,
     StillCheckedInAlert,
+    StillCheckedInDelivery,
 )
 from enrollment.models import Adult, OpeningHours, PickupPermission, Site, Term, Worker
 from ffs_portal.models import Role, User
 
 logger = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=MailRun)
 
 DIGEST_ROLES = [Role.COORDINATOR, Role.SITE_LEAD]
 # The alert goes this long after a site's closing time.
@@ -56,29 +63,66 @@ def due(now: datetime) -> list[tuple[User, date]]:
     is due too when it never went out (a broker outage across midnight loses nothing)."""
     result = []
     users = list(recipients())
-    sent_or_sending = set(
+    settled = set(
         DigestRun.objects.filter(
             recipient__in=users,
             day__gte=(now - timedelta(days=2)).date(),
-            status__in=[DigestStatus.SENT, DigestStatus.SENDING, DigestStatus.SKIPPED],
+            status__in=SETTLED_OR_IN_HAND,
         ).values_list("recipient_id", "day")
     )
     for user in users:
         local = local_now(user, now)
         yesterday = local.date() - timedelta(days=1)
         joined = local_now(user, user.date_joined).date()
-        if joined < yesterday and (user.pk, yesterday) not in sent_or_sending:
+        if joined < yesterday and (user.pk, yesterday) not in settled:
             result.append((user, yesterday))
-        if local.hour >= user.digest_hour and (user.pk, local.date()) not in sent_or_sending:
+        if local.hour >= user.digest_hour and (user.pk, local.date()) not in settled:
             result.append((user, local.date()))
     return result
 
 
+# Runs the beat leaves alone: done, or held by a worker whose lease has not run out.
+# A run that is perhaps sent ("unknown") waits for a person to decide.
+SETTLED_OR_IN_HAND = [
+    DigestStatus.SENT,
+    DigestStatus.SKIPPED,
+    DigestStatus.UNKNOWN,
+    DigestStatus.SENDING,
+    DigestStatus.SUBMITTING,
+]
+
+
+def lease() -> timedelta:
+    """How long a worker holds a run it claimed: longer than a send can take (the task's
+    time limit), so a live worker never loses its run to the beat."""
+    return timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
+
+
+def take_back_abandoned(now: datetime, model: type[MailRun] = DigestRun) -> int:
+    """Runs whose worker died or hung (its lease ran out): before the message was handed to
+    the mail server they are queued again; after it, whether it left is unknown and they
+    are marked so, never resent by themselves. Returns how many were queued again."""
+    unknown = model.objects.abandoned_in_submission(now).update(
+        status=DigestStatus.UNKNOWN,
+        last_error="the worker stopped after handing the message to the mail server",
+    )
+    if unknown:
+        logger.error("%s %s perhaps sent: the worker stopped mid-send", unknown, model.__name__)
+    return model.objects.abandoned_before_submission(now).update(
+        status=DigestStatus.QUEUED,
+        lease_until=None,
+        last_error="taken back: its worker stopped before sending",
+    )
+
+
 def queue_due(send: Callable[[int], object], now: datetime | None = None) -> int:
     """Record a run for every e-mail that is due and hand it to a worker (``send(run_id)``
-    queues the task that sends it). Returns how many were handed over. A broker that cannot
-    be reached leaves them queued for the next try."""
+    queues the task that sends it). Returns how many were handed over. The database, not
+    the queue, says what is left to send: a run whose task the broker lost is still queued
+    and handed over again at the next tick; a broker that cannot be reached leaves them
+    queued for the next try."""
     now = now or timezone.now()
+    take_back_abandoned(now)
     handed = 0
     for user, day in due(now):
         run, _created = DigestRun.objects.get_or_create(recipient=user, day=day)
@@ -93,46 +137,118 @@ def queue_due(send: Callable[[int], object], now: datetime | None = None) -> int
     return handed
 
 
-def claim(run_id: int) -> DigestRun | None:
-    """Take a queued or failed run for sending; None when another attempt has it or it was
-    sent. A single conditional UPDATE, so two workers can never both win."""
-    claimed = DigestRun.objects.filter(
+def claim(run_id: int, model: type[R]) -> R | None:
+    """Take a queued or failed run for sending, with a lease; None when another attempt has
+    it or it was sent. A single conditional UPDATE, so two workers can never both win."""
+    now = timezone.now()
+    claimed = model.objects.filter(
         pk=run_id, status__in=[DigestStatus.QUEUED, DigestStatus.FAILED]
-    ).update(status=DigestStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    ).update(
+        status=DigestStatus.SENDING,
+        claimed_at=now,
+        lease_until=now + lease(),
+        attempts=F("attempts") + 1,
+    )
     if not claimed:
         return None
-    return DigestRun.objects.select_related("recipient").get(pk=run_id)
+    return model.objects.select_related("recipient").get(pk=run_id)  # type: ignore[misc]
+
+
+# The mail server refused these before taking the message: nothing left, a retry is safe.
+# Any other error once the message is handed over (a timeout, a dropped connection) leaves
+# it unknown whether it left.
+REFUSED_BEFORE_DELIVERY = (SMTPSenderRefused, SMTPRecipientsRefused, SMTPDataError)
+
+
+def _settle(run: MailRun, status: str, *, from_status: Sequence[str], **fields) -> bool:
+    """Record how this attempt ended, only while the run is still this attempt's (the
+    beat may have taken it back after its lease ran out)."""
+    return bool(
+        type(run)
+        .objects.filter(pk=run.pk, attempts=run.attempts, status__in=from_status)
+        .update(status=status, **fields)
+    )
+
+
+def _open(connection) -> None:
+    """Connect, greet and log in before the run is marked as handed over: a worker that
+    dies or times out here has sent nothing."""
+    connection.open()
+    smtp = getattr(connection, "connection", None)
+    if isinstance(smtp, smtplib.SMTP):
+        smtp.ehlo_or_helo_if_needed()
 
 
 def deliver(run_id: int, message_for, now: datetime | None = None) -> bool:
     """Build (with ``message_for(recipient, day, now)``, the e-mail or None when there is
-    nothing to report) and send one run's e-mail. Returns False when there was nothing to
-    send (claimed elsewhere or sent). An SMTP failure marks the run failed, so a retry can
-    claim it, and is raised for the task to retry with back-off."""
-    run = claim(run_id)
+    nothing to report) and send one daily e-mail run (``deliver_run``)."""
+
+    def build(run: DigestRun) -> EmailMessage | None:
+        return message_for(run.recipient, run.day, now=now)
+
+    return deliver_run(DigestRun, run_id, build)
+
+
+def deliver_run(model: type[R], run_id: int, build: Callable[[R], EmailMessage | None]) -> bool:
+    """Build (with ``build(run)``, the e-mail or None when there is nothing to say any
+    more) and send one run's e-mail. Returns False when nothing was sent by this attempt
+    (claimed elsewhere, sent, skipped or perhaps sent).
+
+    A failure before the mail server has the message marks the run failed and is raised for
+    the task to retry with back-off. A failure after it (the server took the message but
+    its answer never came) marks the run unknown and is not retried: nothing goes twice."""
+    run = claim(run_id, model)
     if run is None:
         return False
+    sending = [DigestStatus.SENDING]
+    connection = None
     try:
-        message = message_for(run.recipient, run.day, now=now)
+        message = build(run)
         if message is None:
-            DigestRun.objects.filter(pk=run.pk).update(status=DigestStatus.SKIPPED)
+            _settle(run, DigestStatus.SKIPPED, from_status=sending)
             return False
-        message.send()
+        message.extra_headers["Message-ID"] = run.message_id
+        connection = get_connection()
+        _open(connection)
     except Exception as error:
-        DigestRun.objects.filter(pk=run.pk).update(
-            status=DigestStatus.FAILED, last_error=str(error)[:500]
-        )
+        _settle(run, DigestStatus.FAILED, from_status=sending, last_error=str(error)[:500])
+        if connection is not None:
+            with suppress(Exception):
+                connection.close()
         raise
-    DigestRun.objects.filter(pk=run.pk).update(status=DigestStatus.SENT, sent_at=timezone.now())
-    return True
-
-
-def release(run: DigestRun) -> None:
-    """Let support resend a run stuck in "sending" (a worker killed mid-send: whether the
-    e-mail left is unknown, so it is never resent without someone deciding to)."""
-    DigestRun.objects.filter(pk=run.pk, status=DigestStatus.SENDING).update(
-        status=DigestStatus.FAILED, last_error="released for a resend"
+    try:
+        if not _settle(run, DigestStatus.SUBMITTING, from_status=sending):
+            return False  # its lease ran out and the beat took it back: not ours to send
+        try:
+            connection.send_messages([message])
+        except REFUSED_BEFORE_DELIVERY as error:
+            _settle(
+                run,
+                DigestStatus.FAILED,
+                from_status=[DigestStatus.SUBMITTING],
+                last_error=str(error)[:500],
+            )
+            raise
+        except Exception as error:
+            _settle(
+                run,
+                DigestStatus.UNKNOWN,
+                from_status=[DigestStatus.SUBMITTING],
+                last_error=str(error)[:500] or type(error).__name__,
+            )
+            logger.error("daily e-mail %s perhaps sent: %r", run.pk, error)
+            return False
+    finally:
+        with suppress(Exception):
+            connection.close()
+    # Sent: true even if the beat called it unknown meanwhile.
+    _settle(
+        run,
+        DigestStatus.SENT,
+        from_status=[DigestStatus.SUBMITTING, DigestStatus.UNKNOWN],
+        sent_at=timezone.now(),
     )
+    return True
 
 
 # Children still checked in after closing --------------------------------------------------
@@ -222,12 +338,14 @@ def sites_past_closing(now: datetime) -> list[tuple[Site, date]]:
 
 def alert_still_checked_in(now: datetime | None = None) -> int:
     """E-mail the site leads and coordinators once per site and day when children are still
-    checked in half an hour after closing. Returns the number of alerts sent.
+    checked in half an hour after closing. Returns the number of new alerts.
 
-    The alert row is claimed first; if sending fails it is removed again so that the next
-    run retries (someone must act now: a repeated alert is better than none)."""
+    The alert and one delivery per recipient are recorded first, then each delivery is sent
+    exactly once (``deliver_run``): one recipient's failure holds up no other, and a failed
+    or abandoned delivery is tried again at the next tick (every five minutes) while the
+    day lasts, without telling anyone twice."""
     now = now or timezone.now()
-    sent = 0
+    raised = 0
     for site, day in sites_past_closing(now):
         if StillCheckedInAlert.objects.filter(site=site, day=day).exists():
             continue
@@ -235,17 +353,37 @@ def alert_still_checked_in(now: datetime | None = None) -> int:
         if not children:
             continue
         try:
-            alert = StillCheckedInAlert.objects.create(site=site, day=day, children=len(children))
-        except IntegrityError:  # another worker claimed this site's alert first
+            with transaction.atomic():
+                alert = StillCheckedInAlert.objects.create(
+                    site=site, day=day, children=len(children)
+                )
+                StillCheckedInDelivery.objects.bulk_create(
+                    StillCheckedInDelivery(alert=alert, recipient=user)
+                    for user in alert_recipients(site)
+                )
+        except IntegrityError:  # another worker raised this site's alert first
             continue
+        raised += 1
+    take_back_abandoned(now, StillCheckedInDelivery)
+    pending = StillCheckedInDelivery.objects.filter(
+        alert__day=timezone.localdate(now),
+        status__in=[DigestStatus.QUEUED, DigestStatus.FAILED],
+    ).values_list("pk", flat=True)
+    for delivery_id in pending:
         try:
-            for user in alert_recipients(site):
-                still_checked_in_message(user, site, day, children).send()
-        except Exception:
-            alert.delete()
-            raise
-        sent += 1
-    return sent
+            deliver_run(StillCheckedInDelivery, delivery_id, _still_checked_in_email)
+        except Exception:  # left failed: the next tick tries again
+            logger.warning("still-checked-in alert %s not sent", delivery_id, exc_info=True)
+    return raised
+
+
+def _still_checked_in_email(delivery: StillCheckedInDelivery) -> EmailMessage | None:
+    """The alert as it stands now: None once every child was collected."""
+    alert = StillCheckedInAlert.objects.select_related("site__factory").get(pk=delivery.alert_id)
+    children = still_here(alert.site, alert.day)
+    if not children:
+        return None
+    return still_checked_in_message(delivery.recipient, alert.site, alert.day, children)
 
 
 def still_checked_in_message(user, site, day, children) -> EmailMultiAlternatives:

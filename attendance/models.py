@@ -1,4 +1,6 @@
 import uuid
+from datetime import datetime
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import models
@@ -279,28 +281,71 @@ class ActionKey(models.Model):
 class DigestStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
+    SUBMITTING = "submitting", _("Handed to the mail server")
     SENT = "sent", _("Sent")
     SKIPPED = "skipped", _("Nothing to report")
     FAILED = "failed", _("Failed, to retry")
+    UNKNOWN = "unknown", _("Perhaps sent: the mail server did not answer")
 
 
-class DigestRun(models.Model):
-    """One recipient's daily e-mail for one day. The row is claimed before sending (only a
-    queued or failed run can be claimed) and marked sent after: two beat processes, a task
-    delivered twice or a worker killed mid-send never send the same day twice."""
+class MailRunQuerySet(models.QuerySet):
+    def abandoned_before_submission(self, now: datetime):
+        """Runs claimed by a worker whose lease ran out before it handed the message to the
+        mail server (it died or hung): nothing left, so sending them now sends them once."""
+        return self.filter(status=DigestStatus.SENDING, lease_until__lt=now)
 
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_runs"
-    )
-    day = models.DateField(_("day"))
+    def abandoned_in_submission(self, now: datetime):
+        """Runs whose worker handed the message to the mail server and never heard back
+        within its lease: whether it left is unknown, so they are never resent by
+        themselves."""
+        return self.filter(status=DigestStatus.SUBMITTING, lease_until__lt=now)
+
+    def needing_attention(self):
+        """Failed runs and runs that perhaps went out: someone should look at them."""
+        return self.filter(status__in=[DigestStatus.FAILED, DigestStatus.UNKNOWN])
+
+
+def _message_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+
+
+class MailRun(models.Model):
+    """One e-mail to one person, sent exactly once: the row is claimed with a lease before
+    sending, moved to "submitting" just before the message goes to the mail server and
+    marked sent after (attendance.digests.deliver_run). Two beat processes, a task
+    delivered twice or a worker killed mid-send never send it twice."""
+
     status = models.CharField(
         _("status"), max_length=10, choices=DigestStatus.choices, default=DigestStatus.QUEUED
     )
     queued_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Until when the worker that claimed the run holds it; past it the next beat takes the
+    # run back (status "sending") or calls it unknown (status "submitting").
+    lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+
+    objects = MailRunQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def message_id(self) -> str:
+        """The same Message-ID for every attempt at this e-mail, so a mail server or client
+        that sees it twice can tell it is one e-mail."""
+        raise NotImplementedError
+
+
+class DigestRun(MailRun):
+    """One recipient's daily e-mail for one day."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_runs"
+    )
+    day = models.DateField(_("day"))
 
     class Meta:
         verbose_name = _("daily e-mail")
@@ -316,10 +361,15 @@ class DigestRun(models.Model):
     def __str__(self):
         return f"{self.recipient} · {self.day} · {self.status}"
 
+    @property
+    def message_id(self) -> str:
+        """One recipient's e-mail of one day."""
+        return f"<daily-{self.recipient_id}-{self.day.isoformat()}@{_message_domain()}>"
+
 
 class StillCheckedInAlert(models.Model):
-    """The e-mail sent when children are still checked in half an hour after closing: at
-    most one per site and day."""
+    """Children were still checked in half an hour after closing: at most one alert per
+    site and day, e-mailed once to each of its recipients (StillCheckedInDelivery)."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="late_alerts")
     day = models.DateField(_("day"))
@@ -335,6 +385,38 @@ class StillCheckedInAlert(models.Model):
 
     def __str__(self):
         return f"{self.site} · {self.day}"
+
+
+class StillCheckedInDelivery(MailRun):
+    """One recipient's e-mail of a still-checked-in alert."""
+
+    alert = models.ForeignKey(
+        StillCheckedInAlert, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="late_alert_deliveries"
+    )
+
+    class Meta:
+        verbose_name = _("still-checked-in alert e-mail")
+        verbose_name_plural = _("still-checked-in alert e-mails")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "recipient"], name="one_late_alert_email_per_recipient"
+            ),
+            models.CheckConstraint(
+                name="sent_late_alert_has_sent_at",
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.alert} · {self.recipient} · {self.status}"
+
+    @property
+    def message_id(self) -> str:
+        """One recipient's alert of a site's day."""
+        return f"<still-here-{self.alert_id}-{self.recipient_id}@{_message_domain()}>"
 
 
 class RollCallKind(models.TextChoices):

@@ -16,11 +16,13 @@ from attendance.models import (
     AbsenceReason,
     AttendanceRecord,
     AttendanceStatus,
+    DigestRun,
     Incident,
     PickupDelegate,
     RefusedPickup,
     RollCall,
     RollCallEntry,
+    StillCheckedInDelivery,
 )
 from enrollment.models import (
     Adult,
@@ -858,3 +860,46 @@ def next_open_day(site: Site, after: date, within_days: int = 366) -> date | Non
                 break
             day += timedelta(days=1)
     return min(firsts, default=None)
+
+
+# How far back the daily e-mail's page lists the e-mails that failed or perhaps went out.
+DIGEST_TROUBLE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class TroubledEmail:
+    """An e-mail that failed or perhaps went out, as the daily e-mail's page lists it."""
+
+    what: str
+    day: date
+    run: DigestRun | StillCheckedInDelivery
+
+
+def emails_needing_attention(user, today: date) -> list[TroubledEmail]:
+    """The last week's daily e-mails and still-checked-in alerts that failed or perhaps went
+    out (the mail server never answered), to ``user`` or to the people ``user`` oversees.
+    Two queries."""
+    from ffs_portal.models import User
+
+    since = today - timedelta(days=DIGEST_TROUBLE_DAYS)
+    people = Q(recipient=user) | Q(recipient__in=access.scoped(user, User).values("pk"))
+    digests = (
+        DigestRun.objects.needing_attention()
+        .filter(people, day__gte=since)
+        .select_related("recipient")
+    )
+    alerts = (
+        StillCheckedInDelivery.objects.needing_attention()
+        .filter(people, alert__day__gte=since)
+        .select_related("recipient", "alert__site")
+    )
+    rows = [TroubledEmail(_("Daily e-mail"), run.day, run) for run in digests]
+    rows += [
+        TroubledEmail(
+            _("Children still here after closing at %(site)s") % {"site": run.alert.site.name},
+            run.alert.day,
+            run,
+        )
+        for run in alerts
+    ]
+    return sorted(rows, key=lambda row: (-row.day.toordinal(), row.run.recipient.username))

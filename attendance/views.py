@@ -631,10 +631,11 @@ def digest_preview(request: AuthenticatedHttpRequest) -> HttpResponse:
         raise PermissionDenied
     day = clock.today()
     subject, text, _html = digest.render(request.user, day)
+    troubled = selectors.emails_needing_attention(request.user, day)
     return render(
         request,
         "attendance/digest_preview.html",
-        {"subject": subject, "text": text, "day": day},
+        {"subject": subject, "text": text, "day": day, "troubled": troubled},
     )
 
 

@@ -95,7 +95,7 @@ class DigestRunAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Send again"))
     def send_again(self, request, queryset):
         """Hand the chosen runs to a worker once more, whatever their state: someone decided
-        to (a run stuck in "sending" is never resent by itself)."""
+        to (an e-mail perhaps sent, "unknown", is never resent by itself)."""
         from ffs_portal.outcomes.tasks import send_digest
 
         with transaction.atomic():

@@ -312,6 +312,9 @@ WECOM = {
 # How long a parent's link to their page works.
 PARENT_LINK_DAYS = 30
 
+# How long a worker holds a daily e-mail it claimed; past it the beat takes the run back
+# (longer than the sending task's time limit, so a live worker never loses its run).
+DIGEST_LEASE_SECONDS = int(env("DIGEST_LEASE_SECONDS", "300"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "FFS Portal <noreply@ffs-portal.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -10,7 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attendance import digests
-from attendance.models import AttendanceRecord, DigestRun, StillCheckedInAlert
+from attendance.models import (
+    AttendanceRecord,
+    DigestRun,
+    StillCheckedInAlert,
+    StillCheckedInDelivery,
+)
 from enrollment.models import OpeningHours
 from ffs_portal.models import Role
 from ffs_portal.outcomes import digest as content
@@ -90,6 +95,106 @@ class TestExactlyOnce:
         assert digests.deliver(run.pk, content.message) is False
         assert mail.outbox == []
 
+    def test_every_attempt_at_one_days_email_carries_the_same_message_id(
+        self, recipient, open_today
+    ):
+        run = DigestRun.objects.create(recipient=recipient, day=timezone.localdate())
+        assert digests.deliver(run.pk, content.message) is True
+        sent = mail.outbox[0].message()["Message-ID"]
+        assert (
+            sent
+            == run.message_id
+            == f"<daily-{recipient.pk}-{run.day.isoformat()}@ffs-portal.localhost>"
+        )
+        other_day = DigestRun(recipient=recipient, day=run.day - timedelta(days=1))
+        assert other_day.message_id != sent
+
+    def test_the_beat_takes_back_runs_whose_worker_stopped_before_sending(
+        self, recipient, open_today, settings
+    ):
+        now = timezone.now()
+        lease = timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
+        day = timezone.localdate()
+        abandoned = DigestRun.objects.create(
+            recipient=recipient, day=day, status="sending", attempts=1, lease_until=now - lease
+        )
+        held = DigestRun.objects.create(
+            recipient=recipient,
+            day=day - timedelta(days=1),
+            status="sending",
+            lease_until=now + lease,
+        )
+        assert digests.take_back_abandoned(now) == 1
+        abandoned.refresh_from_db()
+        held.refresh_from_db()
+        assert (abandoned.status, held.status) == ("queued", "sending")
+        assert digests.deliver(abandoned.pk, content.message) is True
+        assert len(mail.outbox) == 1
+
+    def test_a_run_whose_worker_stopped_after_handing_it_over_is_unknown_and_not_resent(
+        self, recipient, open_today, celery_eager
+    ):
+        now = timezone.now()
+        recipient.date_joined = now  # only today's e-mail is due
+        recipient.save()
+        run = DigestRun.objects.create(
+            recipient=recipient,
+            day=timezone.localdate(),
+            status="submitting",
+            attempts=1,
+            lease_until=now - timedelta(seconds=1),
+        )
+        digests.queue_due(send_digest.delay, now)
+        run.refresh_from_db()
+        assert run.status == "unknown" and run.last_error
+        assert digests.deliver(run.pk, content.message) is False
+        assert mail.outbox == []
+
+    def test_a_worker_whose_lease_ran_out_does_not_send_a_run_taken_back(
+        self, recipient, open_today
+    ):
+        run = DigestRun.objects.create(recipient=recipient, day=timezone.localdate())
+
+        def built_while_the_beat_takes_it_back(*args, **kwargs):
+            DigestRun.objects.filter(pk=run.pk).update(status="queued", lease_until=None)
+            return content.message(*args, **kwargs)
+
+        assert digests.deliver(run.pk, built_while_the_beat_takes_it_back) is False
+        assert mail.outbox == []
+        run.refresh_from_db()
+        assert run.status == "queued"
+
+    def test_a_refusal_by_the_mail_server_leaves_the_run_failed_for_a_retry(
+        self, recipient, open_today, monkeypatch
+    ):
+        from smtplib import SMTPRecipientsRefused
+
+        from django.core.mail.backends.locmem import EmailBackend
+
+        def refuse(self, messages):
+            raise SMTPRecipientsRefused({"coordinator@example.com": (550, b"no such user")})
+
+        monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+        run = DigestRun.objects.create(recipient=recipient, day=timezone.localdate())
+        with pytest.raises(SMTPRecipientsRefused):
+            digests.deliver(run.pk, content.message)
+        run.refresh_from_db()
+        assert run.status == "failed"
+
+    def test_a_lost_answer_after_the_message_was_handed_over_is_unknown_not_retried(
+        self, recipient, open_today, monkeypatch
+    ):
+        from django.core.mail.backends.locmem import EmailBackend
+
+        def time_out(self, messages):
+            raise TimeoutError("timed out")
+
+        monkeypatch.setattr(EmailBackend, "send_messages", time_out)
+        run = DigestRun.objects.create(recipient=recipient, day=timezone.localdate())
+        assert digests.deliver(run.pk, content.message) is False
+        run.refresh_from_db()
+        assert (run.status, run.last_error) == ("unknown", "timed out")
+
     def test_an_smtp_failure_leaves_the_run_failed_and_a_retry_sends_it(
         self, recipient, open_today, settings
     ):
@@ -166,6 +271,75 @@ class TestStillCheckedIn:
         assert digests.alert_still_checked_in(at(evening, 18, 40)) == 0
         assert len(mail.outbox) == 2 and StillCheckedInAlert.objects.count() == 1
 
+    def test_a_recipient_refused_once_is_told_at_the_next_tick_and_no_one_twice(
+        self, evening, monkeypatch
+    ):
+        from smtplib import SMTPRecipientsRefused
+
+        from django.core.mail.backends.locmem import EmailBackend
+
+        send = EmailBackend.send_messages
+        refusals = ["lead@example.com"]
+
+        def refuse_the_lead_once(self, messages):
+            if messages[0].to[0] in refusals:
+                refusals.clear()
+                raise SMTPRecipientsRefused({"lead@example.com": (450, b"try later")})
+            return send(self, messages)
+
+        monkeypatch.setattr(EmailBackend, "send_messages", refuse_the_lead_once)
+        assert digests.alert_still_checked_in(at(evening, 18, 31)) == 1
+        assert [m.to[0] for m in mail.outbox] == ["coordinator@example.com"]
+        assert digests.alert_still_checked_in(at(evening, 18, 36)) == 0
+        assert sorted(m.to[0] for m in mail.outbox) == [
+            "coordinator@example.com",
+            "lead@example.com",
+        ]
+        ids = {m.extra_headers["Message-ID"] for m in mail.outbox}
+        assert ids == {d.message_id for d in StillCheckedInDelivery.objects.all()}
+        assert len(ids) == 2
+        digests.alert_still_checked_in(at(evening, 18, 41))
+        assert len(mail.outbox) == 2
+
+    def test_an_alert_perhaps_sent_is_not_sent_again(self, evening, monkeypatch):
+        from django.core.mail.backends.locmem import EmailBackend
+
+        def time_out(self, messages):
+            raise TimeoutError("timed out")
+
+        monkeypatch.setattr(EmailBackend, "send_messages", time_out)
+        assert digests.alert_still_checked_in(at(evening, 18, 31)) == 1
+        monkeypatch.undo()
+        digests.alert_still_checked_in(at(evening, 18, 36))
+        assert mail.outbox == []
+        assert set(StillCheckedInDelivery.objects.values_list("status", flat=True)) == {"unknown"}
+
+    def test_a_delivery_whose_worker_died_before_sending_is_sent_at_the_next_tick(self, evening):
+        assert digests.alert_still_checked_in(at(evening, 18, 31)) == 1
+        delivery = StillCheckedInDelivery.objects.get(recipient__email="lead@example.com")
+        StillCheckedInDelivery.objects.filter(pk=delivery.pk).update(
+            status="sending", lease_until=at(evening, 18, 32), sent_at=None
+        )
+        mail.outbox.clear()
+        digests.alert_still_checked_in(at(evening, 18, 36))
+        assert [m.to[0] for m in mail.outbox] == ["lead@example.com"]
+
+    def test_nothing_is_sent_late_once_every_child_was_collected(self, evening, monkeypatch):
+        from smtplib import SMTPRecipientsRefused
+
+        from django.core.mail.backends.locmem import EmailBackend
+
+        def refuse(self, messages):
+            raise SMTPRecipientsRefused({messages[0].to[0]: (450, b"try later")})
+
+        monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+        digests.alert_still_checked_in(at(evening, 18, 31))
+        monkeypatch.undo()
+        AttendanceRecord.objects.update(status="collected", checked_out_at=at(evening, 18, 33))
+        digests.alert_still_checked_in(at(evening, 18, 36))
+        assert mail.outbox == []
+        assert set(StillCheckedInDelivery.objects.values_list("status", flat=True)) == {"skipped"}
+
     def test_no_alert_when_everyone_was_collected(self, evening):
         AttendanceRecord.objects.update(status="collected", checked_out_at=at(evening, 17))
         assert digests.alert_still_checked_in(at(evening, 19)) == 0
@@ -203,6 +377,71 @@ class TestCommandAndPreview:
         assert client.get(reverse("attendance:digest_preview_html")).status_code == 200
         client.force_login(hr)
         assert client.get(reverse("attendance:digest_preview")).status_code == 403
+
+
+class TestThePreviewPage:
+    def test_it_lists_the_weeks_failed_and_perhaps_sent_emails_of_the_people_overseen(
+        self, client, recipient, site_lead, open_today
+    ):
+        today = timezone.localdate()
+        DigestRun.objects.create(recipient=recipient, day=today, status="unknown")
+        DigestRun.objects.create(recipient=site_lead, day=today, status="failed", attempts=6)
+        DigestRun.objects.create(
+            recipient=site_lead,
+            day=today - timedelta(days=1),
+            status="sent",
+            sent_at=timezone.now(),
+        )
+        DigestRun.objects.create(
+            recipient=recipient, day=today - timedelta(days=30), status="failed"
+        )
+        client.force_login(recipient)
+        page = client.get(reverse("attendance:digest_preview"))
+        troubled = page.context["troubled"]
+        assert sorted((row.run.recipient.username, row.run.status) for row in troubled) == [
+            ("coordinator", "unknown"),
+            ("lead", "failed"),
+        ]
+        assert 'id="troubled-title"' in page.content.decode()
+
+    def test_it_lists_a_still_checked_in_alert_that_failed(
+        self, client, recipient, site_lead, site_a, open_today
+    ):
+        alert = StillCheckedInAlert.objects.create(site=site_a, day=timezone.localdate())
+        StillCheckedInDelivery.objects.create(alert=alert, recipient=site_lead, status="failed")
+        StillCheckedInDelivery.objects.create(
+            alert=alert, recipient=recipient, status="sent", sent_at=timezone.now()
+        )
+        client.force_login(recipient)
+        (row,) = client.get(reverse("attendance:digest_preview")).context["troubled"]
+        assert (row.run.recipient, row.run.status) == (site_lead, "failed")
+        assert site_a.name in row.what
+
+    def test_it_shows_no_one_elses_emails_to_someone_who_does_not_oversee_them(
+        self, client, recipient, open_today, site_b
+    ):
+        lead_b = UserFactory(username="lead-b", role=Role.SITE_LEAD, sites=[site_b])
+        DigestRun.objects.create(recipient=lead_b, day=timezone.localdate(), status="unknown")
+        client.force_login(recipient)
+        page = client.get(reverse("attendance:digest_preview"))
+        assert list(page.context["troubled"]) == []
+        assert 'id="troubled-title"' not in page.content.decode()
+
+    def test_the_list_costs_the_same_queries_for_more_failures(
+        self, client, recipient, site_a, open_today, django_assert_max_num_queries
+    ):
+        client.force_login(recipient)
+        DigestRun.objects.create(recipient=recipient, day=timezone.localdate(), status="failed")
+        with django_assert_max_num_queries(60) as few:
+            client.get(reverse("attendance:digest_preview"))
+        for days in range(1, 6):
+            lead = UserFactory(username=f"lead-{days}", role=Role.SITE_LEAD, sites=[site_a])
+            day = timezone.localdate() - timedelta(days=days)
+            DigestRun.objects.create(recipient=lead, day=day, status="unknown")
+            alert = StillCheckedInAlert.objects.create(site=site_a, day=day)
+            StillCheckedInDelivery.objects.create(alert=alert, recipient=lead, status="failed")
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            client.get(reverse("attendance:digest_preview"))
 
 
 @pytest.fixture

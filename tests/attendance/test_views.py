@@ -2,6 +2,7 @@
 and bad input; query counts that do not grow with the number of children."""
 
 import json
+import re
 import uuid
 from datetime import datetime, time, timedelta
 
@@ -485,3 +486,26 @@ def test_the_sheet_checks_a_child_in_with_who_brought_them(client, carer, site_a
     post(client, "check_in", site_a, child, dropped_off_by=f"adult:{grandma.pk}")
     record = AttendanceRecord.objects.get()
     assert (record.dropped_off_by_adult, record.dropped_off_by_name) == (grandma, "李秀英")
+
+
+@pytest.mark.parametrize("count", [5, 100])
+def test_an_unchanged_boards_refresh_costs_five_queries_whatever_the_children(
+    client, carer, site_a, term_a, count, django_assert_max_num_queries
+):
+    make_children(term_a, count, [RoomFactory(site=site_a, min_age=3, max_age=14)])
+    children = term_a.enrollments.values_list("child", flat=True)
+    from enrollment.models import Child
+
+    for child in Child.objects.filter(pk__in=list(children)[::4]):
+        services.check_in(site=site_a, child=child, by=carer)
+    client.force_login(carer)
+    live = url("board_live", site_a)
+    # The version the tablet holds is the one its last refresh showed.
+    page = client.get(live).content.decode()
+    version = re.search(r'data-version="([^"]+)"', page).group(1)
+    with django_assert_max_num_queries(6) as unchanged:
+        response = client.get(live, {"v": version})
+    assert response.status_code == 204 and response.content == b""
+    # The session, the user, the site (through the access check), the board's version and
+    # the day's opening hours: nothing per child.
+    assert len(unchanged.captured_queries) == 5

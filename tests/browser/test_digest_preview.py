@@ -1,10 +1,17 @@
 """A coordinator previews today's daily e-mail from the dashboard."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from attendance.models import AttendanceRecord
+from attendance.models import (
+    AttendanceRecord,
+    DigestRun,
+    StillCheckedInAlert,
+    StillCheckedInDelivery,
+)
 from tests.browser.signing_in import sign_in
 from tests.factories import enrolled_child
 
@@ -27,7 +34,11 @@ def test_a_coordinator_previews_the_daily_email(
             )
     coordinator.language = language
     coordinator.save()
-    page.set_viewport_size({"width": 1280, "height": 900})
+    yesterday = timezone.localdate() - timedelta(days=1)
+    DigestRun.objects.create(recipient=coordinator, day=yesterday, status="unknown", attempts=1)
+    alert = StillCheckedInAlert.objects.create(site=site_a, day=yesterday)
+    StillCheckedInDelivery.objects.create(alert=alert, recipient=coordinator, status="failed")
+    page.set_viewport_size({"width": 1024, "height": 768})
     sign_in(page, live_server, coordinator.username)
     page.get_by_role("link", name="每日邮件" if language == "zh-hans" else "Daily e-mail").click()
     heading = "今天的每日邮件" if language == "zh-hans" else "Today's daily e-mail"
@@ -35,4 +46,11 @@ def test_a_coordinator_previews_the_daily_email(
     email = page.frame_locator("iframe")
     expect(email.locator("body")).to_contain_text(site_a.name)
     expect(email.locator("body")).to_contain_text("4/6")
-    screenshot(f"digest-preview-{language}")
+    # Yesterday's e-mail perhaps went out: it is listed for someone to look at.
+    troubled = page.locator("#troubled-title").locator("..")
+    perhaps = "可能已发送" if language == "zh-hans" else "Perhaps sent"
+    expect(troubled.get_by_role("row").nth(1)).to_contain_text(perhaps)
+    expect(troubled.get_by_role("row").nth(2)).to_contain_text(site_a.name)
+    screenshot(f"digest-preview-{language}-1024x768")
+    page.set_viewport_size({"width": 768, "height": 1024})
+    screenshot(f"digest-preview-{language}-768x1024")
