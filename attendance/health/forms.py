@@ -34,7 +34,7 @@ class TemperatureField(forms.CharField):
 
 
 class HealthCheckForm(forms.Form):
-    temperature = TemperatureField(label=_("Temperature (°C)"), required=False, max_length=6)
+    temperature = TemperatureField(label=_("Temperature (°C)"), required=False)
     signs = forms.MultipleChoiceField(
         label=_("What was seen"), required=False, widget=forms.CheckboxSelectMultiple
     )
