@@ -173,3 +173,14 @@ def child_medicines(*, user, site: Site, child) -> QuerySet[MedicineAuthorisatio
 
 def has_noon_check(child_id: int, day: date) -> bool:
     return HealthCheck.objects.filter(child_id=child_id, day=day, kind=CheckKind.NOON).exists()
+
+
+def recent_alerts(user, day: date, days: int = 14) -> QuerySet[OutbreakAlert]:
+    """The outbreak alerts of the sites ``user`` oversees in the last ``days`` days (for the
+    dashboard: a sign, a count and rooms, never a child)."""
+    return (
+        access.scoped(user, OutbreakAlert)
+        .filter(day__gt=day - timedelta(days=days))
+        .select_related("site")
+        .order_by("-day", "site__name")
+    )

@@ -192,3 +192,18 @@ def test_medicines_are_authorised_and_given_with_a_witness(client, carer, checki
     # Without a witness: refused, nothing recorded.
     client.post(give, {})
     assert MedicineDose.objects.count() == 1
+
+
+def test_an_outbreak_alert_shows_on_the_coordinators_dashboard_without_names(
+    client, coordinator, outsiders, checking, child
+):
+    from attendance.health.models import OutbreakAlert
+
+    OutbreakAlert.objects.create(
+        site=checking, sign="blisters", day=timezone.localdate(), children=3, rooms="幼儿组"
+    )
+    client.force_login(coordinator)
+    body = client.get(reverse("attendance:dashboard")).content.decode()
+    assert "手口疱疹" in body and "幼儿组" in body and "王小明" not in body
+    client.force_login(outsiders[Role.COORDINATOR])
+    assert "手口疱疹" not in client.get(reverse("attendance:dashboard")).content.decode()
