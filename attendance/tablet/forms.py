@@ -35,7 +35,9 @@ class TabletSettingsForm(forms.Form):
         label=_("Ask the collecting adult to sign on the tablet"), required=False
     )
     health_check = forms.ChoiceField(
-        label=_("Morning health check at arrival (晨检)"), choices=HealthCheckMode.choices
+        label=_("Morning health check at arrival (晨检)"),
+        choices=HealthCheckMode.choices,
+        required=False,
     )
 
 

@@ -90,7 +90,7 @@ def site_tablet_settings_save(
     site.tablet_lock_minutes = tablet_lock_minutes
     site.pickup_code_required = pickup_code_required
     site.pickup_signature = pickup_signature
-    if health_check is not None:
+    if health_check:
         site.health_check = health_check
     site.full_clean(validate_unique=False)
     site.save(
