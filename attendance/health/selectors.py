@@ -124,7 +124,7 @@ def health_page(*, user, site: Site, day: date, days: int = 7) -> HealthPage:
         checks = list(
             access.scoped(user, HealthCheck)
             .filter(site=site, day=day)
-            .select_related("child", "by")
+            .select_related("child__family", "by")
             .order_by("child__name_pinyin", "kind")
         )
         authorisations = list(medicines_on(user=user, site=site, day=day))

@@ -207,3 +207,23 @@ def test_an_outbreak_alert_shows_on_the_coordinators_dashboard_without_names(
     assert "手口疱疹" in body and "幼儿组" in body and "王小明" not in body
     client.force_login(outsiders[Role.COORDINATOR])
     assert "手口疱疹" not in client.get(reverse("attendance:dashboard")).content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.SITE_LEAD, Role.COORDINATOR])
+def test_the_health_page_reads_as_many_queries_for_many_children(
+    client, insiders, checking, term_a, django_assert_max_num_queries, role
+):
+    carer = insiders[Role.CHILDCARE]
+    client.force_login(insiders[role])
+    page = reverse("health:site_health", kwargs={"site": checking.pk})
+
+    def morning(n):
+        for _n in range(n):
+            seen_today(checking, enrolled_child(term_a), carer)
+
+    morning(2)
+    with django_assert_max_num_queries(40) as few:
+        assert client.get(page).status_code == 200
+    morning(8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(page).status_code == 200
