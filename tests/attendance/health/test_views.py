@@ -227,3 +227,10 @@ def test_the_health_page_reads_as_many_queries_for_many_children(
     morning(8)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(page).status_code == 200
+
+
+def test_the_day_sheet_prints_the_cards(client, site_lead, checking, child):
+    seen_today(checking, child, site_lead)
+    client.force_login(site_lead)
+    sheet = client.get(reverse("attendance:day_sheet", kwargs={"site": checking.pk}))
+    assert "hc-yellow" in sheet.content.decode()
