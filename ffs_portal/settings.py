@@ -341,6 +341,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attendance.tasks.alert_still_checked_in",
         "schedule": crontab(minute="*/5"),
     },
+    # The outbreak watch runs after each check that saw a sign; this catches any check whose
+    # watch could not be queued (the broker was down).
+    "health-watch-todays-outbreaks": {
+        "task": "attendance.health.tasks.watch_todays_outbreaks",
+        "schedule": crontab(minute="*/30"),
+    },
     "staff-minutes-over-ratio-today": {
         "task": "staff.tasks.record_minutes_over_ratio",
         "schedule": crontab(minute="*/15"),

@@ -184,3 +184,8 @@ def recent_alerts(user, day: date, days: int = 14) -> QuerySet[OutbreakAlert]:
         .select_related("site")
         .order_by("-day", "site__name")
     )
+
+
+def sites_with_signs(day: date):
+    """The ids of the sites where a check saw a sign on ``day``."""
+    return HealthCheck.objects.filter(day=day).exclude(signs=[]).values("site")

@@ -356,3 +356,15 @@ def test_a_check_with_a_sign_queues_the_watch_after_the_commit(
             on_outbreak_watch=lambda site, day: queued.append((site, day)),
         )
     assert queued == [(checking_site.pk, timezone.localdate())]
+
+
+def test_the_half_hourly_watch_catches_checks_whose_watch_was_not_queued(watched):
+    from attendance.health.tasks import watch_todays_outbreaks
+
+    site, term, by = watched
+    today = timezone.localdate()
+    for _n in range(3):
+        sign_on(site, term, by, "red_eyes", today)
+    assert watch_todays_outbreaks() == 1
+    assert watch_todays_outbreaks() == 0
+    assert len(mail.outbox) == 2
