@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,6 +14,8 @@ from enrollment.models import Child, Site
 # A temperature from this up is a fever: flagged, and never a green card.
 FEVER = Decimal("37.3")
 LOWEST = Decimal("34")
+# A dose may be given this long before or after the time the parent wrote down.
+DOSE_WINDOW = timedelta(minutes=60)
 HIGHEST = Decimal("43")
 
 # What the staff may tick at the check; settings.HEALTH_CHECK_SIGNS picks and orders them

@@ -3,12 +3,14 @@ checks and medicines of a day."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from attendance.health.models import (
+    DOSE_WINDOW,
     CheckKind,
     HealthCheck,
     MedicineAuthorisation,
@@ -19,6 +21,7 @@ from attendance.health.models import (
 from attendance.models import HealthCard
 from enrollment.models import Enrollment, Site
 from ffs_portal import access
+from ffs_portal.lib import clock
 
 
 def window_start(day: date) -> date:
@@ -92,13 +95,40 @@ class HealthPage:
     alerts: list[OutbreakAlert]
     checks: list[HealthCheck]
     noon_due: list[HealthCheck]
-    # Today's medicine authorisations, each with the doses given today.
-    medicines: list[tuple[MedicineAuthorisation, list[MedicineDose]]]
+    # Today's medicine authorisations, each with the doses given today and what is missed.
+    medicines: list["MedicineToday"]
 
 
-def health_page(*, user, site: Site, day: date, days: int = 7) -> HealthPage:
+@dataclass
+class MedicineToday:
+    authorisation: MedicineAuthorisation
+    doses: list[MedicineDose]
+    # The times of day whose dose was not given and whose hour to give it has passed.
+    missed: list[str]
+
+
+def medicine_today(
+    authorisation: MedicineAuthorisation, doses: list[MedicineDose], now: datetime
+) -> MedicineToday:
+    """A medicine's day: a time is missed once the window after it is over with no dose."""
+    local = timezone.localtime(now)
+    given = {dose.due for dose in doses}
+    missed = [
+        value
+        for value in authorisation.times
+        if value not in given
+        and datetime.combine(local.date(), time.fromisoformat(value), local.tzinfo) + DOSE_WINDOW
+        < local
+    ]
+    return MedicineToday(authorisation, doses, missed)
+
+
+def health_page(
+    *, user, site: Site, day: date, days: int = 7, now: datetime | None = None
+) -> HealthPage:
     """Signs per day over the last ``days`` days (counts), the alerts, and for the site's own
     staff today's checks and medicines."""
+    now = now or clock.now()
     start = day - timedelta(days=days - 1)
     per_day = {start + timedelta(days=n): SignsDay(start + timedelta(days=n)) for n in range(days)}
     rows = access.health_counts(user, HealthCheck).filter(
@@ -149,7 +179,7 @@ def health_page(*, user, site: Site, day: date, days: int = 7) -> HealthPage:
         alerts=alerts,
         checks=checks,
         noon_due=noon_due,
-        medicines=[(m, doses.get(m.pk, [])) for m in authorisations],
+        medicines=[medicine_today(m, doses.get(m.pk, []), now) for m in authorisations],
     )
 
 

@@ -2,7 +2,7 @@
 each, the audit entry inside it."""
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import partial
 
@@ -16,6 +16,7 @@ from attendance import digests
 from attendance import services as attendance_services
 from attendance.health import selectors
 from attendance.health.models import (
+    DOSE_WINDOW,
     FEVER,
     HIGHEST,
     LOWEST,
@@ -32,9 +33,6 @@ from enrollment.models import Child, HealthCheckMode, Site
 from ffs_portal import audit
 from ffs_portal.lib import clock
 from ffs_portal.lib.db import insert_or_nothing
-
-# A dose may be given this long before or after the time the parent wrote down.
-DOSE_WINDOW = timedelta(minutes=60)
 
 
 def check_temperature(temperature: Decimal | None) -> None:

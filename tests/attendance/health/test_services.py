@@ -368,3 +368,12 @@ def test_the_half_hourly_watch_catches_checks_whose_watch_was_not_queued(watched
     assert watch_todays_outbreaks() == 1
     assert watch_todays_outbreaks() == 0
     assert len(mail.outbox) == 2
+
+
+def test_a_dose_not_given_stands_out_once_its_hour_is_over(syrup, carer, witness):
+    from attendance.health.selectors import medicine_today
+
+    assert medicine_today(syrup, [], at(8, 59)).missed == []
+    assert medicine_today(syrup, [], at(9, 1)).missed == ["08:00"]
+    dose = services.give_dose(authorisation=syrup, by=carer, witness=witness, at=at(12, 10))
+    assert medicine_today(syrup, [dose], at(18)).missed == ["08:00"]

@@ -234,3 +234,21 @@ def test_the_day_sheet_prints_the_cards(client, site_lead, checking, child):
     client.force_login(site_lead)
     sheet = client.get(reverse("attendance:day_sheet", kwargs={"site": checking.pk}))
     assert "hc-yellow" in sheet.content.decode()
+
+
+def test_the_health_page_shows_a_missed_dose(client, carer, checking, child):
+    today = timezone.localdate()
+    services.authorise_medicine(
+        site=checking,
+        child=child,
+        by=carer,
+        medicine="布洛芬",
+        dose="5 ml",
+        times=["06:30"],
+        valid_from=today,
+        valid_to=today,
+        signed_by="王建国",
+    )
+    client.force_login(carer)
+    body = client.get(reverse("health:site_health", kwargs={"site": checking.pk})).content.decode()
+    assert "布洛芬" in body and "漏服：06:30" in body
