@@ -20,10 +20,12 @@ from django.utils.translation import gettext as _
 
 from attendance import selectors, services
 from attendance.forms import AbsenceForm
-from attendance.models import AttendanceRecord, AttendanceStatus, RefusedPickup
+from attendance.health import selectors as health_selectors
+from attendance.health.forms import HealthCheckForm
+from attendance.models import AttendanceRecord, AttendanceStatus, HealthCard, RefusedPickup
 from attendance.services import ActResult
 from attendance.templatetags.board_tiles import tile_html
-from enrollment.models import Child, Site
+from enrollment.models import Child, HealthCheckMode, Site
 from ffs_portal import access
 from ffs_portal.access import LEAD_SITE, AuthenticatedHttpRequest
 from ffs_portal.lib import clock
@@ -155,6 +157,24 @@ def sheet_context(request: AuthenticatedHttpRequest, site: Site, child: Child, *
     }
     if status in (AttendanceStatus.PRESENT, AttendanceStatus.EXPECTED, AttendanceStatus.ABSENT):
         context["people"] = selectors.collectors(child, day)
+    red_card = record is not None and record.health_card == HealthCard.RED
+    # Where the check is required, its card is the only way in.
+    context["plain_check_in"] = (
+        status in (AttendanceStatus.EXPECTED, AttendanceStatus.ABSENT)
+        and not red_card
+        and site.health_check != HealthCheckMode.REQUIRED
+    )
+    if site.health_check != HealthCheckMode.OFF or (record is not None and record.health_card):
+        arrival = health_selectors.arrival_check(child.pk, day)
+        context.update(
+            health_form=HealthCheckForm(),
+            arrival_check=arrival,
+            red_card=red_card,
+            noon_due=arrival is not None
+            and arrival.card == HealthCard.YELLOW
+            and not health_selectors.has_noon_check(child.pk, day),
+            leads=selectors.site_leads(site),
+        )
     context.update(extra)
     return context
 
@@ -243,6 +263,43 @@ def checked_in(
     else:
         toast = _toast("info", describe(child, record))
     return respond(request, site, children=[child], state=state, toast=toast, events=events)
+
+
+def health_checked(
+    request: AuthenticatedHttpRequest, site: Site, child: Child, result: ActResult, card: str
+) -> HttpResponse:
+    """The health check at the door: green and yellow answer as a check-in and close the
+    sheet; red keeps the sheet open on whom to call."""
+    if card != HealthCard.RED:
+        return checked_in(request, site, child, result, events=_close_sheet(child))
+    message = _(
+        "Red card: %(child)s is not admitted and not counted present. Call the parents to take "
+        "%(child)s home."
+    ) % {"child": child.name}
+    return respond(
+        request,
+        site,
+        children=[child],
+        state=read_state(site, [child], [result]),
+        sheet=sheet(request, site, child),
+        toast=_toast("danger", message, fallback_for=child.key),
+    )
+
+
+def noon_checked(request: AuthenticatedHttpRequest, site: Site, child: Child, card: str):
+    if card == HealthCard.RED:
+        message = _("Noon re-check: red card. Call the parents to collect %(child)s.")
+    else:
+        message = _("Noon re-check of %(child)s recorded.")
+    return respond(
+        request,
+        site,
+        children=[child],
+        sheet=sheet(request, site, child),
+        toast=_toast(
+            "danger" if card == HealthCard.RED else "success", message % {"child": child.name}
+        ),
+    )
 
 
 def checked_in_group(

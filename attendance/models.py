@@ -31,6 +31,15 @@ class AbsenceReason(models.TextChoices):
         return [(value, label) for value, label in cls.choices if value != cls.PARENT]
 
 
+class HealthCard(models.TextChoices):
+    """The card of the morning health check: green admitted, yellow admitted with a re-check
+    at noon, red not admitted (the child is not counted present)."""
+
+    GREEN = "green", _("Green card: admitted")
+    YELLOW = "yellow", _("Yellow card: admitted, re-check at noon")
+    RED = "red", _("Red card: not admitted")
+
+
 def signature_path(instance, filename):
     return f"signatures/{uuid.uuid4().hex}.png"
 
@@ -84,6 +93,15 @@ class AttendanceRecord(models.Model):
         _("signature"), upload_to=signature_path, blank=True, db_default=""
     )
     late = models.BooleanField(_("late pickup"), default=False)
+    # The card of today's health check at arrival, when the site checks (the tile shows it).
+    health_card = models.CharField(
+        _("health card"),
+        max_length=6,
+        choices=HealthCard.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
     # Set when a child was never checked out and the day was closed the next time the child
     # was checked in (or by the nightly job): nobody recorded who collected them.
     closed_without_check_out = models.BooleanField(default=False)
@@ -119,6 +137,11 @@ class AttendanceRecord(models.Model):
             models.CheckConstraint(
                 name="attendance_collected_has_check_out",
                 condition=~Q(status="collected") | Q(checked_out_at__isnull=False),
+            ),
+            # A red card is not admitted: the child cannot be present or collected that day.
+            models.CheckConstraint(
+                name="attendance_red_card_not_present",
+                condition=~Q(health_card="red") | Q(status__in=["expected", "absent"]),
             ),
             models.CheckConstraint(
                 name="attendance_absent_has_reason",

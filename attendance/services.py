@@ -30,6 +30,7 @@ from attendance.models import (
     ActionKey,
     AttendanceRecord,
     AttendanceStatus,
+    HealthCard,
     Incident,
     IncidentKind,
     InformedHow,
@@ -43,6 +44,7 @@ from attendance.models import (
 from enrollment.models import (
     Adult,
     Child,
+    HealthCheckMode,
     PickupPermission,
     Relation,
     Site,
@@ -192,7 +194,15 @@ def _check_in_locked(
     dropped_off_by: Worker | Adult | None = None,
     expected: bool | None = None,
     first_of_the_day: bool = False,
+    health_card: str = "",
 ) -> ActResult:
+    if health_card == HealthCard.RED:
+        raise ValidationError(_("A child with a red card is not checked in."))
+    if site.health_check == HealthCheckMode.REQUIRED and not health_card:
+        raise ValidationError(
+            _("%(child)s: do the morning health check first (tap the child's name).")
+            % {"child": child.name}
+        )
     if expected is None:
         expected = selectors.is_expected(site=site, child=child, day=day)
     fields = {
@@ -206,6 +216,8 @@ def _check_in_locked(
         "updated_at": at,
         **_person_fields("dropped_off_by", dropped_off_by, child),
     }
+    if health_card:
+        fields["health_card"] = health_card
     record: AttendanceRecord | None
     # Most check-ins are a child's first act of the day: try the insert straight away.
     if first_of_the_day and expected:
@@ -216,6 +228,9 @@ def _check_in_locked(
     record, others = _records(child, site, day)
     if record is not None and record.status == AttendanceStatus.PRESENT:
         return ActResult(child, record, changed=False)
+    if record is not None and record.health_card == HealthCard.RED:
+        # Another tablet may have given the red card meanwhile: it stands.
+        raise _red_card(child)
     if record is not None and record.status == AttendanceStatus.COLLECTED:
         # The attendance_collected_has_check_out constraint: collected means checked out.
         assert record.checked_out_at is not None
@@ -245,6 +260,16 @@ def _check_in_locked(
         _apply(record, fields)
     _audit_check_in(site, child, by, at)
     return ActResult(child, record, changed=True)
+
+
+def _red_card(child: Child) -> ValidationError:
+    return ValidationError(
+        _(
+            "%(child)s had a red card at today's health check and is not admitted. Call the "
+            "parents to take %(child)s home."
+        )
+        % {"child": child.name}
+    )
 
 
 def _audit_check_in(site: Site, child: Child, by, at: datetime) -> None:
@@ -291,8 +316,10 @@ def check_in(
     key: uuid.UUID | None = None,
     dropped_off_by: Worker | Adult | None = None,
     at: datetime | None = None,
+    health_card: str = "",
 ) -> ActResult:
-    """Check a child in at a site: expected (or absent) → present. Done already → unchanged."""
+    """Check a child in at a site: expected (or absent) → present. Done already → unchanged.
+    ``health_card`` is the card of the morning health check (green or yellow), if any."""
     at = at or clock.now()
     day = timezone.localdate(at)
     _ensure_family(child)
@@ -308,6 +335,7 @@ def check_in(
         dropped_off_by=dropped_off_by,
         expected=expected,
         first_of_the_day=True,
+        health_card=health_card,
     )
     if result.changed:
         result.seq = site.next_board_seq()
@@ -346,6 +374,35 @@ def check_in_many(
         results.append(result)
     _versioned(site, results)
     return results
+
+
+@transaction.atomic
+def refuse_admission(*, site: Site, child: Child, by, at: datetime | None = None) -> ActResult:
+    """A red card at the health check: the child stays expected (not counted present) and no
+    tablet can check the child in today."""
+    at = at or clock.now()
+    day = timezone.localdate(at)
+    _lock_children([child])
+    record, _others = _records(child, site, day)
+    if record is not None and record.status in (
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.COLLECTED,
+    ):
+        raise ValidationError(
+            _("%(child)s is checked in already: the health check at arrival comes before.")
+            % {"child": child.name}
+        )
+    if record is not None and record.health_card == HealthCard.RED:
+        return ActResult(child, record, changed=False)
+    if not selectors.is_expected(site=site, child=child, day=day):
+        raise _not_expected(child, site, day)
+    fields = {"health_card": HealthCard.RED, "updated_at": at}
+    if record is None:
+        record = AttendanceRecord.objects.create(site=site, child=child, day=day, **fields)
+    else:
+        _apply(record, fields)
+    _audit(by, "attendance.not_admitted", site, child, at=at.isoformat())
+    return ActResult(child, record, changed=True, seq=site.next_board_seq())
 
 
 def _versioned(site: Site, results: list[ActResult]) -> None:

@@ -84,6 +84,14 @@ class SiteKind(models.TextChoices):
     ASC = "asc", _("After School Center")
 
 
+class HealthCheckMode(models.TextChoices):
+    """Whether a site's staff check each child's health at arrival (晨检)."""
+
+    OFF = "off", _("No health check at arrival")
+    OPTIONAL = "optional", _("Health check at arrival offered")
+    REQUIRED = "required", _("Health check required before check-in")
+
+
 class Site(models.Model):
     """One childcare space at a factory: a summer FFS or a year-round ASC."""
 
@@ -111,6 +119,13 @@ class Site(models.Model):
     )
     pickup_signature = models.BooleanField(
         _("ask the collecting adult to sign on the tablet"), default=False
+    )
+    health_check = models.CharField(
+        _("morning health check"),
+        max_length=8,
+        choices=HealthCheckMode.choices,
+        default=HealthCheckMode.OFF,
+        db_default=HealthCheckMode.OFF,
     )
 
     class Meta:

@@ -313,8 +313,36 @@ def get_managed_or_404(user, **lookup) -> Model:
     return get_object_or_404(managed_people(user), **lookup)
 
 
+# Health ----------------------------------------------------------------------------------
+# Health data is sensitive: the details (which child, what was seen, which medicine) are for
+# the staff of the child's site only; HR, coordinators and administrators see counts; sponsors
+# nothing.
+
+
+def sees_health_details(user: User | AnonymousUser) -> bool:
+    return user.is_authenticated and user.is_active and _is_site_bound(user)
+
+
+def _health_detail_rule(path: str) -> Rule:
+    def rule(user: User) -> Q:
+        if not _is_site_bound(user):
+            return Q(pk__in=[])
+        return Q(**{f"{path}__in": site_ids(user)})
+
+    return rule
+
+
+def health_counts(user: User | AnonymousUser, model: type[M]) -> QuerySet[M]:
+    """The health rows of the sites ``user`` oversees, to be counted (never listed) by those
+    who do not see the details."""
+    if not user.is_authenticated or not user.is_active or user.role == Role.SPONSOR:
+        return model._default_manager.none()
+    return model._default_manager.filter(site__in=site_ids(user))
+
+
 def _rules() -> dict[type[Model], Rule]:
     from attendance import models as attendance
+    from attendance.health import models as health
     from attendance.tablet import models as tablet
     from enrollment import models as enrollment
     from enrollment.training import models as training
@@ -356,6 +384,11 @@ def _rules() -> dict[type[Model], Rule]:
         attendance.RollCall: _by_site("site"),
         attendance.RollCallEntry: _by_site("roll_call__site"),
         tablet.Tablet: _by_site("site"),
+        health.HealthCheck: _health_detail_rule("site"),
+        health.MedicineAuthorisation: _health_detail_rule("site"),
+        health.MedicineDose: _health_detail_rule("site"),
+        # An alert names a sign, a count and rooms, never a child.
+        health.OutbreakAlert: _by_site("site"),
         outcomes.Sponsor: _sponsor_rule,
         outcomes.Sponsorship: _sponsorship_rule,
         outcomes.ProgramYear: lambda user: Q(factory__in=factory_ids(user)),

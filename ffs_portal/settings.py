@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "enrollment.training",
     "attendance",
     "attendance.tablet",
+    "attendance.health",
     "staff",
     "ffs_portal.outcomes",
     "ffs_portal.people",
@@ -185,6 +186,12 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
 # How long the tablet waits before each new try of an act whose answer was lost (ms): about
 # 45 s in all, then the tile says "not saved" and the worker taps again.
+# The morning health check: the signs the staff tick (codes of attendance.health.models), and
+# the outbreak watch's rule: this many children of one site with the same sign within so
+# many days.
+HEALTH_CHECK_SIGNS = env_list("HEALTH_CHECK_SIGNS", "fever,rash,blisters,red_eyes,cough,injury")
+HEALTH_OUTBREAK_CHILDREN = int(env("HEALTH_OUTBREAK_CHILDREN", "3"))
+HEALTH_OUTBREAK_DAYS = int(env("HEALTH_OUTBREAK_DAYS", "3"))
 BOARD_RETRY_BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 15000]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 # Two-factor sign-in (django-otp): the name authenticator apps show beside the code, and the
@@ -362,6 +369,12 @@ CELERY_BEAT_SCHEDULE = {
     "attendance-alert-still-checked-in": {
         "task": "attendance.tasks.alert_still_checked_in",
         "schedule": crontab(minute="*/5"),
+    },
+    # The outbreak watch runs after each check that saw a sign; this catches any check whose
+    # watch could not be queued (the broker was down).
+    "health-watch-todays-outbreaks": {
+        "task": "attendance.health.tasks.watch_todays_outbreaks",
+        "schedule": crontab(minute="*/30"),
     },
     "staff-minutes-over-ratio-today": {
         "task": "staff.tasks.record_minutes_over_ratio",

@@ -30,6 +30,7 @@ urlpatterns = [
     path("people/", include("ffs_portal.people.urls")),
     path("", include("attendance.urls")),
     path("", include("attendance.tablet.urls")),
+    path("", include("attendance.health.urls")),
     path("", include("ffs_portal.outcomes.urls")),
     path("", include("ffs_portal.notices.urls")),
     path("admin/", admin.site.urls),

@@ -19,6 +19,7 @@ LAYERS = {
     "attendance": 2,
     "staff": 2,
     "attendance.tablet": 3,
+    "attendance.health": 3,
     "ffs_portal.outcomes": 3,
     "ffs_portal.people": 3,
     "ffs_portal.demo": 4,

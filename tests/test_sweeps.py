@@ -91,6 +91,7 @@ def object_samples(world) -> dict:
         "roll_call": world["roll_call"].key,
         "entry": world["roll_call"].entries.get().key,
         "tablet": world["tablet"].key,
+        "authorisation": world["authorisation"].key,
     }
 
 
@@ -100,6 +101,7 @@ def world(term_a, hr, sponsor_a):
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
+    from attendance.health.models import MedicineAuthorisation
     from attendance.models import AttendanceRecord, Incident
     from enrollment.roster import uploads
     from tests import rosters
@@ -172,6 +174,16 @@ def world(term_a, hr, sponsor_a):
         "record": record,
         "roll_call": roll_call,
         "tablet": Tablet.objects.create(site=term_a.site, name="小班 平板"),
+        "authorisation": MedicineAuthorisation.objects.create(
+            site=term_a.site,
+            child=child,
+            medicine="布洛芬",
+            dose="5 ml",
+            times=["12:00"],
+            valid_from=term_a.starts_on,
+            valid_to=term_a.ends_on,
+            signed_by="王建国",
+        ),
     }
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from attendance.tablet.models import OfflineActKind
 from attendance.tablet.services import OfflineActIn
+from enrollment.models import HealthCheckMode
 
 
 class TabletRegisterForm(forms.Form):
@@ -32,6 +33,11 @@ class TabletSettingsForm(forms.Form):
     )
     pickup_signature = forms.BooleanField(
         label=_("Ask the collecting adult to sign on the tablet"), required=False
+    )
+    health_check = forms.ChoiceField(
+        label=_("Morning health check at arrival (晨检)"),
+        choices=HealthCheckMode.choices,
+        required=False,
     )
 
 

@@ -71,6 +71,7 @@ PIN_PAGES = {
         "roll_call_log",
         "refused_list",
     },
+    "health": {"health_check", "noon_check", "child_medicines", "site_health", "give_dose"},
     "tablet": {
         "lock_screen",
         "unlock",

@@ -78,14 +78,29 @@ def tablet_revoke(*, tablet: Tablet, by) -> Tablet:
 
 @transaction.atomic
 def site_tablet_settings_save(
-    *, site: Site, by, tablet_lock_minutes: int, pickup_code_required: bool, pickup_signature: bool
+    *,
+    site: Site,
+    by,
+    tablet_lock_minutes: int,
+    pickup_code_required: bool,
+    pickup_signature: bool,
+    health_check: str | None = None,
 ) -> Site:
-    """The site lead's choices for the site's tablets."""
+    """The site lead's choices for the site's tablets (and the health check at arrival)."""
     site.tablet_lock_minutes = tablet_lock_minutes
     site.pickup_code_required = pickup_code_required
     site.pickup_signature = pickup_signature
+    if health_check:
+        site.health_check = health_check
     site.full_clean(validate_unique=False)
-    site.save(update_fields=["tablet_lock_minutes", "pickup_code_required", "pickup_signature"])
+    site.save(
+        update_fields=[
+            "tablet_lock_minutes",
+            "pickup_code_required",
+            "pickup_signature",
+            "health_check",
+        ]
+    )
     audit.record(
         actor=by,
         action="site.tablet_settings_changed",
@@ -94,6 +109,7 @@ def site_tablet_settings_save(
         lock_minutes=tablet_lock_minutes,
         pickup_code=pickup_code_required,
         signature=pickup_signature,
+        health_check=site.health_check,
     )
     return site
 

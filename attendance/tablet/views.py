@@ -159,6 +159,7 @@ def tablets(request, site):
             "tablet_lock_minutes": site.tablet_lock_minutes,
             "pickup_code_required": site.pickup_code_required,
             "pickup_signature": site.pickup_signature,
+            "health_check": site.health_check,
         },
     )
     if request.method == "POST" and form.is_valid():

@@ -10,6 +10,13 @@ from django.utils.translation import gettext as _
 
 register = template.Library()
 
+# The card of the morning health check, short enough for a tile.
+CARD_LABELS = {
+    "green": lambda: _("Green card"),
+    "yellow": lambda: _("Yellow card"),
+    "red": lambda: _("Red card: not admitted"),
+}
+
 
 def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeString:
     """One tile; ``seq`` is the board version it shows (the tablet keeps the newest)."""
@@ -40,6 +47,16 @@ def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeStri
         if tile.incident
         else ""
     )
+    card = tile.record.health_card if tile.record is not None else ""
+    health = (
+        format_html(
+            '<span class="hc hc-{}"><i class="bi bi-square-fill" aria-hidden="true"></i> {}</span>',
+            card,
+            CARD_LABELS[card](),
+        )
+        if card
+        else ""
+    )
     late = (
         mark_safe(' <i class="bi bi-alarm-fill" aria-hidden="true"></i>')  # noqa: S308
         if tile.record is not None and tile.record.late
@@ -47,7 +64,7 @@ def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeStri
     )
     return format_html(
         '<div class="{}" id="t-{}" data-k="{}" data-s="{}"{}{}><button type="button" class="tm">'
-        '{}<span class="nm">{}</span><span class="ag">{}</span>{}{}<span class="rb">'
+        '{}<span class="nm">{}</span><span class="ag">{}</span>{}{}{}<span class="rb">'
         '<i class="bi {}" aria-hidden="true"></i> {}{}</span></button><button type="button" '
         'class="tx" aria-label="{} · {}"><i class="bi bi-three-dots" aria-hidden="true"></i>'
         "</button></div>",
@@ -64,6 +81,7 @@ def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeStri
         _("%(age)s yrs") % {"age": tile.age},
         allergy,
         incident,
+        health,
         tile.icon,
         tile.status_label,
         late,

@@ -6,11 +6,12 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from attendance.health import selectors as health_selectors
 from enrollment.models import Factory, Site
 from enrollment.training import selectors as training_selectors
 from ffs_portal import access
 from ffs_portal.access import VIEW_DASHBOARD, AuthenticatedHttpRequest, requires
-from ffs_portal.lib import dates
+from ffs_portal.lib import clock, dates
 from ffs_portal.lib.spreadsheets import XLSX_TYPE, attachment
 from ffs_portal.outcomes import dashboard, site_page
 from ffs_portal.outcomes import dashboard_tables as tables
@@ -127,6 +128,7 @@ def program_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         if own_factory
         else _("Program dashboard"),
         own_factory=own_factory,
+        outbreaks=health_selectors.recent_alerts(request.user, clock.today()),
     )
     return render(request, "outcomes/dashboard.html", context)
 
@@ -143,6 +145,9 @@ def factory_dashboard(request: AuthenticatedHttpRequest, factory) -> HttpRespons
         title=factory.name,
         factory=factory,
         own_factory=None,
+        outbreaks=health_selectors.recent_alerts(request.user, clock.today()).filter(
+            site__factory=factory
+        ),
     )
     return render(request, "outcomes/dashboard.html", context)
 

@@ -17,6 +17,7 @@
   var placeholder = root.dataset.placeholder;
   var refreshMs = parseInt(root.dataset.refreshMs, 10) || 5000;
   var sheetEl = document.getElementById("sheet");
+  var healthCheck = root.dataset.health && root.dataset.health !== "off";
   var sheetBody = document.getElementById("sheet-body");
   var scanEl = document.getElementById("scan-modal");
   var search = document.getElementById("board-search");
@@ -378,7 +379,8 @@
     event.preventDefault();
     var act = formAct(form);
     if (!act) return;
-    act.body = new URLSearchParams(new FormData(form));
+    // The button pressed is part of the act (the health check's card is its button).
+    act.body = new URLSearchParams(new FormData(form, event.submitter || null));
     if (form.hasAttribute("data-close-sheet")) {
       var child = act.child;
       act.done = function () { if (child === sheetChild()) modal(sheetEl).hide(); };
@@ -465,7 +467,8 @@
     var pending = actFor(key, "check_in");
     if (pending) { checkIn(key); return; }
     if (tile.classList.contains("busy") || Date.now() - (changedAt[key] || 0) < SETTLE_MS) return;
-    if (status === "expected") checkIn(key);
+    // Where the space checks health at arrival, a tap opens the check (its card checks in).
+    if (status === "expected" && !healthCheck) checkIn(key);
     else openSheet(key);
   });
 

@@ -255,10 +255,16 @@ def test_the_lead_sets_the_idle_time_and_the_hand_over_checks(client, site_lead,
     page = reverse("tablet:tablets", kwargs={"site": site_a.pk})
     response = client.post(
         page,
-        {"tablet_lock_minutes": "3", "pickup_code_required": "on", "pickup_signature": "on"},
+        {
+            "tablet_lock_minutes": "3",
+            "pickup_code_required": "on",
+            "pickup_signature": "on",
+            "health_check": "required",
+        },
     )
     assert response.status_code == 302
     site_a.refresh_from_db()
+    assert site_a.health_check == "required"
     assert (site_a.tablet_lock_minutes, site_a.pickup_code_required, site_a.pickup_signature) == (
         3,
         True,

@@ -1,0 +1,254 @@
+"""The health check on the board, the site's health page and the medicines, for each role,
+with another factory's objects and bad input."""
+
+import uuid
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from attendance.health import services
+from attendance.health.models import HealthCheck, MedicineDose
+from attendance.models import AttendanceRecord, AttendanceStatus
+from enrollment.models import HealthCheckMode
+from ffs_portal.models import AuditEntry, Role
+from tests.factories import UserFactory, enrolled_child
+
+pytestmark = pytest.mark.django_db
+
+
+def at(hour, minute=0):
+    return timezone.make_aware(datetime.combine(timezone.localdate(), time(hour, minute)))
+
+
+@pytest.fixture(autouse=True)
+def morning(monkeypatch):
+    monkeypatch.setattr("ffs_portal.lib.clock.now", lambda: at(8))
+
+
+@pytest.fixture
+def checking(site_a, term_a, site_b):
+    for site in (site_a, site_b):
+        site.health_check = HealthCheckMode.REQUIRED
+        site.save()
+    return site_a
+
+
+@pytest.fixture
+def child(checking, term_a):
+    return enrolled_child(term_a, name="王小明")
+
+
+@pytest.fixture
+def theirs(term_b):
+    return enrolled_child(term_b, name="陈欣怡")
+
+
+def health_url(name, site, child):
+    return reverse(f"health:{name}", kwargs={"site": site.pk, "child": child.key})
+
+
+def post_check(client, site, child, **data):
+    return client.post(
+        health_url("health_check", site, child),
+        {"idem": str(uuid.uuid4()), **data},
+        HTTP_HX_REQUEST="true",
+    )
+
+
+def test_a_green_check_checks_in_and_the_tile_shows_the_card(client, carer, checking, child):
+    client.force_login(carer)
+    response = post_check(client, checking, child, temperature="36.5", card="green")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "hc-green" in body and f"t-{child.key}" in body
+    assert AttendanceRecord.objects.get(child=child).status == AttendanceStatus.PRESENT
+
+
+def test_a_red_check_keeps_the_child_out_and_says_whom_to_call(client, carer, checking, child):
+    client.force_login(carer)
+    response = post_check(client, checking, child, card="red", signs=["fever"], temperature="38.4")
+    body = response.content.decode()
+    assert "hc-red" in body
+    assert "打电话让家长" in body
+    assert AttendanceRecord.objects.get(child=child).status == AttendanceStatus.EXPECTED
+    # The sheet shows the red card and no way to check in.
+    sheet = client.get(
+        reverse("attendance:child_sheet", kwargs={"site": checking.pk, "child": child.key})
+    )
+    assert b"health:health_check" not in sheet.content
+    assert (
+        reverse("attendance:check_in", kwargs={"site": checking.pk, "child": child.key}).encode()
+        not in sheet.content
+    )
+
+
+@pytest.mark.parametrize("value", ["33", "43.5", "abc", "NaN"])
+def test_a_temperature_outside_34_to_43_is_refused_in_chinese(
+    client, carer, checking, child, value
+):
+    client.force_login(carer)
+    response = post_check(
+        client, checking, child, temperature=value, card="yellow", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    body = response.content.decode()
+    assert "体温" in body
+    assert ("例如 36.6" if value == "abc" else "34 到 43") in body
+    assert not AttendanceRecord.objects.filter(child=child).exists()
+    assert not HealthCheck.objects.exists()
+
+
+def test_the_sheet_offers_the_check_and_where_required_no_plain_check_in(
+    client, carer, checking, child
+):
+    client.force_login(carer)
+    sheet = client.get(
+        reverse("attendance:child_sheet", kwargs={"site": checking.pk, "child": child.key})
+    )
+    assert health_url("health_check", checking, child).encode() in sheet.content
+    assert (
+        reverse("attendance:check_in", kwargs={"site": checking.pk, "child": child.key}).encode()
+        not in sheet.content
+    )
+
+
+def test_another_factorys_child_and_site_are_not_found(client, carer, checking, theirs, site_b):
+    client.force_login(carer)
+    assert post_check(client, site_b, theirs, card="green").status_code == 404
+    assert post_check(client, checking, theirs, card="green").status_code == 404
+    assert client.get(reverse("health:site_health", kwargs={"site": site_b.pk})).status_code == 404
+    assert client.get(health_url("child_medicines", checking, theirs)).status_code == 404
+
+
+def seen_today(site, child, by):
+    services.record_arrival_check(
+        site=site, child=child, by=by, card="yellow", signs=["blisters"], temperature=None
+    )
+
+
+@pytest.mark.parametrize("role", [Role.CHILDCARE, Role.SITE_LEAD])
+def test_the_sites_staff_see_the_details(client, insiders, checking, child, role):
+    seen_today(checking, child, insiders[Role.CHILDCARE])
+    client.force_login(insiders[role])
+    page = client.get(reverse("health:site_health", kwargs={"site": checking.pk}))
+    assert page.status_code == 200
+    assert "王小明" in page.content.decode()
+    assert AuditEntry.objects.filter(action="health.viewed", child=child).exists()
+
+
+@pytest.mark.parametrize("role", [Role.HR, Role.COORDINATOR])
+def test_hr_and_coordinators_see_counts_only(client, insiders, checking, child, role):
+    seen_today(checking, child, insiders[Role.CHILDCARE])
+    client.force_login(insiders[role])
+    page = client.get(reverse("health:site_health", kwargs={"site": checking.pk}))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "王小明" not in body
+    assert page.context["page"].days[0].signs["blisters"] == 1
+    assert page.context["page"].checks == []
+
+
+def test_sponsors_see_nothing(client, sponsor_user, checking, child, carer):
+    seen_today(checking, child, carer)
+    client.force_login(sponsor_user)
+    assert (
+        client.get(reverse("health:site_health", kwargs={"site": checking.pk})).status_code == 403
+    )
+
+
+def test_hr_and_coordinators_cannot_open_a_childs_check_or_medicines(
+    client, hr, coordinator, checking, child
+):
+    for user in (hr, coordinator):
+        client.force_login(user)
+        assert post_check(client, checking, child, card="green").status_code == 403
+        assert client.get(health_url("child_medicines", checking, child)).status_code == 403
+
+
+def test_medicines_are_authorised_and_given_with_a_witness(client, carer, checking, child):
+    witness = UserFactory(username="witness", role=Role.CHILDCARE, sites=[checking])
+    client.force_login(carer)
+    today = timezone.localdate()
+    response = client.post(
+        health_url("child_medicines", checking, child),
+        {
+            "medicine": "布洛芬",
+            "dose": "5 ml",
+            "times": "08:00，12:00",
+            "valid_from": today,
+            "valid_to": today + timedelta(days=2),
+            "signed_by": "王建国",
+        },
+    )
+    assert response.status_code == 302
+    authorisation = child.medicines.get()
+    assert authorisation.times == ["08:00", "12:00"]
+    give = reverse(
+        "health:give_dose", kwargs={"site": checking.pk, "authorisation": authorisation.key}
+    )
+    assert client.post(give, {"witness": witness.pk}).status_code == 302
+    assert MedicineDose.objects.get().witness == witness
+    # Without a witness: refused, nothing recorded.
+    client.post(give, {})
+    assert MedicineDose.objects.count() == 1
+
+
+def test_an_outbreak_alert_shows_on_the_coordinators_dashboard_without_names(
+    client, coordinator, outsiders, checking, child
+):
+    from attendance.health.models import OutbreakAlert
+
+    OutbreakAlert.objects.create(
+        site=checking, sign="blisters", day=timezone.localdate(), children=3, rooms="幼儿组"
+    )
+    client.force_login(coordinator)
+    body = client.get(reverse("attendance:dashboard")).content.decode()
+    assert "手口疱疹" in body and "幼儿组" in body and "王小明" not in body
+    client.force_login(outsiders[Role.COORDINATOR])
+    assert "手口疱疹" not in client.get(reverse("attendance:dashboard")).content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.SITE_LEAD, Role.COORDINATOR])
+def test_the_health_page_reads_as_many_queries_for_many_children(
+    client, insiders, checking, term_a, django_assert_max_num_queries, role
+):
+    carer = insiders[Role.CHILDCARE]
+    client.force_login(insiders[role])
+    page = reverse("health:site_health", kwargs={"site": checking.pk})
+
+    def morning(n):
+        for _n in range(n):
+            seen_today(checking, enrolled_child(term_a), carer)
+
+    morning(2)
+    with django_assert_max_num_queries(40) as few:
+        assert client.get(page).status_code == 200
+    morning(8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(page).status_code == 200
+
+
+def test_the_day_sheet_prints_the_cards(client, site_lead, checking, child):
+    seen_today(checking, child, site_lead)
+    client.force_login(site_lead)
+    sheet = client.get(reverse("attendance:day_sheet", kwargs={"site": checking.pk}))
+    assert "hc-yellow" in sheet.content.decode()
+
+
+def test_the_health_page_shows_a_missed_dose(client, carer, checking, child):
+    today = timezone.localdate()
+    services.authorise_medicine(
+        site=checking,
+        child=child,
+        by=carer,
+        medicine="布洛芬",
+        dose="5 ml",
+        times=["06:30"],
+        valid_from=today,
+        valid_to=today,
+        signed_by="王建国",
+    )
+    client.force_login(carer)
+    body = client.get(reverse("health:site_health", kwargs={"site": checking.pk})).content.decode()
+    assert "布洛芬" in body and "漏服：06:30" in body
