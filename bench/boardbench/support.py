@@ -154,22 +154,26 @@ def ensure_sites(sites: int, children: int, tablets: int):
                 )
         users = []
         for t in range(tablets):
-            user, created = User.objects.get_or_create(
+            user, _created = User.objects.get_or_create(
                 username=f"bench-tablet-{number}-{t}",
                 defaults={"role": Role.CHILDCARE, "last_name": "基", "first_name": f"老师{t}"},
             )
-            if created:
-                user.sites.set([site])
+            # Also when the site was made again for another size.
+            user.sites.set([site])
             users.append(user)
         result.append((site, users))
     return result
 
 
 def _drop_site(site) -> None:
-    from attendance.models import AttendanceRecord, Incident, RefusedPickup
+    from attendance.models import AttendanceRecord, Incident, RefusedPickup, RollCall
+    from attendance.tablet.models import OfflineAct, Tablet
     from enrollment.models import Enrollment, Family, Term
 
     families = list(Family.objects.filter(children__enrollments__term__site=site).distinct())
+    OfflineAct.objects.filter(site=site).delete()
+    Tablet.objects.filter(site=site).delete()
+    RollCall.objects.filter(site=site).delete()
     RefusedPickup.objects.filter(site=site).delete()
     Incident.objects.filter(site=site).delete()
     AttendanceRecord.objects.filter(site=site).delete()
