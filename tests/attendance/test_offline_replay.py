@@ -4,7 +4,7 @@ tablet keeps; a malformed or foreign batch refused whole."""
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.core import mail
@@ -21,6 +21,15 @@ from tests.attendance.conftest import PIN, as_tablet
 from tests.factories import PickupPermissionFactory, UserFactory, enrolled_child
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def mid_morning(monkeypatch):
+    """The portal's clock reads 10:00 today, so that an act made "half an hour ago" is today's
+    at whatever hour the tests run (the unlock it needs is recorded at the real time, today)."""
+    ten = timezone.make_aware(datetime.combine(timezone.localdate(), time(10)))
+    monkeypatch.setattr("ffs_portal.lib.clock.now", lambda: ten)
+    return ten
 
 
 @pytest.fixture
