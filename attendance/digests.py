@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 DIGEST_ROLES = [Role.COORDINATOR, Role.SITE_LEAD]
 # The alert goes this long after a site's closing time.
 ALERT_AFTER_CLOSING = timedelta(minutes=30)
+# The parents are told first, before the leads' alert.
+PARENTS_AFTER_CLOSING = timedelta(minutes=15)
 
 
 def recipients():
@@ -205,8 +207,10 @@ def send_alert(site: Site, template: str, context: dict) -> int:
     return told
 
 
-def sites_past_closing(now: datetime) -> list[tuple[Site, date]]:
-    """Sites open today whose closing time was at least half an hour ago."""
+def sites_past_closing(
+    now: datetime, after: timedelta = ALERT_AFTER_CLOSING
+) -> list[tuple[Site, date]]:
+    """Sites open today whose closing time was at least ``after`` (half an hour) ago."""
     local = timezone.localtime(now)
     day = local.date()
     running = Term.objects.running_on(day)
@@ -216,7 +220,7 @@ def sites_past_closing(now: datetime) -> list[tuple[Site, date]]:
     return [
         (h.site, day)
         for h in hours
-        if datetime.combine(day, h.closes, tzinfo=local.tzinfo) + ALERT_AFTER_CLOSING <= local
+        if datetime.combine(day, h.closes, tzinfo=local.tzinfo) + after <= local
     ]
 
 
@@ -246,6 +250,38 @@ def alert_still_checked_in(now: datetime | None = None) -> int:
             raise
         sent += 1
     return sent
+
+
+def tell_parents_not_collected(now: datetime | None = None) -> int:
+    """Every five minutes: a message to the parents of each child still checked in a quarter
+    of an hour after closing (the leads' alert follows at half an hour). Once per record and
+    guardian: the outbox's constraint makes a second run write nothing. Returns how many
+    children's families were written to."""
+    from ffs_portal.notices import services as notices
+    from ffs_portal.notices.models import NoticeKind
+
+    now = now or timezone.now()
+    told = 0
+    for site, day in sites_past_closing(now, after=PARENTS_AFTER_CLOSING):
+        hours = OpeningHours.objects.filter(site=site, weekday=day.weekday()).first()
+        if hours is None:
+            continue
+        closed = datetime.combine(day, hours.closes, tzinfo=timezone.get_current_timezone())
+        records = AttendanceRecord.objects.filter(
+            site=site, day=day, status=AttendanceStatus.PRESENT
+        ).select_related("child")
+        for record in records:
+            with transaction.atomic():
+                notices.notify_guardians(
+                    kind=NoticeKind.NOT_COLLECTED,
+                    event=f"not_collected:{record.pk}",
+                    child=record.child,
+                    site=site,
+                    person="",
+                    at=closed,
+                )
+            told += 1
+    return told
 
 
 def still_checked_in_message(user, site, day, children) -> EmailMultiAlternatives:
