@@ -139,3 +139,29 @@ class TestPreferences:
         consent = child.consents.get(withdrawn_at__isnull=True)
         assert consent.muted_messages == ["collected", "announcement"]
         assert (consent.quiet_from, consent.quiet_until) == (time(22), time(6, 30))
+
+
+def test_sent_and_failed_on_the_site_page_and_in_the_daily_email(
+    client, site_a, child, coordinator, site_lead
+):
+    from ffs_portal.outcomes import digest
+
+    services.announce(site=site_a, text="明天停课", by=site_lead)
+    services.notify_guardians(
+        kind=NoticeKind.INCIDENT, event="i:1", child=child, site=site_a, person="", at=clock.now()
+    )
+    first, second = Notice.objects.order_by("pk")
+    Notice.objects.filter(pk=first.pk).update(status="sent", sent_at=clock.now())
+    Notice.objects.filter(pk=second.pk).update(status="failed")
+    AttendanceRecord.objects.create(
+        site=site_a,
+        child=child,
+        day=timezone.localdate(),
+        status="present",
+        checked_in_at=clock.now(),
+    )
+    client.force_login(coordinator)
+    page = client.get(reverse("outcomes:site", kwargs={"site": site_a.pk})).content.decode()
+    assert "给家庭的消息" in page and "已发送 · 1 条失败" in page
+    row = digest.build(coordinator, timezone.localdate()).rows
+    assert [(r.messages_sent, r.messages_failed) for r in row] == [(1, 1)]
