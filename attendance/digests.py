@@ -8,7 +8,7 @@ import zoneinfo
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -26,7 +26,15 @@ from attendance.models import (
     DigestStatus,
     StillCheckedInAlert,
 )
-from enrollment.models import Adult, OpeningHours, PickupPermission, Site, Term, Worker
+from enrollment.models import (
+    Adult,
+    Enrollment,
+    OpeningHours,
+    PickupPermission,
+    Site,
+    Term,
+    Worker,
+)
 from ffs_portal.models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -279,6 +287,71 @@ def tell_parents_not_collected(now: datetime | None = None) -> int:
                     site=site,
                     person="",
                     at=closed,
+                )
+            told += 1
+    return told
+
+
+# The days of check-ins a child's usual time of arrival is taken from.
+USUAL_TIME_DAYS = 28
+
+
+def usual_arrival(child_ids: list[int], day: date) -> dict[int, int]:
+    """Each child's usual time of arrival (median minutes after midnight, local time) over
+    the last four weeks of check-ins; a child never checked in is left out."""
+    minutes: dict[int, list[int]] = {}
+    for child_id, checked_in_at in AttendanceRecord.objects.filter(
+        child__in=child_ids,
+        day__gte=day - timedelta(days=USUAL_TIME_DAYS),
+        day__lt=day,
+        checked_in_at__isnull=False,
+    ).values_list("child", "checked_in_at"):
+        local = timezone.localtime(checked_in_at)
+        minutes.setdefault(child_id, []).append(local.hour * 60 + local.minute)
+    return {child: sorted(values)[len(values) // 2] for child, values in minutes.items()}
+
+
+def tell_parents_not_arrived(now: datetime | None = None) -> int:
+    """Every five minutes: a message to the parents of each child on today's list who has
+    neither arrived nor been reported absent ``site.not_arrived_minutes`` after their usual
+    time (the opening time for a child never checked in). Once per child, day and guardian.
+    Returns how many children's families were written to."""
+    from ffs_portal.notices import services as notices
+    from ffs_portal.notices.models import NoticeKind
+
+    now = timezone.localtime(now or timezone.now())
+    day = now.date()
+    hours = OpeningHours.objects.filter(
+        weekday=day.weekday(), site__in=Term.objects.running_on(day).values("site")
+    ).select_related("site")
+    told = 0
+    for hour in hours:
+        site = hour.site
+        opens = datetime.combine(day, hour.opens, tzinfo=now.tzinfo)
+        if opens + timedelta(minutes=site.not_arrived_minutes) > now:
+            continue
+        recorded = AttendanceRecord.objects.filter(site=site, day=day).exclude(
+            status=AttendanceStatus.EXPECTED
+        )
+        missing = list(
+            Enrollment.objects.expected_at(site, day)
+            .exclude(child__in=recorded.values("child"))
+            .select_related("child")
+        )
+        usual = usual_arrival([e.child_id for e in missing], day)
+        for enrollment in missing:
+            minutes = usual.get(enrollment.child_id, hour.opens.hour * 60 + hour.opens.minute)
+            expected_at = datetime.combine(day, time(minutes // 60, minutes % 60), now.tzinfo)
+            if expected_at + timedelta(minutes=site.not_arrived_minutes) > now:
+                continue
+            with transaction.atomic():
+                notices.notify_guardians(
+                    kind=NoticeKind.NOT_ARRIVED,
+                    event=f"not_arrived:{enrollment.child_id}:{day.isoformat()}",
+                    child=enrollment.child,
+                    site=site,
+                    person="",
+                    at=expected_at,
                 )
             told += 1
     return told

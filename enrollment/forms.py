@@ -311,7 +311,10 @@ class ConsentForm(PlainWords, forms.Form):
         required=False,
         initial=[value for value, _label in CHOOSABLE_MESSAGES],
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("A refused pickup, a child not collected and a pickup code always go out."),
+        help_text=_(
+            "A refused pickup, a child not arrived or not collected and a pickup code always "
+            "go out."
+        ),
     )
     quiet_from = forms.TimeField(
         label=_("No messages from"),
@@ -347,7 +350,8 @@ class ConsentForm(PlainWords, forms.Form):
         return value
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if (cleaned.get("quiet_from") is None) != (cleaned.get("quiet_until") is None):
             self.add_error("quiet_until", _("Give both times of the quiet hours, or neither."))
         return cleaned

@@ -106,6 +106,13 @@ class Site(models.Model):
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
+    # Parents are told when a child on the list has not arrived this long after their usual
+    # time (notices: "not arrived").
+    not_arrived_minutes = models.PositiveSmallIntegerField(
+        _("tell the parents when a child has not arrived this many minutes after the usual time"),
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+    )
     pickup_code_required = models.BooleanField(
         _("ask for the pickup code at every hand-over"), default=False
     )
@@ -673,7 +680,7 @@ class ConsentQuerySet(models.QuerySet):
 
 
 # The messages a family may choose not to receive (notices.NoticeKind values); the safety
-# messages (a refused pickup, a child not collected, a delegate's code) always go out.
+# messages (a refused pickup, a child not arrived or not collected, a delegate's code) go out.
 CHOOSABLE_MESSAGES = [
     ("collected", _("Who collected the child, and when")),
     ("incident", _("Incidents")),

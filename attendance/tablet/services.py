@@ -78,14 +78,30 @@ def tablet_revoke(*, tablet: Tablet, by) -> Tablet:
 
 @transaction.atomic
 def site_tablet_settings_save(
-    *, site: Site, by, tablet_lock_minutes: int, pickup_code_required: bool, pickup_signature: bool
+    *,
+    site: Site,
+    by,
+    tablet_lock_minutes: int,
+    pickup_code_required: bool,
+    pickup_signature: bool,
+    not_arrived_minutes: int | None = None,
 ) -> Site:
-    """The site lead's choices for the site's tablets."""
+    """The site lead's choices for the site's tablets (and when parents hear a child has
+    not arrived; unchanged when not given)."""
     site.tablet_lock_minutes = tablet_lock_minutes
+    if not_arrived_minutes is not None:
+        site.not_arrived_minutes = not_arrived_minutes
     site.pickup_code_required = pickup_code_required
     site.pickup_signature = pickup_signature
     site.full_clean(validate_unique=False)
-    site.save(update_fields=["tablet_lock_minutes", "pickup_code_required", "pickup_signature"])
+    site.save(
+        update_fields=[
+            "tablet_lock_minutes",
+            "pickup_code_required",
+            "pickup_signature",
+            "not_arrived_minutes",
+        ]
+    )
     audit.record(
         actor=by,
         action="site.tablet_settings_changed",
@@ -94,6 +110,7 @@ def site_tablet_settings_save(
         lock_minutes=tablet_lock_minutes,
         pickup_code=pickup_code_required,
         signature=pickup_signature,
+        not_arrived_minutes=site.not_arrived_minutes,
     )
     return site
 

@@ -159,6 +159,7 @@ def tablets(request, site):
             "tablet_lock_minutes": site.tablet_lock_minutes,
             "pickup_code_required": site.pickup_code_required,
             "pickup_signature": site.pickup_signature,
+            "not_arrived_minutes": site.not_arrived_minutes,
         },
     )
     if request.method == "POST" and form.is_valid():

@@ -14,6 +14,7 @@ class NoticeKind(models.TextChoices):
     INCIDENT = "incident", _("Incident recorded")
     DELEGATE_CODE = "delegate_code", _("Pickup code for a delegate")
     NOT_COLLECTED = "not_collected", _("Not collected after closing")
+    NOT_ARRIVED = "not_arrived", _("Not arrived after the usual time")
     ANNOUNCEMENT = "announcement", _("Announcement to all families")
 
 
@@ -38,7 +39,7 @@ class SuppressedReason(models.TextChoices):
 
 
 # Messages a family cannot turn off or hold back in quiet hours: someone must act now.
-SAFETY_KINDS = frozenset({"pickup_refused", "not_collected", "delegate_code"})
+SAFETY_KINDS = frozenset({"pickup_refused", "not_collected", "not_arrived", "delegate_code"})
 
 
 class Notice(models.Model):

@@ -106,6 +106,11 @@ def _text(kind: str, values: dict) -> str:
                 "%(child)s has not been collected: the space closed at %(time)s. Please come "
                 "or call the carers. Details: %(link)s"
             )
+        elif kind == NoticeKind.NOT_ARRIVED:
+            text = _(
+                "%(child)s has not arrived at the space (usually there by %(time)s). If the "
+                "child stays at home today, please tell the carers. Details: %(link)s"
+            )
         elif kind == NoticeKind.ANNOUNCEMENT:
             text = _("%(site)s: %(text)s")
         else:
@@ -156,6 +161,7 @@ def decision(guardian: Worker, kind: str) -> tuple[str, str]:
 
 def _to_guardian(guardian: Worker, decided: tuple[str, str], **fields) -> Notice:
     status, reason = decided
+    assert guardian.family_id is not None  # a family's guardian
     return Notice(
         guardian=guardian,
         family_id=guardian.family_id,

@@ -165,3 +165,47 @@ def test_sent_and_failed_on_the_site_page_and_in_the_daily_email(
     assert "给家庭的消息" in page and "已发送 · 1 条失败" in page
     row = digest.build(coordinator, timezone.localdate()).rows
     assert [(r.messages_sent, r.messages_failed) for r in row] == [(1, 1)]
+
+
+class TestNotArrived:
+    """Parents hear when a child on today's list has neither come nor been reported absent
+    ``site.not_arrived_minutes`` after the child's usual time (the opening without one)."""
+
+    @pytest.fixture
+    def morning(self, site_a, child):
+        OpeningHours.objects.filter(site=site_a).update(opens=time(8), closes=time(18))
+        site_a.not_arrived_minutes = 20
+        site_a.save()
+        return timezone.localdate()
+
+    def test_after_the_usual_time_once(self, morning, child, site_a):
+        from datetime import timedelta
+
+        for days in (1, 2, 3):  # usually here by 9:00
+            day = morning - timedelta(days=days)
+            AttendanceRecord.objects.create(
+                site=site_a,
+                child=child,
+                day=day,
+                status="collected",
+                checked_in_at=at(day, 9),
+                checked_out_at=at(day, 17),
+            )
+        assert digests.tell_parents_not_arrived(at(morning, 9, 15)) == 0
+        assert digests.tell_parents_not_arrived(at(morning, 9, 21)) == 1
+        notice = Notice.objects.get()
+        assert notice.kind == NoticeKind.NOT_ARRIVED and "09:00" in notice.body
+        digests.tell_parents_not_arrived(at(morning, 9, 26))
+        assert Notice.objects.count() == 1
+
+    def test_no_message_once_arrived_or_reported_absent(self, morning, child, site_a, term_a):
+        assert digests.tell_parents_not_arrived(at(morning, 8, 19)) == 0
+        AttendanceRecord.objects.create(
+            site=site_a, child=child, day=morning, status="present", checked_in_at=at(morning, 8)
+        )
+        absent = enrolled_child(term_a, name="李小红")
+        AttendanceRecord.objects.create(
+            site=site_a, child=absent, day=morning, status="absent", absence_reason="ill"
+        )
+        assert digests.tell_parents_not_arrived(at(morning, 10)) == 0
+        assert not Notice.objects.exists()
