@@ -260,12 +260,21 @@ def alert_still_checked_in(now: datetime | None = None) -> int:
     return sent
 
 
+@transaction.atomic
+def _tell_parents(kind: str, event: str, of, at: datetime) -> None:
+    """A message to the guardians of ``of.child`` (a record or an enrolment) about ``of``'s
+    site; nothing when this event was already written to them."""
+    from ffs_portal.notices import services as notices
+
+    site = of.site if isinstance(of, AttendanceRecord) else of.term.site
+    notices.notify_guardians(kind=kind, event=event, child=of.child, site=site, person="", at=at)
+
+
 def tell_parents_not_collected(now: datetime | None = None) -> int:
     """Every five minutes: a message to the parents of each child still checked in a quarter
     of an hour after closing (the leads' alert follows at half an hour). Once per record and
     guardian: the outbox's constraint makes a second run write nothing. Returns how many
     children's families were written to."""
-    from ffs_portal.notices import services as notices
     from ffs_portal.notices.models import NoticeKind
 
     now = now or timezone.now()
@@ -277,17 +286,9 @@ def tell_parents_not_collected(now: datetime | None = None) -> int:
         closed = datetime.combine(day, hours.closes, tzinfo=timezone.get_current_timezone())
         records = AttendanceRecord.objects.filter(
             site=site, day=day, status=AttendanceStatus.PRESENT
-        ).select_related("child")
+        ).select_related("child", "site")
         for record in records:
-            with transaction.atomic():
-                notices.notify_guardians(
-                    kind=NoticeKind.NOT_COLLECTED,
-                    event=f"not_collected:{record.pk}",
-                    child=record.child,
-                    site=site,
-                    person="",
-                    at=closed,
-                )
+            _tell_parents(NoticeKind.NOT_COLLECTED, f"not_collected:{record.pk}", record, closed)
             told += 1
     return told
 
@@ -316,7 +317,6 @@ def tell_parents_not_arrived(now: datetime | None = None) -> int:
     neither arrived nor been reported absent ``site.not_arrived_minutes`` after their usual
     time (the opening time for a child never checked in). Once per child, day and guardian.
     Returns how many children's families were written to."""
-    from ffs_portal.notices import services as notices
     from ffs_portal.notices.models import NoticeKind
 
     now = timezone.localtime(now or timezone.now())
@@ -336,7 +336,7 @@ def tell_parents_not_arrived(now: datetime | None = None) -> int:
         missing = list(
             Enrollment.objects.expected_at(site, day)
             .exclude(child__in=recorded.values("child"))
-            .select_related("child")
+            .select_related("child", "term__site")
         )
         usual = usual_arrival([e.child_id for e in missing], day)
         for enrollment in missing:
@@ -344,15 +344,8 @@ def tell_parents_not_arrived(now: datetime | None = None) -> int:
             expected_at = datetime.combine(day, time(minutes // 60, minutes % 60), now.tzinfo)
             if expected_at + timedelta(minutes=site.not_arrived_minutes) > now:
                 continue
-            with transaction.atomic():
-                notices.notify_guardians(
-                    kind=NoticeKind.NOT_ARRIVED,
-                    event=f"not_arrived:{enrollment.child_id}:{day.isoformat()}",
-                    child=enrollment.child,
-                    site=site,
-                    person="",
-                    at=expected_at,
-                )
+            event = f"not_arrived:{enrollment.child_id}:{day.isoformat()}"
+            _tell_parents(NoticeKind.NOT_ARRIVED, event, enrollment, expected_at)
             told += 1
     return told
 
