@@ -9,7 +9,7 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPSenderRefused
 from typing import TypeVar
 
@@ -31,7 +31,15 @@ from attendance.models import (
     StillCheckedInAlert,
     StillCheckedInDelivery,
 )
-from enrollment.models import Adult, OpeningHours, PickupPermission, Site, Term, Worker
+from enrollment.models import (
+    Adult,
+    Enrollment,
+    OpeningHours,
+    PickupPermission,
+    Site,
+    Term,
+    Worker,
+)
 from ffs_portal.models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -41,6 +49,8 @@ R = TypeVar("R", bound=MailRun)
 DIGEST_ROLES = [Role.COORDINATOR, Role.SITE_LEAD]
 # The alert goes this long after a site's closing time.
 ALERT_AFTER_CLOSING = timedelta(minutes=30)
+# The parents are told first, before the leads' alert.
+PARENTS_AFTER_CLOSING = timedelta(minutes=15)
 
 
 def recipients():
@@ -321,8 +331,10 @@ def send_alert(site: Site, template: str, context: dict) -> int:
     return told
 
 
-def sites_past_closing(now: datetime) -> list[tuple[Site, date]]:
-    """Sites open today whose closing time was at least half an hour ago."""
+def sites_past_closing(
+    now: datetime, after: timedelta = ALERT_AFTER_CLOSING
+) -> list[tuple[Site, date]]:
+    """Sites open today whose closing time was at least ``after`` (half an hour) ago."""
     local = timezone.localtime(now)
     day = local.date()
     running = Term.objects.running_on(day)
@@ -332,7 +344,7 @@ def sites_past_closing(now: datetime) -> list[tuple[Site, date]]:
     return [
         (h.site, day)
         for h in hours
-        if datetime.combine(day, h.closes, tzinfo=local.tzinfo) + ALERT_AFTER_CLOSING <= local
+        if datetime.combine(day, h.closes, tzinfo=local.tzinfo) + after <= local
     ]
 
 
@@ -384,6 +396,96 @@ def _still_checked_in_email(delivery: StillCheckedInDelivery) -> EmailMessage | 
     if not children:
         return None
     return still_checked_in_message(delivery.recipient, alert.site, alert.day, children)
+
+
+@transaction.atomic
+def _tell_parents(kind: str, event: str, of, at: datetime) -> None:
+    """A message to the guardians of ``of.child`` (a record or an enrolment) about ``of``'s
+    site; nothing when this event was already written to them."""
+    from ffs_portal.notices import services as notices
+
+    site = of.site if isinstance(of, AttendanceRecord) else of.term.site
+    notices.notify_guardians(kind=kind, event=event, child=of.child, site=site, person="", at=at)
+
+
+def tell_parents_not_collected(now: datetime | None = None) -> int:
+    """Every five minutes: a message to the parents of each child still checked in a quarter
+    of an hour after closing (the leads' alert follows at half an hour). Once per record and
+    guardian: the outbox's constraint makes a second run write nothing. Returns how many
+    children's families were written to."""
+    from ffs_portal.notices.models import NoticeKind
+
+    now = now or timezone.now()
+    told = 0
+    for site, day in sites_past_closing(now, after=PARENTS_AFTER_CLOSING):
+        hours = OpeningHours.objects.filter(site=site, weekday=day.weekday()).first()
+        if hours is None:
+            continue
+        closed = datetime.combine(day, hours.closes, tzinfo=timezone.get_current_timezone())
+        records = AttendanceRecord.objects.filter(
+            site=site, day=day, status=AttendanceStatus.PRESENT
+        ).select_related("child", "site")
+        for record in records:
+            _tell_parents(NoticeKind.NOT_COLLECTED, f"not_collected:{record.pk}", record, closed)
+            told += 1
+    return told
+
+
+# The days of check-ins a child's usual time of arrival is taken from.
+USUAL_TIME_DAYS = 28
+
+
+def usual_arrival(child_ids: list[int], day: date) -> dict[int, int]:
+    """Each child's usual time of arrival (median minutes after midnight, local time) over
+    the last four weeks of check-ins; a child never checked in is left out."""
+    minutes: dict[int, list[int]] = {}
+    for child_id, checked_in_at in AttendanceRecord.objects.filter(
+        child__in=child_ids,
+        day__gte=day - timedelta(days=USUAL_TIME_DAYS),
+        day__lt=day,
+        checked_in_at__isnull=False,
+    ).values_list("child", "checked_in_at"):
+        local = timezone.localtime(checked_in_at)
+        minutes.setdefault(child_id, []).append(local.hour * 60 + local.minute)
+    return {child: sorted(values)[len(values) // 2] for child, values in minutes.items()}
+
+
+def tell_parents_not_arrived(now: datetime | None = None) -> int:
+    """Every five minutes: a message to the parents of each child on today's list who has
+    neither arrived nor been reported absent ``site.not_arrived_minutes`` after their usual
+    time (the opening time for a child never checked in). Once per child, day and guardian.
+    Returns how many children's families were written to."""
+    from ffs_portal.notices.models import NoticeKind
+
+    now = timezone.localtime(now or timezone.now())
+    day = now.date()
+    hours = OpeningHours.objects.filter(
+        weekday=day.weekday(), site__in=Term.objects.running_on(day).values("site")
+    ).select_related("site")
+    told = 0
+    for hour in hours:
+        site = hour.site
+        opens = datetime.combine(day, hour.opens, tzinfo=now.tzinfo)
+        if opens + timedelta(minutes=site.not_arrived_minutes) > now:
+            continue
+        recorded = AttendanceRecord.objects.filter(site=site, day=day).exclude(
+            status=AttendanceStatus.EXPECTED
+        )
+        missing = list(
+            Enrollment.objects.expected_at(site, day)
+            .exclude(child__in=recorded.values("child"))
+            .select_related("child", "term__site")
+        )
+        usual = usual_arrival([e.child_id for e in missing], day)
+        for enrollment in missing:
+            minutes = usual.get(enrollment.child_id, hour.opens.hour * 60 + hour.opens.minute)
+            expected_at = datetime.combine(day, time(minutes // 60, minutes % 60), now.tzinfo)
+            if expected_at + timedelta(minutes=site.not_arrived_minutes) > now:
+                continue
+            event = f"not_arrived:{enrollment.child_id}:{day.isoformat()}"
+            _tell_parents(NoticeKind.NOT_ARRIVED, event, enrollment, expected_at)
+            told += 1
+    return told
 
 
 def still_checked_in_message(user, site, day, children) -> EmailMultiAlternatives:

@@ -33,6 +33,22 @@ def alert_still_checked_in() -> int:
     return digests.alert_still_checked_in()
 
 
+@shared_task(ignore_result=True, soft_time_limit=120, time_limit=180)
+def tell_parents_not_collected() -> int:
+    """Every five minutes: messages to parents whose child is not collected after closing."""
+    from attendance import digests
+
+    return digests.tell_parents_not_collected()
+
+
+@shared_task(ignore_result=True, soft_time_limit=120, time_limit=180)
+def tell_parents_not_arrived() -> int:
+    """Every five minutes: messages to parents whose child has not arrived as usual."""
+    from attendance import digests
+
+    return digests.tell_parents_not_arrived()
+
+
 @shared_task(ignore_result=True, soft_time_limit=60, time_limit=90, **ALERT_RETRY)
 def tell_roll_call(roll_call_id: int, event: str) -> int:
     """E-mail the site's leads and the coordinators that a roll call started or ended (with

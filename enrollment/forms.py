@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import (
+    CHOOSABLE_MESSAGES,
     CONSENT_TEXT_VERSION,
     Adult,
     Child,
@@ -304,6 +305,25 @@ class ConsentForm(PlainWords, forms.Form):
     covers_messages = forms.BooleanField(
         label=_("Messages to the parents about the child's day (SMS or WeCom)"), required=False
     )
+    wanted_messages = forms.MultipleChoiceField(
+        label=_("Which messages the family wants"),
+        choices=CHOOSABLE_MESSAGES,
+        required=False,
+        initial=[value for value, _label in CHOOSABLE_MESSAGES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "A refused pickup, a child not arrived or not collected and a pickup code always "
+            "go out."
+        ),
+    )
+    quiet_from = forms.TimeField(
+        label=_("No messages from"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    quiet_until = forms.TimeField(
+        label=_("until"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
 
     def __init__(self, *args, children, **kwargs):
         super().__init__(*args, **kwargs)
@@ -318,6 +338,8 @@ class ConsentForm(PlainWords, forms.Form):
             "covers_photos",
             "covers_reporting",
             "covers_messages",
+            "wanted_messages",
+            _row("quiet_from", "quiet_until"),
             submit=_("Record the consent"),
         )
 
@@ -327,8 +349,18 @@ class ConsentForm(PlainWords, forms.Form):
             raise forms.ValidationError(_("Enter who signed the consent form."))
         return value
 
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        if (cleaned.get("quiet_from") is None) != (cleaned.get("quiet_until") is None):
+            self.add_error("quiet_until", _("Give both times of the quiet hours, or neither."))
+        return cleaned
+
     def service_arguments(self) -> dict:
-        return {**self.cleaned_data, "text_version": CONSENT_TEXT_VERSION}
+        arguments = dict(self.cleaned_data)
+        wanted = arguments.pop("wanted_messages")
+        arguments["muted_messages"] = [v for v, _label in CHOOSABLE_MESSAGES if v not in wanted]
+        return {**arguments, "text_version": CONSENT_TEXT_VERSION}
 
 
 class Enrolled(TypedDict):

@@ -114,6 +114,13 @@ class Site(models.Model):
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
+    # Parents are told when a child on the list has not arrived this long after their usual
+    # time (notices: "not arrived").
+    not_arrived_minutes = models.PositiveSmallIntegerField(
+        _("tell the parents when a child has not arrived this many minutes after the usual time"),
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+    )
     pickup_code_required = models.BooleanField(
         _("ask for the pickup code at every hand-over"), default=False
     )
@@ -687,6 +694,15 @@ class ConsentQuerySet(models.QuerySet):
         return self.active().filter(covers_reporting=True)
 
 
+# The messages a family may choose not to receive (notices.NoticeKind values); the safety
+# messages (a refused pickup, a child not arrived or not collected, a delegate's code) go out.
+CHOOSABLE_MESSAGES = [
+    ("collected", _("Who collected the child, and when")),
+    ("incident", _("Incidents")),
+    ("announcement", _("Announcements from the space")),
+]
+
+
 class Consent(models.Model):
     """A guardian's separate consent to process a child's personal information (PIPL)."""
 
@@ -701,6 +717,12 @@ class Consent(models.Model):
     covers_messages = models.BooleanField(
         _("messages to the parents"), default=False, db_default=False
     )
+    # The family's preferences, versioned with the consent: the kinds of message they do not
+    # want (notices.NoticeKind values; the safety messages cannot be turned off) and quiet
+    # hours (local time; may run past midnight) when only the safety messages go out.
+    muted_messages = models.JSONField(_("messages not wanted"), default=list, blank=True)
+    quiet_from = models.TimeField(_("quiet from"), null=True, blank=True)
+    quiet_until = models.TimeField(_("quiet until"), null=True, blank=True)
     given_on = models.DateField(_("signed on"))
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
     recorded_by = models.ForeignKey(
@@ -725,6 +747,11 @@ class Consent(models.Model):
                 violation_error_message=_(
                     "This child already has a consent on file. Open the family page to see it."
                 ),
+            ),
+            models.CheckConstraint(
+                name="consent_quiet_hours_both_or_neither",
+                condition=Q(quiet_from__isnull=True, quiet_until__isnull=True)
+                | Q(quiet_from__isnull=False, quiet_until__isnull=False),
             ),
         ]
 

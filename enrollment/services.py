@@ -1,7 +1,7 @@
 """Every write to families, children, consent and enrolment. Each service is one
 transaction and writes its audit entry inside it."""
 
-from datetime import date
+from datetime import date, time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -330,6 +330,9 @@ def consent_record(
     covers_photos: bool = False,
     covers_reporting: bool = False,
     covers_messages: bool = False,
+    muted_messages: list[str] | None = None,
+    quiet_from: time | None = None,
+    quiet_until: time | None = None,
     text_version: str,
 ) -> Consent:
     """Record a guardian's consent; a consent already on file is replaced (kept as history)."""
@@ -352,6 +355,9 @@ def consent_record(
         covers_photos=covers_photos,
         covers_reporting=covers_reporting,
         covers_messages=covers_messages,
+        muted_messages=muted_messages or [],
+        quiet_from=quiet_from,
+        quiet_until=quiet_until,
         text_version=text_version,
         recorded_by=by,
     )

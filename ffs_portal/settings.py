@@ -388,6 +388,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attendance.tasks.forget_action_keys",
         "schedule": crontab(hour=3, minute=20),
     },
+    # Parents of children on the day's list who have not arrived as usual.
+    "attendance-tell-parents-not-arrived": {
+        "task": "attendance.tasks.tell_parents_not_arrived",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Parents of children not collected a quarter of an hour after closing.
+    "attendance-tell-parents-not-collected": {
+        "task": "attendance.tasks.tell_parents_not_collected",
+        "schedule": crontab(minute="*/5"),
+    },
     # Messages to families written by the day's acts: handed to a worker within seconds.
     "notices-hand-over-queued": {
         "task": "notices.tasks.hand_over_queued",

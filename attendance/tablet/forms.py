@@ -31,6 +31,14 @@ class TabletSettingsForm(forms.Form):
     pickup_code_required = forms.BooleanField(
         label=_("Ask for the adult's pickup code at every hand-over"), required=False
     )
+    not_arrived_minutes = forms.IntegerField(
+        label=_(
+            "Tell the parents when a child has not arrived this many minutes after the usual time"
+        ),
+        min_value=5,
+        max_value=240,
+        required=False,
+    )
     pickup_signature = forms.BooleanField(
         label=_("Ask the collecting adult to sign on the tablet"), required=False
     )

@@ -85,9 +85,13 @@ def site_tablet_settings_save(
     pickup_code_required: bool,
     pickup_signature: bool,
     health_check: str | None = None,
+    not_arrived_minutes: int | None = None,
 ) -> Site:
-    """The site lead's choices for the site's tablets (and the health check at arrival)."""
+    """The site lead's choices for the site's tablets, the health check at arrival and when
+    parents hear a child has not arrived (each unchanged when not given)."""
     site.tablet_lock_minutes = tablet_lock_minutes
+    if not_arrived_minutes is not None:
+        site.not_arrived_minutes = not_arrived_minutes
     site.pickup_code_required = pickup_code_required
     site.pickup_signature = pickup_signature
     if health_check:
@@ -99,6 +103,7 @@ def site_tablet_settings_save(
             "pickup_code_required",
             "pickup_signature",
             "health_check",
+            "not_arrived_minutes",
         ]
     )
     audit.record(
@@ -110,6 +115,7 @@ def site_tablet_settings_save(
         pickup_code=pickup_code_required,
         signature=pickup_signature,
         health_check=site.health_check,
+        not_arrived_minutes=site.not_arrived_minutes,
     )
     return site
 

@@ -160,6 +160,7 @@ def tablets(request, site):
             "pickup_code_required": site.pickup_code_required,
             "pickup_signature": site.pickup_signature,
             "health_check": site.health_check,
+            "not_arrived_minutes": site.not_arrived_minutes,
         },
     )
     if request.method == "POST" and form.is_valid():

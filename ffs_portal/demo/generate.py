@@ -92,10 +92,10 @@ class Report:
             self.out.write(f"{elapsed:7.1f} s  {text}")
 
 
-def remove_generated(report: Report | None = None) -> None:
-    """Delete everything made by an earlier run (factories coded gen-…). The millions of
-    attendance records go with one plain DELETE: the ORM would load them all first."""
-    factories = Factory.objects.filter(code__startswith=PREFIX)
+def remove_generated(report: Report | None = None, prefix: str = PREFIX) -> None:
+    """Delete everything made by an earlier run (factories coded gen-…, or ``prefix``). The
+    millions of attendance records go with one plain DELETE: the ORM would load them all."""
+    factories = Factory.objects.filter(code__startswith=prefix)
     sites = Site.objects.filter(factory__in=factories)
     with transaction.atomic():
         site_ids = list(sites.values_list("pk", flat=True))
@@ -107,7 +107,7 @@ def remove_generated(report: Report | None = None) -> None:
                     f"DELETE FROM {AttendanceRecord._meta.db_table} "  # noqa: S608 - our ids
                     f"WHERE site_id IN ({', '.join(str(pk) for pk in site_ids)})"
                 )
-        User.objects.filter(username__startswith=PREFIX).delete()
+        User.objects.filter(username__startswith=prefix).delete()
         ParentSurvey.objects.filter(family__factory__in=factories).delete()
         AuditEntry.objects.filter(factory__in=factories).delete()
         Enrollment.objects.filter(term__site__in=site_ids).delete()

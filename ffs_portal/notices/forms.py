@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.forms import DateInput
+from ffs_portal.notices.services import ANNOUNCEMENT_MAX_LENGTH
 
 
 class ChildChoiceForm(forms.Form):
@@ -19,3 +20,11 @@ class DelegateForm(ChildChoiceForm):
     name = forms.CharField(label=_("Name of the person collecting"), max_length=50)
     relation = forms.CharField(label=_("Who they are to the child"), max_length=30)
     mobile = forms.CharField(label=_("Their mobile"), max_length=11)
+
+
+class AnnouncementForm(forms.Form):
+    text = forms.CharField(
+        label=_("Announcement to all families"),
+        max_length=ANNOUNCEMENT_MAX_LENGTH,
+        help_text=_("Short and plain, e.g. a closure for a typhoon. No child's details."),
+    )

@@ -13,6 +13,9 @@ class NoticeKind(models.TextChoices):
     PICKUP_REFUSED = "pickup_refused", _("Pickup refused")
     INCIDENT = "incident", _("Incident recorded")
     DELEGATE_CODE = "delegate_code", _("Pickup code for a delegate")
+    NOT_COLLECTED = "not_collected", _("Not collected after closing")
+    NOT_ARRIVED = "not_arrived", _("Not arrived after the usual time")
+    ANNOUNCEMENT = "announcement", _("Announcement to all families")
 
 
 class Channel(models.TextChoices):
@@ -26,7 +29,17 @@ class NoticeStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
-    SUPPRESSED = "suppressed", _("Not sent (no consent)")
+    SUPPRESSED = "suppressed", _("Not sent")
+
+
+class SuppressedReason(models.TextChoices):
+    NO_CONSENT = "no_consent", _("no consent to messages")
+    NOT_CHOSEN = "not_chosen", _("the family did not choose this message")
+    QUIET_HOURS = "quiet_hours", _("quiet hours")
+
+
+# Messages a family cannot turn off or hold back in quiet hours: someone must act now.
+SAFETY_KINDS = frozenset({"pickup_refused", "not_collected", "not_arrived", "delegate_code"})
 
 
 class Notice(models.Model):
@@ -54,6 +67,9 @@ class Notice(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.QUEUED
+    )
+    suppressed_reason = models.CharField(
+        _("why not sent"), max_length=12, choices=SuppressedReason.choices, blank=True
     )
     # The template's parameters, in its order (what an SMS template is filled with).
     params = models.JSONField(default=list)

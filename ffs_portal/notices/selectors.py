@@ -1,6 +1,8 @@
+from datetime import date
+
 from django.db.models import Count
 
-from ffs_portal.notices.models import Notice
+from ffs_portal.notices.models import Notice, NoticeStatus
 
 # The newest messages a family page lists.
 FAMILY_PAGE_NOTICES = 20
@@ -34,3 +36,22 @@ def site_notices(site) -> tuple[list[Notice], dict[str, int]]:
         .values_list("status", "n")
     )
     return notices, counts
+
+
+def sent_and_failed(site_ids: list[int], day: date) -> dict[int, tuple[int, int]]:
+    """Messages written that day to each site's families: (sent, failed) per site id, one
+    statement whatever the number of sites (a site with none is left out)."""
+    counts: dict[int, tuple[int, int]] = {}
+    for site_id, status, n in (
+        Notice.objects.filter(
+            site__in=site_ids,
+            created_at__date=day,
+            status__in=[NoticeStatus.SENT, NoticeStatus.FAILED],
+        )
+        .values_list("site", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        sent, failed = counts.get(site_id, (0, 0))
+        counts[site_id] = (sent + n, failed) if status == NoticeStatus.SENT else (sent, failed + n)
+    return counts

@@ -2,22 +2,31 @@
 parent's signed link put in each, and their delivery, claimed so each goes out once."""
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Exists, F
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from enrollment.models import Child, Consent, Site, Worker
+from enrollment.models import Child, Consent, Enrollment, EnrollmentStatus, Site, Worker
 from ffs_portal import audit
 from ffs_portal.lib import clock
 from ffs_portal.lib.db import insert_or_nothing
 from ffs_portal.notices import backends
-from ffs_portal.notices.models import Notice, NoticeKind, NoticeStatus, ParentLink
+from ffs_portal.notices.models import (
+    SAFETY_KINDS,
+    Notice,
+    NoticeKind,
+    NoticeStatus,
+    ParentLink,
+    SuppressedReason,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +101,18 @@ def _text(kind: str, values: dict) -> str:
                 "%(child)s had an incident (%(person)s) at %(time)s. The carers tell you at "
                 "pickup. Details: %(link)s"
             )
+        elif kind == NoticeKind.NOT_COLLECTED:
+            text = _(
+                "%(child)s has not been collected: the space closed at %(time)s. Please come "
+                "or call the carers. Details: %(link)s"
+            )
+        elif kind == NoticeKind.NOT_ARRIVED:
+            text = _(
+                "%(child)s has not arrived at the space (usually there by %(time)s). If the "
+                "child stays at home today, please tell the carers. Details: %(link)s"
+            )
+        elif kind == NoticeKind.ANNOUNCEMENT:
+            text = _("%(site)s: %(text)s")
         else:
             text = _("%(person)s asks you to collect %(child)s today. One-time code: %(code)s")
         return "【FFS】" + text % values
@@ -100,6 +121,56 @@ def _text(kind: str, values: dict) -> str:
 def messages_allowed(child: Child) -> bool:
     """Whether the child's family agreed to messages (the active consent covers them)."""
     return Consent.objects.active().filter(child=child, covers_messages=True).exists()
+
+
+def with_preferences(guardians: QuerySet, consents: QuerySet) -> QuerySet:
+    """``guardians`` with the family's preferences from the newest of ``consents`` (active,
+    covering messages; may refer to each guardian as OuterRef): ``allowed``, ``muted``,
+    ``quiet_from`` and ``quiet_until``, in the same statement."""
+    newest = consents.order_by("-recorded_at")
+    return guardians.annotate(
+        allowed=Exists(newest),
+        muted=Subquery(newest.values("muted_messages")[:1]),
+        quiet_from=Subquery(newest.values("quiet_from")[:1]),
+        quiet_until=Subquery(newest.values("quiet_until")[:1]),
+    )
+
+
+def in_quiet_hours(moment: datetime, start, end) -> bool:
+    """Whether ``moment`` (local time) falls in quiet hours from ``start`` to ``end``, which
+    may run past midnight (22:00–07:00)."""
+    if start is None or end is None:
+        return False
+    now = timezone.localtime(moment).time()
+    return start <= now < end if start <= end else now >= start or now < end
+
+
+def decision(guardian: Worker, kind: str) -> tuple[str, str]:
+    """Queued, or suppressed and why, for a guardian annotated by ``with_preferences``. The
+    safety messages go out whenever the family agreed to messages at all."""
+    if not guardian.allowed:  # type: ignore[attr-defined]
+        return NoticeStatus.SUPPRESSED, SuppressedReason.NO_CONSENT
+    if kind in SAFETY_KINDS:
+        return NoticeStatus.QUEUED, ""
+    if kind in (guardian.muted or []):  # type: ignore[attr-defined]
+        return NoticeStatus.SUPPRESSED, SuppressedReason.NOT_CHOSEN
+    if in_quiet_hours(clock.now(), guardian.quiet_from, guardian.quiet_until):  # type: ignore[attr-defined]
+        return NoticeStatus.SUPPRESSED, SuppressedReason.QUIET_HOURS
+    return NoticeStatus.QUEUED, ""
+
+
+def _to_guardian(guardian: Worker, decided: tuple[str, str], **fields) -> Notice:
+    status, reason = decided
+    assert guardian.family_id is not None  # a family's guardian
+    return Notice(
+        guardian=guardian,
+        family_id=guardian.family_id,
+        mobile=guardian.mobile,
+        channel=settings.NOTICE_BACKEND,
+        status=status,
+        suppressed_reason=reason,
+        **fields,
+    )
 
 
 def notify_guardians(
@@ -119,29 +190,23 @@ def notify_guardians(
     time = timezone.localtime(at).strftime("%H:%M")
     with translation.override(MESSAGE_LANGUAGE):
         who = " ".join(str(part) for part in (relation, person) if str(part)) or "—"
-    guardians = (
-        Worker.objects.filter(family_id=child.family_id)
-        .exclude(mobile="")
-        .annotate(
-            allowed=Exists(Consent.objects.active().filter(child=child, covers_messages=True))
-        )
+    guardians = with_preferences(
+        Worker.objects.filter(family_id=child.family_id).exclude(mobile=""),
+        Consent.objects.active().filter(child=child, covers_messages=True),
     )
     written = []
     for guardian in guardians:
-        allowed = guardian.allowed
+        status, reason = decision(guardian, kind)
         values = {"child": child.name, "time": time, "person": who}
-        link = parent_link(guardian) if allowed else ""
+        link = parent_link(guardian) if status == NoticeStatus.QUEUED else ""
         written.append(
-            Notice(
+            _to_guardian(
+                guardian,
+                (status, reason),
                 event=event,
                 kind=kind,
-                family_id=child.family_id,
                 child=child,
                 site=site,
-                guardian=guardian,
-                mobile=guardian.mobile,
-                channel=settings.NOTICE_BACKEND,
-                status=NoticeStatus.QUEUED if allowed else NoticeStatus.SUPPRESSED,
                 params=[values["child"], values["time"], values["person"], link],
                 body=_text(kind, {**values, "link": link}),
             )
@@ -166,10 +231,57 @@ def notify_delegate(
         mobile=mobile,
         channel=settings.NOTICE_BACKEND,
         status=NoticeStatus.QUEUED if allowed else NoticeStatus.SUPPRESSED,
+        suppressed_reason="" if allowed else SuppressedReason.NO_CONSENT,
         params=[values["person"], values["child"], code],
         body=_text(NoticeKind.DELEGATE_CODE, values),
     )
     return notice if insert_or_nothing(notice) else None
+
+
+# Announcements longer than this would take more than two SMS segments.
+ANNOUNCEMENT_MAX_LENGTH = 120
+
+
+@transaction.atomic
+def announce(*, site: Site, text: str, by) -> list[Notice]:
+    """The lead's announcement (a typhoon closure, a holiday) to each guardian of every
+    family with a child enrolled in a term of ``site`` not yet ended; suppressed for a
+    family that did not agree to messages. One notice per guardian however many children."""
+    event = f"announcement:{uuid.uuid4()}"
+    enrolled = Enrollment.objects.filter(
+        term__site=site, term__ends_on__gte=clock.today(), status=EnrollmentStatus.ENROLLED
+    )
+    guardians = with_preferences(
+        Worker.objects.filter(
+            pk__in=Worker.objects.filter(family__children__enrollments__in=enrolled).values("pk")
+        )
+        .exclude(mobile="")
+        .order_by("pk"),
+        Consent.objects.active().filter(
+            child__family_id=OuterRef("family_id"),
+            covers_messages=True,
+            child__enrollments__in=enrolled,
+        ),
+    )
+    values = {"site": site.name, "text": " ".join(text.split())[:ANNOUNCEMENT_MAX_LENGTH]}
+    body = _text(NoticeKind.ANNOUNCEMENT, values)
+    written = [
+        _to_guardian(
+            guardian,
+            decision(guardian, NoticeKind.ANNOUNCEMENT),
+            event=event,
+            kind=NoticeKind.ANNOUNCEMENT,
+            site=site,
+            params=[values["site"], values["text"]],
+            body=body,
+        )
+        for guardian in guardians
+    ]
+    Notice.objects.bulk_create(written, ignore_conflicts=True)
+    audit.record(
+        actor=by, action="notices.announced", factory=site.factory, site=site.pk, to=len(written)
+    )
+    return written
 
 
 # Delivering --------------------------------------------------------------------------------
@@ -185,16 +297,17 @@ def hand_over_queued(send: Callable[[int], object], limit: int = 500) -> int:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    handed = 0
+    handed: list[int] = []
     for pk in ids:
         try:
             send(pk)
         except Exception:  # the broker is down: the notice stays queued, the next tick retries
             logger.warning("notice %s not handed to a worker: broker unreachable", pk)
             break
-        Notice.objects.filter(pk=pk).update(handed_at=now)
-        handed += 1
-    return handed
+        handed.append(pk)
+    # One statement for the batch (a closing's thousand notices), not one per notice.
+    Notice.objects.filter(pk__in=handed).update(handed_at=now)
+    return len(handed)
 
 
 def claim(notice_id: int) -> Notice | None:

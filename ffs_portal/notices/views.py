@@ -3,13 +3,14 @@ signed link names one guardian; they see their own children only."""
 
 from datetime import timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from attendance import selectors as attendance_selectors
 from attendance import services as attendance_services
@@ -19,7 +20,7 @@ from ffs_portal.access import LEAD_SITE, AuthenticatedHttpRequest, requires
 from ffs_portal.lib import clock, throttle
 from ffs_portal.lib.client_address import client_address
 from ffs_portal.notices import selectors, services
-from ffs_portal.notices.forms import AbsenceReportForm, DelegateForm
+from ffs_portal.notices.forms import AbsenceReportForm, AnnouncementForm, DelegateForm
 
 # Requests to parents' pages from one address in a minute: a person reads a few pages; a
 # guesser of links is stopped.
@@ -131,13 +132,25 @@ def name_delegate(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @requires(LEAD_SITE)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def site_messages(request: AuthenticatedHttpRequest, site) -> HttpResponse:
-    """The site lead's list of the messages sent to its families, and how many failed."""
+    """The site lead's list of the messages sent to its families, and how many failed; a
+    form sends an announcement to all its families."""
     site = access.get_scoped_or_404(request.user, Site, pk=site)
+    form = AnnouncementForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            written = services.announce(site=site, text=form.cleaned_data["text"], by=request.user)
+            messages.success(
+                request, _("Announcement written to %(count)d parents.") % {"count": len(written)}
+            )
+            return redirect("notices:site_messages", site=site.pk)
+        status = 400
     notices, counts = selectors.site_notices(site)
     return render(
         request,
         "notices/site_messages.html",
-        {"site": site, "notices": notices, "counts": counts},
+        {"site": site, "notices": notices, "counts": counts, "form": form},
+        status=status,
     )

@@ -17,6 +17,7 @@ from attendance.models import Incident, IncidentKind
 from enrollment.models import Site
 from ffs_portal import access
 from ffs_portal.models import User
+from ffs_portal.notices import selectors as notice_selectors
 from ffs_portal.outcomes import dashboard, live
 from ffs_portal.outcomes.figures import Figures
 from ffs_portal.outcomes.tables import Flag
@@ -38,6 +39,9 @@ class DigestRow:
     # (kind, how many); the kind in the recipient's language once rendered
     incident_kinds: list[tuple[Any, int]] = field(default_factory=list)
     minutes_over_today: int = 0
+    # Messages to the site's families that day.
+    messages_sent: int = 0
+    messages_failed: int = 0
 
     @property
     def site(self) -> Site:
@@ -111,11 +115,14 @@ def build(recipient, day: date, now: datetime | None = None) -> Digest:
     minutes = dict(
         RatioDay.objects.filter(site__in=ids, day=day).values_list("site", "minutes_over")
     )
+    messages = notice_selectors.sent_and_failed(ids, day)
     rows = [
         DigestRow(
             dashboard=row,
             incident_kinds=kinds.get(row.site.pk, []),
             minutes_over_today=minutes.get(row.site.pk, 0),
+            messages_sent=messages.get(row.site.pk, (0, 0))[0],
+            messages_failed=messages.get(row.site.pk, (0, 0))[1],
         )
         for row in site_rows
     ]

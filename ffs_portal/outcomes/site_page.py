@@ -11,6 +11,8 @@ from django.utils.translation import pgettext
 from attendance.models import AttendanceRecord, Incident, RollCall
 from enrollment.models import Site
 from ffs_portal import access
+from ffs_portal.lib import clock
+from ffs_portal.notices import selectors as notice_selectors
 from ffs_portal.outcomes.dashboard import Scope
 from ffs_portal.outcomes.figures import Figures
 from ffs_portal.outcomes.models import SiteDay
@@ -143,4 +145,8 @@ def details(user, site: Site, scope: Scope) -> dict:
         "late_pickups": late_pickups(user, site, scope),
         "incidents": incidents(user, site, scope),
         "roll_calls": roll_calls(user, site, scope),
+        # Messages to the site's families today: (sent, failed).
+        "messages_today": notice_selectors.sent_and_failed([site.pk], clock.today()).get(
+            site.pk, (0, 0)
+        ),
     }

@@ -274,3 +274,19 @@ def test_the_lead_sets_the_idle_time_and_the_hand_over_checks(client, site_lead,
     assert refused.status_code == 200
     site_a.refresh_from_db()
     assert site_a.tablet_lock_minutes == 3
+
+
+def test_the_lead_sets_when_parents_hear_a_child_has_not_arrived(client, site_lead, site_a):
+    client.force_login(site_lead)
+    page = reverse("tablet:tablets", kwargs={"site": site_a.pk})
+    assert site_a.not_arrived_minutes == 30
+    client.post(page, {"tablet_lock_minutes": "5", "not_arrived_minutes": "45"})
+    site_a.refresh_from_db()
+    assert site_a.not_arrived_minutes == 45
+    assert (
+        client.post(page, {"tablet_lock_minutes": "5", "not_arrived_minutes": "2"}).status_code
+        == 200
+    )
+    client.post(page, {"tablet_lock_minutes": "5"})  # left out: unchanged
+    site_a.refresh_from_db()
+    assert site_a.not_arrived_minutes == 45
