@@ -65,6 +65,26 @@ def database_url_of_the_tests() -> str:
     )
 
 
+def celery_worker(broker: str, tmp_path, **environment: str) -> subprocess.Popen:
+    """A real Celery worker (one task at a time) on ``broker`` and the tests' database, its
+    output in ``tmp_path/worker.log``; ``environment`` adds or overrides settings."""
+    with open(tmp_path / "worker.log", "w") as log:  # the worker keeps its own copy
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ffs_portal", "worker", "--pool=solo"]
+            + ["--loglevel=WARNING", "--without-gossip", "--without-mingle"]
+            + ["--without-heartbeat"],
+            env={
+                **os.environ,
+                "REDIS_URL": broker,
+                "DATABASE_URL": database_url_of_the_tests(),
+                "FFS_VAR_DIR": str(tmp_path),
+                **environment,
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
 def publish_to(monkeypatch, broker: str) -> None:
     from ffs_portal.celery import app
 
@@ -112,31 +132,7 @@ def test_a_broker_outage_delays_digests_but_loses_none_and_sends_none_twice(
 
     redis = redis_server(port)
     mail_dir = tmp_path / "mail"
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed in finally
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ffs_portal",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        env={
-            **os.environ,
-            "REDIS_URL": broker,
-            "DATABASE_URL": database_url_of_the_tests(),
-            "FFS_VAR_DIR": str(tmp_path),
-            "EMAIL_HOST": "",
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker = celery_worker(broker, tmp_path, EMAIL_HOST="")
     try:
         # The broker is back: the next beat tick hands the run over and it is sent once.
         assert digests.queue_due(send_digest.delay, evening) == 1
@@ -163,7 +159,6 @@ def test_a_broker_outage_delays_digests_but_loses_none_and_sends_none_twice(
         redis.terminate()
         worker.wait(timeout=30)
         redis.wait(timeout=30)
-        log.close()
 
 
 # Faults with a real SMTP server -----------------------------------------------------------

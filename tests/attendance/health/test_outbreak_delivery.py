@@ -2,10 +2,6 @@
 alert, e-mailed once to the site lead and once to the coordinator, however many checks and
 repeated tasks reach the worker."""
 
-import os
-import subprocess
-import sys
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,8 +13,9 @@ from attendance.health.models import OutbreakAlert
 from attendance.models import HealthCard
 from enrollment.models import HealthCheckMode
 from tests.attendance.test_digest_delivery import (
-    database_url_of_the_tests,
+    celery_worker,
     free_port,
+    publish_to,
     redis_server,
     wait_for,
 )
@@ -30,7 +27,6 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 def test_the_outbreak_alert_fires_once_not_once_per_child(
     site_a, term_a, carer, site_lead, coordinator, tmp_path, monkeypatch
 ):
-    from ffs_portal.celery import app
 
     site_a.health_check = HealthCheckMode.REQUIRED
     site_a.save()
@@ -39,38 +35,10 @@ def test_the_outbreak_alert_fires_once_not_once_per_child(
     children = [enrolled_child(term_a, name=name) for name in ("王小明", "李小红", "张伟")]
     port = free_port()
     broker = f"redis://127.0.0.1:{port}/0"
-    monkeypatch.setattr(app.conf, "broker_url", broker)
-    monkeypatch.setattr(app.conf, "result_backend", broker)
-    monkeypatch.setattr(app, "_pool", None)
-    monkeypatch.setattr(app.amqp, "_producer_pool", None)
-    monkeypatch.setattr(app, "_local", threading.local())
+    publish_to(monkeypatch, broker)
     server = redis_server(port)
     mail_dir = tmp_path / "mail"
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed in finally
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ffs_portal",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        env={
-            **os.environ,
-            "REDIS_URL": broker,
-            "DATABASE_URL": database_url_of_the_tests(),
-            "FFS_VAR_DIR": str(tmp_path),
-            "EMAIL_HOST": "",
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker = celery_worker(broker, tmp_path, EMAIL_HOST="")
     queue = redis.Redis(host="127.0.0.1", port=port)
     try:
         # Three checks at the door, one by one, each queuing the watch after its commit.
@@ -101,4 +69,3 @@ def test_the_outbreak_alert_fires_once_not_once_per_child(
         server.terminate()
         worker.wait(timeout=30)
         server.wait(timeout=30)
-        log.close()

@@ -1,8 +1,6 @@
 """A real Redis and a real Celery worker: messages written while the broker is down wait in
 the outbox and go out once it is back, each exactly once however often its task arrives."""
 
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -12,7 +10,7 @@ from ffs_portal.notices import services as notices
 from ffs_portal.notices.models import Notice, NoticeStatus
 from ffs_portal.notices.tasks import send_notice
 from tests.attendance.test_digest_delivery import (
-    database_url_of_the_tests,
+    celery_worker,
     free_port,
     redis_server,
     wait_for,
@@ -41,31 +39,7 @@ def test_messages_wait_out_a_broker_outage_and_go_out_once(
     assert Notice.objects.get().status == NoticeStatus.QUEUED
 
     redis = redis_server(port)
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed in finally
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ffs_portal",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        env={
-            **__import__("os").environ,
-            "REDIS_URL": broker,
-            "DATABASE_URL": database_url_of_the_tests(),
-            "FFS_VAR_DIR": str(tmp_path),
-            "NOTICE_BACKEND": "file",
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker = celery_worker(broker, tmp_path, NOTICE_BACKEND="file")
     messages = tmp_path / "messages"
     try:
         assert notices.hand_over_queued(send_notice.delay) == 1
@@ -89,4 +63,3 @@ def test_messages_wait_out_a_broker_outage_and_go_out_once(
         worker.wait(10)
         redis.terminate()
         redis.wait(10)
-        log.close()
