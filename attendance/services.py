@@ -223,7 +223,7 @@ def _check_in_locked(
     if first_of_the_day and expected:
         record = AttendanceRecord(site=site, child=child, day=day, **fields)
         if insert_or_nothing(record):
-            _audit_check_in(site, child, by, at)
+            _checked_in(site, child, record, by, at)
             return ActResult(child, record, changed=True)
     record, others = _records(child, site, day)
     if record is not None and record.status == AttendanceStatus.PRESENT:
@@ -258,7 +258,7 @@ def _check_in_locked(
         record = AttendanceRecord.objects.create(site=site, child=child, day=day, **fields)
     else:
         _apply(record, fields)
-    _audit_check_in(site, child, by, at)
+    _checked_in(site, child, record, by, at)
     return ActResult(child, record, changed=True)
 
 
@@ -272,13 +272,17 @@ def _red_card(child: Child) -> ValidationError:
     )
 
 
-def _audit_check_in(site: Site, child: Child, by, at: datetime) -> None:
-    _audit(
-        by,
-        "attendance.checked_in",
-        site,
-        child,
-        at=at.isoformat(),
+def _checked_in(site: Site, child: Child, record: AttendanceRecord, by, at: datetime) -> None:
+    """What a check-in writes besides the record: its audit entry and, for a family that
+    chose it, the "arrived" message."""
+    _audit(by, "attendance.checked_in", site, child, at=at.isoformat())
+    notices.notify_guardians(
+        site=site,
+        kind=NoticeKind.ARRIVED,
+        event=f"arrived:{record.pk}",
+        child=child,
+        person=record.dropped_off_by_name,
+        at=at,
     )
 
 
@@ -1357,6 +1361,25 @@ def report_absence(
     _audit(None, "attendance.absence_reported_by_parent", site, child, day=day.isoformat())
     site.next_board_seq()
     return record
+
+
+@transaction.atomic
+def acknowledge_incident_by_parent(
+    *, guardian: Worker, incident: Incident, at: datetime | None = None
+) -> bool:
+    """A parent read about an incident on their page and says so: acknowledged, as at a
+    hand-over, in the parent's name (the hand-over then does not ask again). False when it
+    was acknowledged already."""
+    at = at or clock.now()
+    child = incident.child
+    _own_child(guardian, child)
+    acknowledged = Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=at, acknowledged_by_name=guardian.name, updated_at=at
+    )
+    if acknowledged:
+        _audit(None, "incident.acknowledged_by_parent", incident.site, child, guardian=guardian.pk)
+        incident.site.next_board_seq()
+    return bool(acknowledged)
 
 
 # A delegate's one-time code: six digits, told once.

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from enrollment.models import (
     CHOOSABLE_MESSAGES,
     CONSENT_TEXT_VERSION,
+    MUTED_BY_DEFAULT,
     Adult,
     Child,
     EnrollmentStatus,
@@ -309,7 +310,7 @@ class ConsentForm(PlainWords, forms.Form):
         label=_("Which messages the family wants"),
         choices=CHOOSABLE_MESSAGES,
         required=False,
-        initial=[value for value, _label in CHOOSABLE_MESSAGES],
+        initial=[value for value, _label in CHOOSABLE_MESSAGES if value not in MUTED_BY_DEFAULT],
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
             "A refused pickup, a child not arrived or not collected and a pickup code always "

@@ -697,10 +697,18 @@ class ConsentQuerySet(models.QuerySet):
 # The messages a family may choose not to receive (notices.NoticeKind values); the safety
 # messages (a refused pickup, a child not arrived or not collected, a delegate's code) go out.
 CHOOSABLE_MESSAGES = [
+    ("arrived", _("When the child arrives")),
     ("collected", _("Who collected the child, and when")),
     ("incident", _("Incidents")),
     ("announcement", _("Announcements from the space")),
+    ("training", _("Invitations to parent training")),
 ]
+# Off unless the family asks for them: a message every morning is too many for most.
+MUTED_BY_DEFAULT = ["arrived"]
+
+
+def muted_by_default() -> list[str]:
+    return list(MUTED_BY_DEFAULT)
 
 
 class Consent(models.Model):
@@ -720,7 +728,9 @@ class Consent(models.Model):
     # The family's preferences, versioned with the consent: the kinds of message they do not
     # want (notices.NoticeKind values; the safety messages cannot be turned off) and quiet
     # hours (local time; may run past midnight) when only the safety messages go out.
-    muted_messages = models.JSONField(_("messages not wanted"), default=list, blank=True)
+    muted_messages = models.JSONField(
+        _("messages not wanted"), default=muted_by_default, blank=True
+    )
     quiet_from = models.TimeField(_("quiet from"), null=True, blank=True)
     quiet_until = models.TimeField(_("quiet until"), null=True, blank=True)
     given_on = models.DateField(_("signed on"))

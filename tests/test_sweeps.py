@@ -44,6 +44,8 @@ PUBLIC = {
     "notices:today",
     "notices:absence",
     "notices:delegate",
+    "notices:acknowledge",
+    "notices:survey",
     "tablet:service_worker",  # the tablet app's code, the same for everyone: no data in it
 }
 

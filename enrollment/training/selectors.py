@@ -16,7 +16,12 @@ from enrollment.models import (
     Worker,
     normalise_employee_no,
 )
-from enrollment.training.models import SessionAttendance, SessionFeedback, TrainingSession
+from enrollment.training.models import (
+    Invitation,
+    SessionAttendance,
+    SessionFeedback,
+    TrainingSession,
+)
 from ffs_portal import access
 
 # A child who usually lives away from the parents, in the home village or at a boarding school.
@@ -216,3 +221,12 @@ def total(rows: list[FactoryReach]) -> Reach:
     if summed.feedback_responses:
         summed.feedback_average = weighted / summed.feedback_responses
     return summed
+
+
+def invitations(guardian: Worker) -> list[Invitation]:
+    """The parent training sessions a guardian is invited to that have not ended."""
+    return list(
+        Invitation.objects.filter(worker=guardian, session__ends_at__gte=timezone.now())
+        .select_related("session__course")
+        .order_by("session__starts_at")
+    )

@@ -16,6 +16,7 @@ from enrollment.training.models import (
     TrainingSession,
 )
 from ffs_portal import audit
+from ffs_portal.notices import services as notices
 
 # Sign-in on the tablet opens this long before a session starts.
 SIGN_IN_OPENS_BEFORE = timedelta(hours=2)
@@ -94,6 +95,7 @@ def invite(*, session: TrainingSession, workers, by) -> int:
     Invitation.objects.bulk_create(
         Invitation(session=session, worker=worker, invited_by=by) for worker in new
     )
+    notices.notify_invited(session=session, workers=new)
     audit.record(actor=by, action="training.invited", factory=session.factory, count=len(new))
     return len(new)
 

@@ -9,6 +9,7 @@ from enrollment.models import Child, Family, Site, Worker
 
 
 class NoticeKind(models.TextChoices):
+    ARRIVED = "arrived", _("Child arrived")
     COLLECTED = "collected", _("Child collected")
     PICKUP_REFUSED = "pickup_refused", _("Pickup refused")
     INCIDENT = "incident", _("Incident recorded")
@@ -16,6 +17,7 @@ class NoticeKind(models.TextChoices):
     NOT_COLLECTED = "not_collected", _("Not collected after closing")
     NOT_ARRIVED = "not_arrived", _("Not arrived after the usual time")
     ANNOUNCEMENT = "announcement", _("Announcement to all families")
+    TRAINING = "training", _("Invitation to parent training")
 
 
 class Channel(models.TextChoices):
@@ -40,6 +42,9 @@ class SuppressedReason(models.TextChoices):
 
 # Messages a family cannot turn off or hold back in quiet hours: someone must act now.
 SAFETY_KINDS = frozenset({"pickup_refused", "not_collected", "not_arrived", "delegate_code"})
+# Messages written only for a family that will get them: "arrived" goes out for every child
+# every morning, so a family that did not choose it gets no row at all (not one per day).
+WRITTEN_ONLY_WHEN_SENT = frozenset({"arrived"})
 
 
 class Notice(models.Model):

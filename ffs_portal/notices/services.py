@@ -21,6 +21,7 @@ from ffs_portal.lib.db import insert_or_nothing
 from ffs_portal.notices import backends
 from ffs_portal.notices.models import (
     SAFETY_KINDS,
+    WRITTEN_ONLY_WHEN_SENT,
     Notice,
     NoticeKind,
     NoticeStatus,
@@ -89,7 +90,9 @@ def revoke_links(*, guardian: Worker, by) -> int:
 
 def _text(kind: str, values: dict) -> str:
     with translation.override(MESSAGE_LANGUAGE):
-        if kind == NoticeKind.COLLECTED:
+        if kind == NoticeKind.ARRIVED:
+            text = _("%(child)s arrived at the space at %(time)s. Details: %(link)s")
+        elif kind == NoticeKind.COLLECTED:
             text = _("%(child)s was collected at %(time)s by %(person)s. Details: %(link)s")
         elif kind == NoticeKind.PICKUP_REFUSED:
             text = _(
@@ -113,6 +116,11 @@ def _text(kind: str, values: dict) -> str:
             )
         elif kind == NoticeKind.ANNOUNCEMENT:
             text = _("%(site)s: %(text)s")
+        elif kind == NoticeKind.TRAINING:
+            text = _(
+                'You are invited to the parent training "%(course)s" on %(time)s at '
+                "%(place)s. Details: %(link)s"
+            )
         else:
             text = _("%(person)s asks you to collect %(child)s today. One-time code: %(code)s")
         return "【FFS】" + text % values
@@ -197,6 +205,8 @@ def notify_guardians(
     written = []
     for guardian in guardians:
         status, reason = decision(guardian, kind)
+        if status != NoticeStatus.QUEUED and kind in WRITTEN_ONLY_WHEN_SENT:
+            continue
         values = {"child": child.name, "time": time, "person": who}
         link = parent_link(guardian) if status == NoticeStatus.QUEUED else ""
         written.append(
@@ -212,7 +222,8 @@ def notify_guardians(
             )
         )
     # One notice per event and guardian: a second write of the same event adds nothing.
-    Notice.objects.bulk_create(written, ignore_conflicts=True)
+    if written:
+        Notice.objects.bulk_create(written, ignore_conflicts=True)
     return written
 
 
@@ -236,6 +247,42 @@ def notify_delegate(
         body=_text(NoticeKind.DELEGATE_CODE, values),
     )
     return notice if insert_or_nothing(notice) else None
+
+
+def notify_invited(*, session, workers: list[Worker]) -> list[Notice]:
+    """The invitation to a parent training ``session``, to each of ``workers`` who belongs to
+    a family (suppressed when no child of the family has a consent covering messages). In
+    the caller's transaction; one notice per session and worker."""
+    guardians = with_preferences(
+        Worker.objects.filter(pk__in=[w.pk for w in workers], family__isnull=False)
+        .exclude(mobile="")
+        .order_by("pk"),
+        Consent.objects.active().filter(
+            child__family_id=OuterRef("family_id"), covers_messages=True
+        ),
+    )
+    values = {
+        "course": session.course.name,
+        "time": timezone.localtime(session.starts_at).strftime("%m-%d %H:%M"),
+        "place": session.place,
+    }
+    written = []
+    for guardian in guardians:
+        status, reason = decision(guardian, NoticeKind.TRAINING)
+        link = parent_link(guardian) if status == NoticeStatus.QUEUED else ""
+        written.append(
+            _to_guardian(
+                guardian,
+                (status, reason),
+                event=f"training:{session.key}",
+                kind=NoticeKind.TRAINING,
+                params=[values["course"], values["time"], values["place"], link],
+                body=_text(NoticeKind.TRAINING, {**values, "link": link}),
+            )
+        )
+    if written:
+        Notice.objects.bulk_create(written, ignore_conflicts=True)
+    return written
 
 
 # Announcements longer than this would take more than two SMS segments.

@@ -10,17 +10,30 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from attendance import selectors as attendance_selectors
 from attendance import services as attendance_services
+from attendance.models import Incident
 from enrollment.models import Child, Site, Worker
+from enrollment.training import selectors as training_selectors
 from ffs_portal import access, audit
 from ffs_portal.access import LEAD_SITE, AuthenticatedHttpRequest, requires
 from ffs_portal.lib import clock, throttle
 from ffs_portal.lib.client_address import client_address
 from ffs_portal.notices import selectors, services
-from ffs_portal.notices.forms import AbsenceReportForm, AnnouncementForm, DelegateForm
+from ffs_portal.notices.forms import (
+    AbsenceReportForm,
+    AnnouncementForm,
+    DelegateForm,
+    IncidentAcknowledgementForm,
+    ParentSurveyForm,
+)
+from ffs_portal.outcomes import selectors as outcome_selectors
+from ffs_portal.outcomes import services as outcome_services
+
+CHECK_THE_FORM = _lazy("Check the form and try again.")
 
 # Requests to parents' pages from one address in a minute: a person reads a few pages; a
 # guesser of links is stopped.
@@ -43,6 +56,7 @@ def _page(request: HttpRequest, token: str, guardian: Worker, status=200, **extr
     day = clock.today()
     assert guardian.family_id is not None  # guardian_for_token gives family members only
     days = attendance_selectors.family_days(guardian.family_id, day)
+    surveys = outcome_selectors.open_surveys(guardian.family_id, day)
     audit.record(
         actor=None, action="parent_page.viewed", family=guardian.family, guardian=guardian.pk
     )
@@ -55,6 +69,10 @@ def _page(request: HttpRequest, token: str, guardian: Worker, status=200, **extr
         "today": day,
         "absence_form": AbsenceReportForm(initial={"day": day + timedelta(days=1)}),
         "delegate_form": DelegateForm(),
+        # One survey at a time: the term that ends first.
+        "survey_term": surveys[0] if surveys else None,
+        "survey_form": ParentSurveyForm(initial={"term": surveys[0].pk} if surveys else None),
+        "invitations": training_selectors.invitations(guardian),
         **extra,
     }
     return render(request, "notices/today.html", context, status=status)
@@ -69,30 +87,43 @@ def today(request: HttpRequest, token: str) -> HttpResponse:
     return _page(request, token, guardian)
 
 
-def _own_child(guardian: Worker, key) -> Child | None:
-    if guardian.family_id is None:
-        return None
-    return Child.objects.filter(family_id=guardian.family_id, key=key).first()
+def _own_child(guardian: Worker, key) -> Child:
+    assert guardian.family_id is not None  # guardian_for_token gives family members only
+    child = Child.objects.filter(family_id=guardian.family_id, key=key).first()
+    if child is None:
+        raise ValidationError(CHECK_THE_FORM)
+    return child
 
 
 def _act(request: HttpRequest, token: str, act) -> HttpResponse:
-    """A parent's act on one of their children from the page: ``act(guardian, child, data)``
-    returns the page's extra context; a refusal shows the page with the reason."""
+    """A parent's act from the page: ``act(guardian, data)`` returns the page's extra
+    context; a refusal shows the page with the reason."""
     guardian = _guardian(request, token)
     if guardian is None:
         return _invalid(request)
     form = FORMS[act](request.POST)
-    child = _own_child(guardian, form.data.get("child")) if form.is_valid() else None
-    if child is None:
-        return _page(request, token, guardian, 400, error=_("Check the form and try again."))
+    if not form.is_valid():
+        # The survey is shown again with the answers given and what is missing.
+        kept = {"survey_form": form} if isinstance(form, ParentSurveyForm) else {}
+        return _page(request, token, guardian, 400, error=_first_error(form), **kept)
     try:
-        extra = act(guardian, child, form.cleaned_data)
+        extra = act(guardian, form.cleaned_data)
     except ValidationError as error:
         return _page(request, token, guardian, 400, error=" ".join(error.messages))
     return _page(request, token, guardian, **extra)
 
 
-def _absence(guardian: Worker, child: Child, data: dict) -> dict:
+def _first_error(form) -> str:
+    """The form's first message, for a page that shows one line (a hidden field's error,
+    which a person cannot correct, says to try again)."""
+    for name, errors in form.errors.items():
+        if name in form.fields and not form.fields[name].widget.is_hidden:
+            return errors[0]
+    return str(CHECK_THE_FORM)
+
+
+def _absence(guardian: Worker, data: dict) -> dict:
+    child = _own_child(guardian, data["child"])
     record = attendance_services.report_absence(
         guardian=guardian, child=child, day=data["day"], note=data["note"]
     )
@@ -103,7 +134,8 @@ def _absence(guardian: Worker, child: Child, data: dict) -> dict:
     return {"done": done}
 
 
-def _delegate(guardian: Worker, child: Child, data: dict) -> dict:
+def _delegate(guardian: Worker, data: dict) -> dict:
+    child = _own_child(guardian, data["child"])
     delegate, code = attendance_services.name_delegate(
         guardian=guardian,
         child=child,
@@ -114,7 +146,45 @@ def _delegate(guardian: Worker, child: Child, data: dict) -> dict:
     return {"delegate": delegate, "code": code, "code_child": child}
 
 
-FORMS = {_absence: AbsenceReportForm, _delegate: DelegateForm}
+def _acknowledge(guardian: Worker, data: dict) -> dict:
+    incident = (
+        Incident.objects.select_related("child", "site")
+        .filter(key=data["incident"], child__family_id=guardian.family_id)
+        .first()
+    )
+    if incident is None:
+        raise ValidationError(CHECK_THE_FORM)
+    attendance_services.acknowledge_incident_by_parent(guardian=guardian, incident=incident)
+    return {"done": _("Thank you: the carers see that you read about it.")}
+
+
+def _survey(guardian: Worker, data: dict) -> dict:
+    assert guardian.family is not None and guardian.family_id is not None
+    term = next(
+        (
+            term
+            for term in outcome_selectors.open_surveys(guardian.family_id, clock.today())
+            if term.pk == data["term"]
+        ),
+        None,
+    )
+    if term is None:
+        raise ValidationError(_("This survey is closed. Thank you all the same!"))
+    outcome_services.survey_answer_by_parent(
+        family=guardian.family,
+        term=term,
+        comment=data["comment"],
+        **ParentSurveyForm.scores_of(data),
+    )
+    return {"done": _("Thank you for your answers!")}
+
+
+FORMS = {
+    _absence: AbsenceReportForm,
+    _delegate: DelegateForm,
+    _acknowledge: IncidentAcknowledgementForm,
+    _survey: ParentSurveyForm,
+}
 
 
 @login_not_required
@@ -129,6 +199,20 @@ def report_absence(request: HttpRequest, token: str) -> HttpResponse:
 def name_delegate(request: HttpRequest, token: str) -> HttpResponse:
     """The parent names who collects a child today; the page shows the one-time code."""
     return _act(request, token, _delegate)
+
+
+@login_not_required
+@require_POST
+def acknowledge_incident(request: HttpRequest, token: str) -> HttpResponse:
+    """The parent read about an incident and says so."""
+    return _act(request, token, _acknowledge)
+
+
+@login_not_required
+@require_POST
+def answer_survey(request: HttpRequest, token: str) -> HttpResponse:
+    """The parent answers the satisfaction survey of a term."""
+    return _act(request, token, _survey)
 
 
 @requires(LEAD_SITE)

@@ -101,6 +101,7 @@ class ProgramYear(models.Model):
 class SurveyMethod(models.TextChoices):
     KIOSK = "kiosk", _("On the tablet at pickup")
     PAPER = "paper", _("On paper, typed in by HR")
+    PARENT_PAGE = "parent", _("On the parent's page")
 
 
 def new_survey_token():

@@ -21,6 +21,7 @@ from enrollment.models import (
     Worker,
 )
 from ffs_portal import access
+from ffs_portal.outcomes import services
 from ffs_portal.outcomes.lookups import Ids
 from ffs_portal.outcomes.models import (
     SATISFIED_FROM,
@@ -445,3 +446,19 @@ def retention(
         total.others.add(row.others)
         total.unknown_hire_date += row.unknown_hire_date
     return ordered, total
+
+
+def open_surveys(family_id: int, day: date) -> list[Term]:
+    """Terms of the family's children whose parents' survey is open on ``day`` and that the
+    family has not answered yet: what the parents' page asks about."""
+    terms = (
+        Term.objects.filter(
+            enrollments__child__family_id=family_id,
+            enrollments__status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED],
+        )
+        .exclude(surveys__family_id=family_id, surveys__answered_at__isnull=False)
+        .select_related("site")
+        .distinct()
+        .order_by("ends_on", "pk")
+    )
+    return [term for term in terms if services.survey_kiosk_open(term, day)]

@@ -240,6 +240,24 @@ def survey_answer(*, token: str, comment: str = "", **scores) -> ParentSurvey:
 
 
 @transaction.atomic
+def survey_answer_by_parent(
+    *, family: Family, term: Term, comment: str = "", **scores
+) -> ParentSurvey:
+    """A parent's answers on their own page (the signed link is theirs), while the survey of
+    the term is open."""
+    if not survey_kiosk_open(term):
+        raise ValidationError(_("This survey is closed. Thank you all the same!"))
+    survey_for(family=family, term=term)
+    return _answer(
+        {"family": family, "term": term},
+        method=SurveyMethod.PARENT_PAGE,
+        by=None,
+        comment=comment,
+        scores=scores,
+    )
+
+
+@transaction.atomic
 def survey_enter_paper(
     *, family: Family, term: Term, by, comment: str = "", **scores
 ) -> ParentSurvey:

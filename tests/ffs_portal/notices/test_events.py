@@ -137,7 +137,7 @@ class TestPreferences:
         assert client.post(url, data).status_code == 200  # the quiet hours' end is missing
         client.post(url, {**data, "quiet_until": "06:30"})
         consent = child.consents.get(withdrawn_at__isnull=True)
-        assert consent.muted_messages == ["collected", "announcement"]
+        assert consent.muted_messages == ["arrived", "collected", "announcement", "training"]
         assert (consent.quiet_from, consent.quiet_until) == (time(22), time(6, 30))
 
 
@@ -209,3 +209,19 @@ class TestNotArrived:
         )
         assert digests.tell_parents_not_arrived(at(morning, 10)) == 0
         assert not Notice.objects.exists()
+
+
+def test_the_arrived_message_goes_only_to_families_that_chose_it(child, term_a, site_a, carer):
+    from attendance import services as attendance
+
+    attendance.check_in(site=site_a, child=child, by=carer)
+    # Off by default: no message, and no row for each child each morning either.
+    assert not Notice.objects.filter(kind=NoticeKind.ARRIVED).exists()
+    chose = enrolled_child(term_a, name="李小红")
+    chose.consents.update(covers_messages=True, muted_messages=[])
+    attendance.check_in(site=site_a, child=chose, by=carer, at=clock.now())
+    notice = Notice.objects.get(kind=NoticeKind.ARRIVED)
+    assert notice.child == chose and notice.status == NoticeStatus.QUEUED
+    assert (
+        "李小红" in notice.body and timezone.localtime(clock.now()).strftime("%H:") in notice.body
+    )

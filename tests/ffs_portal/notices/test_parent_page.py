@@ -10,10 +10,12 @@ from django.urls import reverse
 
 from attendance import services
 from attendance.models import AbsenceReason, AttendanceStatus, PickupDelegate
+from enrollment.training import services as training
 from ffs_portal.lib import clock
 from ffs_portal.notices import services as notices
 from ffs_portal.notices.models import Notice, NoticeKind
-from tests.factories import enrolled_child
+from ffs_portal.outcomes.models import ParentSurvey, SurveyMethod
+from tests.factories import TermFactory, TrainingSessionFactory, enrolled_child
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +181,92 @@ def test_the_site_lead_sees_the_sites_messages_and_what_failed(
     assert "王小明" in page and "LimitExceeded" in page and "失败 1" in page
     client.force_login(carer)
     assert client.get(url).status_code == 403
+
+
+def test_the_parent_reads_an_incident_and_says_so(client, link, checked_in, site_a, carer):
+    incident = services.report_incident(
+        site=site_a,
+        child=checked_in,
+        by=carer,
+        kind="injury",
+        occurred_at=clock.now(),
+        description="滑梯上擦伤膝盖",
+        action_taken="清洗并贴了创可贴",
+    )
+    page = client.get(link).content.decode()
+    assert "滑梯上擦伤膝盖" in page and "清洗并贴了创可贴" in page
+    seq = site_a.board_seq
+    url = reverse("notices:acknowledge", kwargs={"token": token_of(link)})
+    assert client.post(url, {"incident": incident.key}).status_code == 200
+    incident.refresh_from_db()
+    assert incident.acknowledged_at is not None
+    assert incident.acknowledged_by_name == checked_in.family.workers.get().name
+    site_a.refresh_from_db()
+    assert site_a.board_seq > seq  # the tablets redraw the tile
+    # The hand-over no longer asks the collecting adult to acknowledge it.
+    parent = checked_in.family.workers.get()
+    assert services.check_out(site=site_a, child=checked_in, collector=parent, by=carer).changed
+
+
+def test_another_familys_incident_cannot_be_acknowledged(client, link, site_a, carer, term_a):
+    other = enrolled_child(term_a, name="赵小红")
+    services.check_in(site=site_a, child=other, by=carer)
+    incident = services.report_incident(
+        site=site_a,
+        child=other,
+        by=carer,
+        kind="injury",
+        occurred_at=clock.now(),
+        description="摔倒",
+        action_taken="冰敷",
+    )
+    url = reverse("notices:acknowledge", kwargs={"token": token_of(link)})
+    assert client.post(url, {"incident": incident.key}).status_code == 400
+    incident.refresh_from_db()
+    assert incident.acknowledged_at is None
+
+
+@pytest.fixture
+def ending_term(site_a):
+    """A term in its last week: the parents' survey is open."""
+    today = clock.today()
+    return TermFactory(
+        site=site_a, starts_on=today - timedelta(days=50), ends_on=today + timedelta(days=5)
+    )
+
+
+def test_the_parent_answers_the_survey_once_from_the_page(client, ending_term):
+    child = enrolled_child(ending_term)
+    link = notices.parent_link(child.family.workers.get())
+    url = reverse("notices:survey", kwargs={"token": token_of(link)})
+    assert "score-choices" in client.get(link).content.decode()
+    answers = {"term": ending_term.pk, "safe": 5, "enjoyed": 4, "informed": 4, "work": 5}
+    missing = client.post(url, answers)
+    assert missing.status_code == 400 and "请选择 1 到 5 之间的答案。" in missing.content.decode()
+    assert not ParentSurvey.objects.filter(answered_at__isnull=False).exists()
+    assert client.post(url, {**answers, "overall": 5, "comment": "谢谢老师"}).status_code == 200
+    survey = ParentSurvey.objects.get(family=child.family, term=ending_term)
+    assert survey.method == SurveyMethod.PARENT_PAGE and survey.overall == 5
+    # Answered: the page stops asking, and a second answer is refused.
+    assert "score-choices" not in client.get(link).content.decode()
+    assert client.post(url, {**answers, "overall": 1}).status_code == 400
+    survey.refresh_from_db()
+    assert survey.overall == 5
+
+
+def test_a_survey_not_open_cannot_be_answered(client, link, term_a):
+    url = reverse("notices:survey", kwargs={"token": token_of(link)})
+    scores = dict.fromkeys(["safe", "enjoyed", "informed", "work", "overall"], 3)
+    assert client.post(url, {"term": term_a.pk, **scores}).status_code == 400
+    assert not ParentSurvey.objects.exists()
+
+
+def test_an_invitation_to_training_is_a_message_and_on_the_page(client, link, parent, hr):
+    session = TrainingSessionFactory(factory=parent.factory, place="工会活动室")
+    training.invite(session=session, workers=[parent], by=hr)
+    notice = Notice.objects.get(kind=NoticeKind.TRAINING)
+    assert notice.guardian == parent and notice.status == "queued"
+    assert session.course.name in notice.body and "工会活动室" in notice.body
+    assert "/parents/" in notice.body
+    page = client.get(link).content.decode()
+    assert session.course.name in page and "工会活动室" in page
