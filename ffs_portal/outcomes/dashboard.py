@@ -468,6 +468,8 @@ class Headline:
     ratio_amber: int = 0
     needing_attention: int = 0
     red_sites: int = 0
+    messages_sent: int = 0
+    messages_failed: int = 0
     last_7: Figures = field(default_factory=Figures)
     term: Figures = field(default_factory=Figures)
     placed: int = 0
@@ -484,9 +486,14 @@ class Headline:
         return self.placed / self.capacity if self.capacity else None
 
 
-def headline(rows: list[SiteRow]) -> Headline:
+def headline(rows: list[SiteRow], messages: dict[int, tuple[int, int]]) -> Headline:
+    """The figures over all ``rows``; ``messages`` is today's (sent, failed) messages to
+    families per site id."""
     result = Headline(sites=len(rows))
     for row in rows:
+        sent, failed = messages.get(row.site.pk, (0, 0))
+        result.messages_sent += sent
+        result.messages_failed += failed
         today = row.today
         result.capacity += row.site.capacity
         result.placed += row.placed

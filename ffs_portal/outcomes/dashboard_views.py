@@ -13,6 +13,7 @@ from ffs_portal import access
 from ffs_portal.access import VIEW_DASHBOARD, AuthenticatedHttpRequest, requires
 from ffs_portal.lib import clock, dates
 from ffs_portal.lib.spreadsheets import XLSX_TYPE, attachment
+from ffs_portal.notices import selectors as notice_selectors
 from ffs_portal.outcomes import dashboard, site_page
 from ffs_portal.outcomes import dashboard_tables as tables
 from ffs_portal.outcomes.dashboard import ATTENTION_RULES, Filters, Season
@@ -69,7 +70,12 @@ def build(user, filters: Filters, *, parts=DASHBOARD_PARTS) -> dict:
     context: dict[str, object] = {
         "scope": scope,
         "rows": rows,
-        "headline": dashboard.headline(rows),
+        "headline": dashboard.headline(
+            rows,
+            notice_selectors.sent_and_failed(
+                [row.site.pk for row in rows], timezone.localdate(now)
+            ),
+        ),
         "now": now,
         "tables": built,
         "lowest": ranked[:3],

@@ -218,7 +218,11 @@ def test_site_figures_match_the_hand_made_week(week, coordinator):
 
 def test_the_headline_and_the_trend_add_up(week, coordinator):
     scope, rows = rows_for(coordinator)
-    headline = dashboard.headline(list(rows.values()))
+    sites = [row.site.pk for row in rows.values()]
+    # Today's messages to families per site: (sent, failed); a site elsewhere is not counted.
+    messages = {sites[0]: (5, 1), sites[1]: (2, 0), 0: (100, 100)}
+    headline = dashboard.headline(list(rows.values()), messages)
+    assert (headline.messages_sent, headline.messages_failed) == (7, 1)
     assert (headline.sites, headline.sites_open, headline.present, headline.listed) == (2, 2, 1, 6)
     assert headline.capacity_open == 120 and headline.not_arrived == 3
     assert (headline.needing_attention, headline.red_sites, headline.ratio_red) == (2, 1, 1)
@@ -467,8 +471,9 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_data(
 
 
 # Drills per site (one more), and a site's roll calls and messages on its page (two more).
-# The dashboard and the HR page read the outbreak alerts too (one query).
-EXPECTED_QUERIES = {"dashboard": 32, "factories": 24, "site": 33, "hr": 32}
+# The dashboard and the HR page read the outbreak alerts too (one query); the headline
+# counts today's messages to families (one query).
+EXPECTED_QUERIES = {"dashboard": 33, "factories": 25, "site": 34, "hr": 33}
 
 
 def test_live_figures_count_every_site_in_a_fixed_number_of_queries(
