@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def program(db):
-    """The demo, and forty more sites with two months of attendance."""
+def demo(db):
+    """The demo's factories, families, sponsor and logins."""
     from io import StringIO
 
     from enrollment.training.models import Course
@@ -31,6 +31,11 @@ def program(db):
     for name in ("远程亲子沟通", "留守儿童心理健康"):
         Course.objects.get_or_create(name=name)
     call_command("seed_demo", stdout=StringIO())
+
+
+@pytest.fixture
+def program(demo):
+    """The demo, and forty more sites with two months of attendance."""
     generate.generate(generate.Plan(factories=20, sites=40, children=640, days=45, seed=7))
     return with_authenticator(
         UserFactory(
@@ -92,7 +97,7 @@ def test_a_coordinator_finds_the_lowest_sites_last_week_and_why(
     screenshot("dashboard-filtered-en")
 
 
-def test_a_sponsor_reads_and_prints_its_report(live_server, page, screenshot, program):
+def test_a_sponsor_reads_and_prints_its_report(live_server, page, screenshot, demo):
     page.set_viewport_size({"width": 1280, "height": 800})
     sign_in(page, live_server, "sponsor.lego", DEMO_PASSWORD)
     expect(page.locator("h1")).to_have_text("Sponsor reports")
@@ -110,7 +115,7 @@ def test_a_sponsor_reads_and_prints_its_report(live_server, page, screenshot, pr
     assert Sponsor.objects.count() == 1
 
 
-def test_a_parent_answers_the_survey_on_the_tablet(live_server, page, screenshot, program):
+def test_a_parent_answers_the_survey_on_the_tablet(live_server, page, screenshot, demo):
     from enrollment.models import Enrollment
 
     enrollment = (
