@@ -285,6 +285,8 @@ def notify_invited(*, session, workers: list[Worker]) -> list[Notice]:
     return written
 
 
+CODE_MASK = "••••••"
+
 # Announcements longer than this would take more than two SMS segments.
 ANNOUNCEMENT_MAX_LENGTH = 120
 
@@ -382,5 +384,12 @@ def deliver(notice_id: int) -> bool:
             status=NoticeStatus.FAILED, last_error=str(error)[:500]
         )
         raise
-    Notice.objects.filter(pk=notice.pk).update(status=NoticeStatus.SENT, sent_at=clock.now())
+    sent = {"status": NoticeStatus.SENT, "sent_at": clock.now()}
+    if notice.kind == NoticeKind.DELEGATE_CODE:
+        # Once handed to the provider, the code is the delegate's: the outbox keeps no copy
+        # that a list of messages could show.
+        code = notice.params[-1]
+        sent["body"] = notice.body.replace(code, CODE_MASK)
+        sent["params"] = [*notice.params[:-1], CODE_MASK]
+    Notice.objects.filter(pk=notice.pk).update(**sent)
     return True

@@ -95,7 +95,9 @@ def test_a_past_day_cannot_be_reported(client, link, child):
     assert response.status_code == 400 and not child.attendance.exists()
 
 
-def test_a_delegate_collects_with_the_one_time_code_once(client, link, checked_in, site_a, carer):
+def test_a_delegate_collects_with_the_one_time_code_once(
+    client, link, checked_in, site_a, carer, settings
+):
     response = client.post(
         reverse("notices:delegate", kwargs={"token": token_of(link)}),
         {"child": checked_in.key, "name": "陈阿姨", "relation": "邻居", "mobile": "13912345678"},
@@ -106,6 +108,12 @@ def test_a_delegate_collects_with_the_one_time_code_once(client, link, checked_i
     assert code not in delegate.code_hash
     sent = Notice.objects.get(kind=NoticeKind.DELEGATE_CODE)
     assert sent.mobile == "13912345678" and code in sent.body
+    # Delivered, the code is in the delegate's message and no longer in the outbox.
+    assert notices.deliver(sent.pk)
+    sent.refresh_from_db()
+    assert code not in sent.body and code not in sent.params and sent.status == "sent"
+    (message,) = settings.NOTICE_FILE_PATH.iterdir()
+    assert code in message.read_text()
     wrong = "000000" if code != "000000" else "111111"
     refused = services.check_out_to_delegate(
         site=site_a, child=checked_in, delegate_key=delegate.key, code=wrong, by=carer
