@@ -150,3 +150,33 @@ def test_a_withdrawn_consent_stops_every_message_at_once(checked_in, site_a, car
     checked_in.consents.update(withdrawn_at=clock.now())
     services.check_out(site=site_a, child=checked_in, collector=grandma, by=carer)
     assert Notice.objects.get().status == NoticeStatus.SUPPRESSED
+
+
+# An SMS of Chinese text: 70 characters, or 67 per segment when it takes several.
+SEGMENT = 67
+
+
+@pytest.mark.parametrize("kind", [kind for kind in NoticeKind if kind != NoticeKind.ANNOUNCEMENT])
+def test_every_message_with_its_link_fits_in_two_sms_segments(kind, settings, child):
+    settings.PORTAL_URL = "https://ffs-portal.example.cn"
+    link = notices.parent_link(child.family.workers.get())
+    values = {
+        "child": "欧阳𠮷安安",  # long names of children, adults and courses
+        "person": "外婆 司马秀英英",
+        "time": "16:40",
+        "code": "123456",
+        "course": "远程亲子沟通与陪伴",
+        "place": "工会活动室（二楼）",
+        "link": link,
+    }
+    text = notices._text(kind, values)
+    assert len(text) <= 2 * SEGMENT, (len(text), text)
+
+
+def test_an_announcement_of_the_longest_fits_in_two_sms_segments(site_a):
+    site_a.name = "星河玩具厂暑期家庭友好空间"
+    text = notices._text(
+        NoticeKind.ANNOUNCEMENT,
+        {"site": site_a.name, "text": "台" * notices.ANNOUNCEMENT_MAX_LENGTH},
+    )
+    assert len(text) <= 2 * SEGMENT, len(text)
