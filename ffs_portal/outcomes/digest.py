@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from attendance import selectors as attendance_selectors
 from attendance.models import Incident, IncidentKind
 from enrollment.models import Site
 from ffs_portal import access
@@ -81,11 +82,14 @@ class Digest:
     closed: list[Site]  # sites not due to open that day (no term running, closed day or weekday)
     expiring: list  # staff qualifications lapsed or lapsing within 30 days
     dashboard_url: str
+    # The last week's e-mails to the recipient or the people they oversee that failed or
+    # perhaps went out: someone should ask whether they arrived.
+    troubled: list = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         """No site of the recipient's was due to open that day and nothing else to say."""
-        return not (self.rows or self.not_open or self.expiring)
+        return not (self.rows or self.not_open or self.expiring or self.troubled)
 
     @property
     def attention(self) -> int:
@@ -137,7 +141,13 @@ def build(recipient, day: date, now: datetime | None = None) -> Digest:
         + list(access.scoped(recipient, Site).exclude(pk__in=ids).order_by("name")),
         expiring=qualification_warnings(recipient, day),
         dashboard_url=settings.PORTAL_URL + reverse("attendance:dashboard"),
+        troubled=_troubled(recipient, day),
     )
+
+
+def _troubled(recipient, day: date) -> list:
+    with translation.override(recipient.language):
+        return attendance_selectors.emails_needing_attention(recipient, day)
 
 
 def render(recipient, day: date, now: datetime | None = None, digest: Digest | None = None):

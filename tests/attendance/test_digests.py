@@ -526,6 +526,19 @@ class TestContent:
         for secret in ("哮喘", "发烧", "38.5", "四川", "Sichuan"):
             assert secret not in text and secret not in html
 
+    def test_the_next_days_email_names_the_emails_that_failed_or_perhaps_went(
+        self, recipient, site_lead, known_day
+    ):
+        recipient.language = "zh-hans"
+        recipient.save()
+        DigestRun.objects.create(
+            recipient=site_lead, day=known_day - timedelta(days=1), status="unknown", attempts=1
+        )
+        _subject, text, html = content.render(recipient, known_day)
+        assert "需要查看的邮件" in text and "需要查看的邮件" in html
+        lead = site_lead.get_full_name() or site_lead.username
+        assert lead in text and lead in html
+
     def test_a_site_with_no_term_running_is_named_apart(self, recipient, known_day, factory_a):
         from tests.factories import SiteFactory
 
