@@ -1,8 +1,52 @@
+import logging
+import time
+
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
+
+logger = logging.getLogger(__name__)
+
+
+def queued_seconds(header: str, now: float) -> float | None:
+    """How long a request waited since the proxy took it, from ``X-Request-Start``:
+    ``t=<seconds since the epoch>`` (nginx's $msec) or milliseconds (other proxies); None
+    when the header is missing or unreadable."""
+    value = header.removeprefix("t=").strip()
+    try:
+        started = float(value)
+    except ValueError:
+        return None
+    if started > 1e11:  # milliseconds
+        started /= 1000
+    return now - started
+
+
+class QueueTimeMiddleware:
+    """A request that waited in the proxy's queue longer than the tablet waits for an answer
+    (REQUEST_QUEUE_LIMIT_SECONDS) is answered 503 at once, before any work: nobody is
+    waiting for it, and working on it would only make the queue longer. The tablet sends
+    the act again with the same key, which is safe."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.limit = settings.REQUEST_QUEUE_LIMIT_SECONDS
+
+    def __call__(self, request):
+        header = request.META.get("HTTP_X_REQUEST_START")
+        if header and self.limit:
+            waited = queued_seconds(header, time.time())
+            if waited is not None and waited > self.limit:
+                logger.warning("answered 503 after %.1f s in the queue: %s", waited, request.path)
+                response = HttpResponse(
+                    "Busy: try again.", status=503, content_type="text/plain; charset=utf-8"
+                )
+                response["Retry-After"] = "1"
+                return response
+        return self.get_response(request)
 
 
 def preferred_language(request) -> str:

@@ -107,6 +107,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before anything reads the session or the database: a request nobody waits for any more.
+    "ffs_portal.middleware.QueueTimeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "ffs_portal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -316,6 +318,10 @@ WECOM = {
     "secret": env("WECOM_SECRET"),
     "agent_id": env("WECOM_AGENT_ID"),
 }
+# A request that waited longer than this in the proxy's queue (its X-Request-Start header) is
+# answered 503 at once: the tablet gives up on an answer after 10 s and sends the act again.
+# 0 turns it off.
+REQUEST_QUEUE_LIMIT_SECONDS = float(env("REQUEST_QUEUE_LIMIT_SECONDS", "8"))
 # How long a parent's link to their page works.
 PARENT_LINK_DAYS = 30
 

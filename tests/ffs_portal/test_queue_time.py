@@ -1,0 +1,34 @@
+"""A request that waited in the proxy's queue longer than the tablet waits is answered 503 at
+once, before the session or the database is touched; the tablet sends it again."""
+
+import time
+
+import pytest
+from django.urls import reverse
+
+from ffs_portal.middleware import queued_seconds
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_request_nobody_waits_for_any_more_is_refused_at_once(
+    client, carer, site_a, settings, django_assert_num_queries
+):
+    settings.REQUEST_QUEUE_LIMIT_SECONDS = 8
+    client.force_login(carer)
+    board = reverse("attendance:site_board", kwargs={"site": site_a.pk})
+    stale = f"t={time.time() - 9:.3f}"
+    with django_assert_num_queries(0):
+        response = client.get(board, HTTP_X_REQUEST_START=stale)
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    fresh = f"t={time.time() - 1:.3f}"
+    assert client.get(board, HTTP_X_REQUEST_START=fresh).status_code == 200
+    assert client.get(board).status_code == 200  # no proxy in front
+
+
+@pytest.mark.parametrize(
+    "header, waited",
+    [("t=1700000010.500", 9.5), ("1700000010500", 9.5), ("t=1700000019", 1.0), ("t=soon", None)],
+)
+def test_the_proxys_header_in_seconds_or_milliseconds(header, waited):
+    assert queued_seconds(header, now=1700000020.0) == waited
