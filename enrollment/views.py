@@ -8,8 +8,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpRespo
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from enrollment import selectors, services
@@ -81,10 +80,10 @@ def family_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 # The four steps of a family's registration, in order: (url name, label).
 STEPS = [
-    ("family_create", _lazy("Worker and children")),
-    ("family_adults", _lazy("Who may collect")),
-    ("family_consent", _lazy("Consent")),
-    ("family_enrol", _lazy("Enrolment")),
+    ("family_create", gettext_lazy("Worker and children")),
+    ("family_adults", gettext_lazy("Who may collect")),
+    ("family_consent", gettext_lazy("Consent")),
+    ("family_enrol", gettext_lazy("Enrolment")),
 ]
 
 

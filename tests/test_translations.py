@@ -25,3 +25,34 @@ def test_placeholders_survive_translation():
         source = set(placeholder.findall(entry.msgid_plural or entry.msgid))
         translated = entry.msgstr_plural.get(0) if entry.msgid_plural else entry.msgstr
         assert set(placeholder.findall(translated)) == source, entry.msgid
+
+
+# The names makemessages finds strings under (xgettext's and the ones Django adds).
+FOUND_BY_MAKEMESSAGES = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
+
+
+def test_strings_are_marked_under_names_makemessages_finds():
+    """A string marked with another name (``gettext_lazy as _lazy``) never reaches the
+    catalogue and shows in English to everyone."""
+    import re
+
+    imported = re.compile(r"from django\.utils\.translation import .*\bas (\w+)")
+    unknown = [
+        f"{path.relative_to(settings.BASE_DIR)}: {name}"
+        for package in ("ffs_portal", "enrollment", "attendance", "staff")
+        for path in (Path(settings.BASE_DIR) / package).rglob("*.py")
+        for name in imported.findall(path.read_text(encoding="utf-8"))
+        if name not in FOUND_BY_MAKEMESSAGES
+    ]
+    assert unknown == []

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from attendance import selectors as attendance_selectors
@@ -33,7 +33,7 @@ from ffs_portal.notices.forms import (
 from ffs_portal.outcomes import selectors as outcome_selectors
 from ffs_portal.outcomes import services as outcome_services
 
-CHECK_THE_FORM = _lazy("Check the form and try again.")
+CHECK_THE_FORM = gettext_lazy("Check the form and try again.")
 
 # Requests to parents' pages from one address in a minute: a person reads a few pages; a
 # guesser of links is stopped.

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from enrollment.models import Factory, Family, Term
 from ffs_portal import access, audit
@@ -43,7 +43,7 @@ def _check_year(year: int) -> None:
         )
 
 
-SHARED_SPONSOR = _lazy(
+SHARED_SPONSOR = gettext_lazy(
     "This sponsor also sponsors factories you do not oversee, so its name and logins are "
     "changed by a coordinator of all factories. Ask the program's administrator."
 )

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from enrollment.models import Site
@@ -144,26 +144,28 @@ def person_edit(request, person):
 ACTS = {
     "switch_off": (
         services.person_switch_off,
-        _lazy("%(name)s is switched off: signed out everywhere, and the PIN opens nothing."),
+        gettext_lazy("%(name)s is switched off: signed out everywhere, and the PIN opens nothing."),
     ),
-    "switch_on": (services.person_switch_on, _lazy("%(name)s can sign in again.")),
+    "switch_on": (services.person_switch_on, gettext_lazy("%(name)s can sign in again.")),
     "invite": (
         services.person_invite,
-        _lazy("A new invitation is on its way to %(email)s; earlier links stop working."),
+        gettext_lazy("A new invitation is on its way to %(email)s; earlier links stop working."),
     ),
     "reset_password": (
         services.person_password_reset,
-        _lazy("A link to choose a new password is on its way to %(email)s."),
+        gettext_lazy("A link to choose a new password is on its way to %(email)s."),
     ),
     # The one-time password itself is shown on the person's page, once.
     "one_time_password": (services.person_one_time_password, None),
     "clear_lock": (
         services.person_lock_clear,
-        _lazy("%(name)s may sign in again now (and type their PIN)."),
+        gettext_lazy("%(name)s may sign in again now (and type their PIN)."),
     ),
     "reset_two_factor": (
         services.person_two_factor_reset,
-        _lazy("The authenticator app of %(name)s is reset: they set up a new one at sign-in."),
+        gettext_lazy(
+            "The authenticator app of %(name)s is reset: they set up a new one at sign-in."
+        ),
     ),
 }
 
