@@ -49,7 +49,7 @@ def profile_save(*, profile: StaffProfile, by, photo=None, **fields) -> StaffPro
 
 @transaction.atomic
 def pin_set(*, profile: StaffProfile, pin: str, by) -> None:
-    if not (pin.isdigit() and 4 <= len(pin) <= 6):
+    if not pins.is_valid(pin):
         raise ValidationError({"pin": _("The PIN is 4 to 6 digits.")})
     profile.pin = pins.encode(pin)
     profile.pin_failures = 0

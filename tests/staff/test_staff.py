@@ -88,10 +88,22 @@ def test_a_lapsed_child_protection_qualification_needs_a_site_leads_override(
     assert period.override_by == site_lead
 
 
-@pytest.mark.parametrize("pin", ["12", "1234567", "abcd", ""])
+@pytest.mark.parametrize("pin", ["12", "1234567", "abcd", "", "12³4"])
 def test_a_pin_is_four_to_six_digits(worker, pin):
     with pytest.raises(ValidationError):
         services.pin_set(profile=services.profile_for(worker), pin=pin, by=None)
+
+
+def test_a_pin_typed_in_full_width_digits_is_the_same_pin(site_a, worker, carer):
+    """A Chinese input method types "１２３４"; the tablet's keypad "1234"."""
+    full_width = PIN.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+    assert full_width != PIN
+    period = services.clock_in(site=site_a, user=worker, pin=full_width, by=carer)
+    assert period.user == worker
+    services.pin_set(profile=services.profile_for(worker), pin="２４６８", by=None)
+    period.clock_in_at -= timedelta(hours=4)
+    period.save()
+    assert services.clock_out(site=site_a, user=worker, pin="2468", by=carer)
 
 
 def test_overlapping_shifts_of_one_person_are_refused_even_at_another_site(
