@@ -510,10 +510,10 @@ class ChildDay:
     delegate: PickupDelegate | None
 
 
-def family_days(family_id: int, day: date) -> list[ChildDay]:
+def family_days(children_of_the_family: QuerySet[Child], day: date) -> list[ChildDay]:
     """The children of a family and their day: status, who brought and collected them,
     incidents, this week's attendance and today's delegate. A fixed number of queries."""
-    children = list(Child.objects.filter(family_id=family_id).order_by("date_of_birth", "pk"))
+    children = list(children_of_the_family.order_by("date_of_birth", "pk"))
     monday = day - timedelta(days=day.weekday())
     records: dict[int, dict[date, AttendanceRecord]] = {}
     for record in AttendanceRecord.objects.filter(

@@ -421,3 +421,30 @@ def get_scoped_or_404(
     user: User | AnonymousUser, model_or_queryset: type[M] | QuerySet[M], **lookup: Any
 ) -> M:
     return get_object_or_404(scoped(user, model_or_queryset), **lookup)
+
+
+# A guardian on the parents' page (no account: the signed link names them) ----------------
+
+
+def for_guardian(guardian, model_or_queryset: type[M] | QuerySet[M]) -> QuerySet[M]:
+    """The rows of a model that a family's guardian may see on their page: their own
+    family's children and what concerns them, nothing else. A guardian with no family sees
+    nothing."""
+    from attendance import models as attendance
+    from enrollment import models as enrollment
+
+    rules: dict[type[Model], str] = {
+        enrollment.Child: "family_id",
+        attendance.Incident: "child__family_id",
+        attendance.AttendanceRecord: "child__family_id",
+    }
+    if isinstance(model_or_queryset, QuerySet):
+        queryset = model_or_queryset
+    else:
+        queryset = model_or_queryset._default_manager.all()
+    path = rules.get(queryset.model)
+    if path is None:
+        raise LookupError(f"{queryset.model.__name__} has no guardian's rule in ffs_portal.access")
+    if guardian.family_id is None:
+        return queryset.none()
+    return queryset.filter(**{path: guardian.family_id})

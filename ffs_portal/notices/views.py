@@ -55,7 +55,7 @@ def _invalid(request: HttpRequest) -> HttpResponse:
 def _page(request: HttpRequest, token: str, guardian: Worker, status=200, **extra) -> HttpResponse:
     day = clock.today()
     assert guardian.family_id is not None  # guardian_for_token gives family members only
-    days = attendance_selectors.family_days(guardian.family_id, day)
+    days = attendance_selectors.family_days(access.for_guardian(guardian, Child), day)
     surveys = outcome_selectors.open_surveys(guardian.family_id, day)
     audit.record(
         actor=None, action="parent_page.viewed", family=guardian.family, guardian=guardian.pk
@@ -88,8 +88,7 @@ def today(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _own_child(guardian: Worker, key) -> Child:
-    assert guardian.family_id is not None  # guardian_for_token gives family members only
-    child = Child.objects.filter(family_id=guardian.family_id, key=key).first()
+    child = access.for_guardian(guardian, Child).filter(key=key).first()
     if child is None:
         raise ValidationError(CHECK_THE_FORM)
     return child
@@ -148,8 +147,8 @@ def _delegate(guardian: Worker, data: dict) -> dict:
 
 def _acknowledge(guardian: Worker, data: dict) -> dict:
     incident = (
-        Incident.objects.select_related("child", "site")
-        .filter(key=data["incident"], child__family_id=guardian.family_id)
+        access.for_guardian(guardian, Incident.objects.select_related("child", "site"))
+        .filter(key=data["incident"])
         .first()
     )
     if incident is None:
