@@ -400,6 +400,15 @@ def child_anonymise_on_request(*, child: Child, by, reason: str) -> RetentionRun
     reason = reason.strip()
     if not reason:
         raise ValueError(_("Say why the child's data is anonymised now."))
+    hold = RetentionHold.objects.active_on(timezone.localdate()).filter(child=child).first()
+    if hold is not None:
+        raise ValueError(
+            _(
+                "This child's data is on hold until %(day)s (%(reason)s). Lift the hold on "
+                "the retention page first, if it may end."
+            )
+            % {"day": hold.until.isoformat(), "reason": hold.reason}
+        )
     with transaction.atomic():
         run = RetentionRun.objects.create(
             day=timezone.localdate(),

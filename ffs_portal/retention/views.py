@@ -73,9 +73,13 @@ def child_anonymise(request: AuthenticatedHttpRequest, child) -> HttpResponse:
         return redirect(family_url)
     form = AnonymiseRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        run = services.child_anonymise_on_request(
-            child=child, by=request.user, reason=form.cleaned_data["reason"]
-        )
+        try:
+            run = services.child_anonymise_on_request(
+                child=child, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValueError as refusal:
+            messages.error(request, str(refusal))
+            return redirect(family_url)
         if run.families:
             messages.success(
                 request,
@@ -116,7 +120,7 @@ def hold_place(request: AuthenticatedHttpRequest, child) -> HttpResponse:
             _("On hold until %(day)s: the nightly run leaves this child's data as it is.")
             % {"day": form.cleaned_data["until"].isoformat()},
         )
-        return redirect("retention:overview")
+        return redirect(child.family.get_absolute_url())
     return render(
         request,
         "retention/hold_form.html",

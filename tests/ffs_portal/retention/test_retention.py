@@ -3,6 +3,7 @@ number anywhere in the database, and moving no figure of the dashboards or spons
 reports."""
 
 import threading
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -307,6 +308,10 @@ def test_the_nightly_run_skips_a_held_child_and_says_so(factory_a, hr):
         by=hr,
     )
 
+    # Nor can it be anonymised on request while the hold lasts.
+    with pytest.raises(ValueError, match="on hold"):
+        services.child_anonymise_on_request(child=held, by=hr, reason="家长要求")
+
     run = services.retention_run_nightly(day=today)
 
     assert (run.children, run.families, run.held, run.status) == (1, 1, 1, "done")
@@ -364,7 +369,8 @@ def test_hr_anonymises_a_child_on_request_with_the_reason_recorded(client, hr, f
     url = reverse("retention:child_anonymise", kwargs={"child": child.key})
     assert client.get(url).status_code == 200
     refused = client.post(url, {"reason": " "})
-    assert refused.status_code == 200 and "Say why" in refused.content.decode()
+    assert refused.status_code == 200 and "reason" in refused.context["form"].errors
+    assert not RetentionRun.objects.exists()
     response = client.post(url, {"reason": "监护人2026年12月来电要求"})
     assert response.status_code == 302
     run = RetentionRun.objects.get(trigger="request")
@@ -389,3 +395,52 @@ def test_the_dry_run_lists_keys_and_counts_and_writes_nothing(client, coordinato
     assert child.anonymised_at is None and not RetentionRun.objects.exists()
     overview = client.get(reverse("retention:overview"))
     assert overview.status_code == 200
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_task_delivered_twice_to_a_real_worker_runs_the_night_once(
+    factory_a, tmp_path, monkeypatch
+):
+    from attendance.models import ActionKey
+    from attendance.tasks import forget_action_keys
+    from ffs_portal.retention.tasks import anonymise_due_children
+    from tests.attendance.test_digest_delivery import (
+        celery_worker,
+        free_port,
+        publish_to,
+        redis_server,
+        wait_for,
+    )
+
+    child = due_child(factory_a)
+    port = free_port()
+    broker = f"redis://127.0.0.1:{port}/0"
+    redis = redis_server(port)
+    publish_to(monkeypatch, broker)
+    worker = celery_worker(broker, tmp_path)
+    try:
+        # Two beats, each sending the night's task.
+        anonymise_due_children.delay()
+        anonymise_due_children.delay()
+        log = tmp_path / "worker.log"
+        assert wait_for(lambda: RetentionRun.objects.filter(status="done").exists()), (
+            log.read_text()[-3000:]
+        )
+        # The worker takes tasks one by one: once a task sent after both is done, the
+        # second delivery has been handled (and found the night's run taken).
+        old_key = ActionKey.objects.create(
+            key=uuid.uuid4(), action="check_in", at=timezone.now() - timedelta(days=9)
+        )
+        forget_action_keys.delay()
+        assert wait_for(lambda: not ActionKey.objects.filter(pk=old_key.pk).exists())
+    finally:
+        worker.terminate()
+        redis.terminate()
+        worker.wait(timeout=30)
+        redis.wait(timeout=30)
+    (run,) = RetentionRun.objects.all()
+    assert (run.trigger, run.children, run.families) == ("nightly", 1, 1)
+    child.refresh_from_db()
+    assert child.anonymised_at is not None
+    assert child.audit_entries.filter(action="child.anonymised").count() == 1
