@@ -35,6 +35,7 @@ from enrollment.models import (
     new_card_token,
     new_pickup_code,
 )
+from enrollment.training.models import SessionFeedback
 from ffs_portal import audit
 from ffs_portal.models import AuditEntry
 from ffs_portal.notices.models import Notice, ParentLink
@@ -231,6 +232,9 @@ def _anonymise_child_records(child: Child, secrets: list[str], now) -> None:
     RollCallEntry.objects.filter(child=child).update(name=CHILD_PLACEHOLDER, group="")
     PickupDelegate.objects.filter(child=child).update(name=REMOVED, relation="", mobile="")
     OfflineAct.objects.filter(child=child).update(message="")
+    for hold in RetentionHold.objects.filter(child=child):
+        hold.reason = _scrub_text(hold.reason, secrets)
+        hold.save(update_fields=["reason"])
     for notice in Notice.objects.filter(child=child):
         _scrub_notice(notice, secrets, blank=True)
 
@@ -284,6 +288,13 @@ def _anonymise_family(family: Family, workers: list[Worker], secrets: list[str],
     for notice in Notice.objects.filter(family=family):
         _scrub_notice(notice, secrets, blank=True)
     ParentSurvey.objects.filter(family=family).exclude(comment="").update(comment="")
+    # A parent's comment on a training session may name the child or the parent.
+    for feedback in SessionFeedback.objects.filter(attendance__worker__in=workers).exclude(
+        comment=""
+    ):
+        if any(secret in feedback.comment for secret in secrets):
+            feedback.comment = _scrub_text(feedback.comment, secrets)
+            feedback.save(update_fields=["comment"])
     family.hr_notes = ""
     family.updated_at = now
     family.save(update_fields=["hr_notes", "updated_at"])

@@ -17,24 +17,30 @@ from attendance.health.models import HealthCheck, MedicineAuthorisation
 from attendance.models import Incident, PickupDelegate, RollCall, RollCallEntry
 from enrollment import services as enrollment
 from enrollment.models import Child, Enrollment
+from enrollment.training.models import SessionAttendance, SessionFeedback
 from ffs_portal import audit
 from ffs_portal.notices.models import Notice
 from ffs_portal.outcomes import dashboard
 from ffs_portal.outcomes import sponsor_report as report
 from ffs_portal.outcomes.dashboard import Filters
 from ffs_portal.retention import services
-from ffs_portal.retention.models import ChildOnFile, RetentionRun
+from ffs_portal.retention.models import ChildOnFile, RetentionHold, RetentionRun
 from tests.factories import (
     ChildFactory,
     ConsentFactory,
     EnrollmentFactory,
     FamilyFactory,
     TermFactory,
+    TrainingSessionFactory,
     WorkerFactory,
     tiny_jpeg,
     tiny_png,
 )
 
+# The retention pages' queries (the session, the user and the page's own), whatever the
+# number of children, holds and runs.
+DRY_RUN_QUERIES = 6
+OVERVIEW_QUERIES = 18
 TEXT_TYPES = {"CharField", "TextField", "JSONField", "SlugField", "EmailField"}
 
 
@@ -177,6 +183,16 @@ def family_on_file(site_a, term_a, carer, hr):
     roll_call = RollCall.objects.create(site=site_a, kind="drill", started_at=now, ended_at=now)
     RollCallEntry.objects.create(roll_call=roll_call, child=child, name="欧阳小雨", group="大班")
     audit.record(actor=hr, action="family.exported", family=family, names=["欧阳建华 13912345678"])
+    session = TrainingSessionFactory(factory=site_a.factory)
+    signed_in = SessionAttendance.objects.create(session=session, worker=father, method="list")
+    SessionFeedback.objects.create(
+        attendance=signed_in, usefulness=5, clarity=5, will_apply=5, comment="欧阳小雨爸爸：很有用"
+    )
+    RetentionHold.objects.create(
+        child=child,
+        reason="欧阳建华投诉，调查已结束",
+        until=timezone.localdate() - timedelta(days=1),
+    )
     return {
         "family": family,
         "child": child,
@@ -209,6 +225,8 @@ def test_an_anonymised_child_leaves_no_name_mobile_or_number_in_any_text_column(
         ("notices_notice", "欧阳小雨"),
         ("ffs_portal_auditentry", "13912345678"),
         ("attendance_incident", "欧阳小雨"),
+        ("training_sessionfeedback", "欧阳小雨"),
+        ("retention_retentionhold", "欧阳建华"),
     }
     photo = child.photo.name
     storage = child.photo.storage
@@ -384,7 +402,9 @@ def test_hr_anonymises_a_child_on_request_with_the_reason_recorded(client, hr, f
     assert "监护人2026年12月来电要求" in page.content.decode()
 
 
-def test_the_dry_run_lists_keys_and_counts_and_writes_nothing(client, coordinator, factory_a):
+def test_the_dry_run_lists_keys_and_counts_and_writes_nothing(
+    client, coordinator, factory_a, django_assert_max_num_queries
+):
     child = due_child(factory_a)
     name = child.name
     client.force_login(coordinator)
@@ -393,8 +413,19 @@ def test_the_dry_run_lists_keys_and_counts_and_writes_nothing(client, coordinato
     assert str(child.key)[:8] in text and name not in text
     child.refresh_from_db()
     assert child.anonymised_at is None and not RetentionRun.objects.exists()
-    overview = client.get(reverse("retention:overview"))
-    assert overview.status_code == 200
+    # The queries do not grow with the children due, the holds or the runs.
+    services.retention_run_nightly(day=timezone.localdate() - timedelta(days=1))
+    for _n in range(4):
+        held = due_child(factory_a)
+        services.hold_place(
+            child=held, reason="调查", until=timezone.localdate() + timedelta(days=9), by=None
+        )
+    with django_assert_max_num_queries(DRY_RUN_QUERIES):
+        assert client.get(reverse("retention:dry_run")).status_code == 200
+    with django_assert_max_num_queries(OVERVIEW_QUERIES):
+        overview = client.get(reverse("retention:overview"))
+    assert overview.context["forecast"].held_now == 4
+    assert len(overview.context["holds"]) == 4 and len(overview.context["runs"]) == 1
 
 
 @pytest.mark.celery_worker
