@@ -362,9 +362,10 @@ def retention_run_nightly(*, day: date) -> RetentionRun | None:
         return None
     report = RunReport()
     held = set(ChildOnFile.objects.due_on(day).held_on(day).values_list("pk", flat=True))
-    due = ChildOnFile.objects.due_on(day).select_related("family").order_by("pk")
+    # The list is taken first: each child is then anonymised in a transaction of its own.
+    due = list(ChildOnFile.objects.due_on(day).select_related("family").order_by("pk"))
     try:
-        for child in due.iterator(chunk_size=200):
+        for child in due:
             if child.pk in held:
                 report.held += 1
                 report.held_keys.append(str(child.key))
