@@ -600,6 +600,9 @@ class Child(models.Model):
     photo = models.ImageField(_("photo"), upload_to=child_photo_path, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    # When the child's personal information was anonymised (the retention period ran out, or
+    # the guardian asked): the row stays for the figures, nothing in it names the child.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("child")

@@ -348,6 +348,7 @@ def _rules() -> dict[type[Model], Rule]:
     from enrollment.training import models as training
     from ffs_portal.models import User
     from ffs_portal.outcomes import models as outcomes
+    from ffs_portal.retention import models as retention
     from staff import models as staff
 
     return {
@@ -394,6 +395,8 @@ def _rules() -> dict[type[Model], Rule]:
         outcomes.ProgramYear: lambda user: Q(factory__in=factory_ids(user)),
         outcomes.ParentSurvey: _by_site("term__site"),
         outcomes.SiteDay: _by_site("site"),
+        retention.ChildOnFile: _child_rule,
+        retention.RetentionHold: _by_factory("child__family__factory"),
     }
 
 

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "ffs_portal.outcomes",
     "ffs_portal.people",
     "ffs_portal.notices",
+    "ffs_portal.retention",
     "ffs_portal.demo",
 ]
 
@@ -413,6 +414,12 @@ CELERY_BEAT_SCHEDULE = {
     "outcomes-close-past-days": {
         "task": "attendance.outcomes.tasks.close_past_days",
         "schedule": crontab(hour=3, minute=40),
+    },
+    # Children whose retention period has run out are anonymised, once a night: the run row
+    # of the day is claimed, so a second beat does nothing.
+    "retention-anonymise-due-children": {
+        "task": "retention.tasks.anonymise_due_children",
+        "schedule": crontab(hour=4, minute=10),
     },
 }
 

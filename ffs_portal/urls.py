@@ -28,6 +28,7 @@ urlpatterns = [
     path("training/", include("enrollment.training.urls")),
     path("staff/", include("staff.urls")),
     path("people/", include("ffs_portal.people.urls")),
+    path("retention/", include("ffs_portal.retention.urls")),
     path("", include("attendance.urls")),
     path("", include("attendance.tablet.urls")),
     path("", include("attendance.health.urls")),

@@ -94,6 +94,7 @@ def object_samples(world) -> dict:
         "entry": world["roll_call"].entries.get().key,
         "tablet": world["tablet"].key,
         "authorisation": world["authorisation"].key,
+        "hold": world["hold"].pk,
     }
 
 
@@ -133,6 +134,7 @@ def world(term_a, hr, sponsor_a):
     )
     from attendance import services as attendance_services
     from attendance.tablet.models import Tablet
+    from ffs_portal.retention.models import RetentionHold
     from staff import services as staff_services
 
     staff_services.profile_save(
@@ -176,6 +178,9 @@ def world(term_a, hr, sponsor_a):
         "record": record,
         "roll_call": roll_call,
         "tablet": Tablet.objects.create(site=term_a.site, name="小班 平板"),
+        "hold": RetentionHold.objects.create(
+            child=child, incident=incident, reason="事故调查中", until=term_a.ends_on
+        ),
         "authorisation": MedicineAuthorisation.objects.create(
             site=term_a.site,
             child=child,

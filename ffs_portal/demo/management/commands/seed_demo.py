@@ -113,6 +113,7 @@ class Command(BaseCommand):
                     self.board_today(site)
                     self.on_duty_now(site)
             self.history(sites, today)
+            self.past_retention(sites, today)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write("")
         self.stdout.write(
@@ -355,6 +356,62 @@ class Command(BaseCommand):
                 terms = [past]
             if terms:
                 history(site=site, terms=terms, until=min(yesterday, max(t.ends_on for t in terms)))
+
+    def past_retention(self, sites, today):
+        """Two children who came for one summer two years ago only: their retention period
+        is over, so the retention page has something to show; one is on hold. Added once."""
+        from ffs_portal.retention import services as retention_services
+
+        site = next(s for s in sites if s.kind == SiteKind.FFS)
+        starts, ends = summer_term_dates(date(today.year - 2, 12, 31))
+        old, _ = Term.objects.get_or_create(
+            site=site, name=f"{starts.year}年暑期", defaults={"starts_on": starts, "ends_on": ends}
+        )
+        hr = User.objects.filter(username="hr.dongguan").first()
+        for number, (parent, child_name, held) in enumerate(
+            [("周海燕", "周雨桐", False), ("吴国强", "吴子涵", True)], start=1
+        ):
+            employee_no = f"XH9{number:04d}"
+            if Worker.objects.filter(factory=site.factory, employee_no=employee_no).exists():
+                continue
+            family = services.family_create(factory=site.factory, by=None)
+            services.worker_save(
+                family=family,
+                by=None,
+                employee_no=employee_no,
+                name=parent,
+                department="包装车间",
+                shift="白班",
+                mobile=f"1390000{number:04d}",
+                hukou_province="hunan",
+                hire_date=starts - timedelta(days=400),
+            )
+            child = services.child_save(
+                family=family,
+                by=None,
+                name=child_name,
+                sex="f" if number == 1 else "m",
+                date_of_birth=starts - timedelta(days=365 * 7 + number * 40),
+                hukou_province="hunan",
+                lives_with="grandparents_village",
+            )
+            services.consent_record(
+                child=child,
+                given_by=parent,
+                given_by_relation="mother" if number == 1 else "father",
+                given_on=starts - timedelta(days=10),
+                covers_reporting=True,
+                text_version=CONSENT_TEXT_VERSION,
+                by=None,
+            )
+            Enrollment.objects.create(child=child, term=old, status="completed")
+            if held:
+                retention_services.hold_place(
+                    child=child,
+                    reason="家长投诉仍在调查中",
+                    until=today + timedelta(days=60),
+                    by=hr,
+                )
 
     def on_duty_now(self, site):
         """Two carers on duty while the centre is open today, so the board shows a ratio."""
