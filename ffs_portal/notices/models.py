@@ -16,6 +16,7 @@ class NoticeKind(models.TextChoices):
     NOT_COLLECTED = "not_collected", _("Not collected after closing")
     NOT_ARRIVED = "not_arrived", _("Not arrived after the usual time")
     ANNOUNCEMENT = "announcement", _("Announcement to all families")
+    HEALTH_RED_CARD = "health_red_card", _("Not admitted after the health check")
 
 
 class Channel(models.TextChoices):
@@ -39,7 +40,9 @@ class SuppressedReason(models.TextChoices):
 
 
 # Messages a family cannot turn off or hold back in quiet hours: someone must act now.
-SAFETY_KINDS = frozenset({"pickup_refused", "not_collected", "not_arrived", "delegate_code"})
+SAFETY_KINDS = frozenset(
+    {"pickup_refused", "not_collected", "not_arrived", "delegate_code", "health_red_card"}
+)
 
 
 class Notice(models.Model):
