@@ -140,7 +140,14 @@ class Tile:
         return self.record.status if self.record else AttendanceStatus.EXPECTED
 
     @property
+    def not_admitted(self) -> bool:
+        """Sent home with a red card at the morning check: not present, not awaited."""
+        return self.record is not None and self.record.health_card == HealthCard.RED
+
+    @property
     def status_label(self) -> str:
+        if self.not_admitted:
+            return _("Not admitted")
         if self.overdue:
             return _("Not here yet")
         if self.record is not None and self.record.absence_reason == AbsenceReason.PARENT:
@@ -149,6 +156,8 @@ class Tile:
 
     @property
     def icon(self) -> str:
+        if self.not_admitted:
+            return "bi-x-octagon-fill"
         if self.overdue:
             return "bi-alarm-fill"
         return STATUS_ICONS[self.status]
@@ -350,7 +359,9 @@ def board(
             room=rooms_by_id.get(room_id) or room_for_age(age, rooms),
             medicine=reminders.get(child.pk, ""),
         )
-        tile.overdue = overdue_time and tile.status == AttendanceStatus.EXPECTED
+        tile.overdue = (
+            overdue_time and tile.status == AttendanceStatus.EXPECTED and not tile.not_admitted
+        )
         counts[tile.status] += 1
         if tile.status == AttendanceStatus.PRESENT:
             present_ages.append(age)
@@ -459,7 +470,9 @@ def answer_state(*, site: Site, children, at: datetime, known=None) -> AnswerSta
         )
         for child in children
     ]
-    expected = [tile for tile in tiles if tile.status == AttendanceStatus.EXPECTED]
+    expected = [
+        tile for tile in tiles if tile.status == AttendanceStatus.EXPECTED and not tile.not_admitted
+    ]
     if expected and is_overdue_time(opening_hours(site.pk, day), at):
         for tile in expected:
             tile.overdue = True
