@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, Q, QuerySet, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from attendance.health.models import (
@@ -20,7 +20,7 @@ from attendance.health.models import (
     OutbreakAlert,
     sign_label,
 )
-from attendance.models import HealthCard
+from attendance.models import AttendanceRecord, HealthCard
 from enrollment.models import Consent, Enrollment, Site
 from ffs_portal import access
 from ffs_portal.lib import clock
@@ -117,27 +117,57 @@ class MedicineToday:
     missed: list[str]
 
 
-def due_and_missed(times: list[str], given: set[str], now: datetime) -> tuple[list[str], list[str]]:
-    """Of a medicine's ``times`` without a dose ``given`` today: those due now (from DUE_AHEAD
-    before until the window after them is over) and those missed (the window over)."""
+def due_and_missed(
+    times: list[str],
+    given: set[str],
+    now: datetime,
+    arrived: datetime | None,
+    left: datetime | None,
+) -> tuple[list[str], list[str]]:
+    """Of a medicine's ``times`` without a dose ``given`` today: those due now (the child here,
+    from DUE_AHEAD before the time until its window is over) and those missed (the window over
+    while the child was here: ``arrived`` before its end, not ``left`` before the time). A
+    child who is not here has nothing due and missed nothing."""
+    if arrived is None:
+        return [], []
     local = timezone.localtime(now)
     due, missed = [], []
     for value in times:
         if value in given:
             continue
         scheduled = datetime.combine(local.date(), time.fromisoformat(value), local.tzinfo)
-        if scheduled + DOSE_WINDOW < local:
-            missed.append(value)
-        elif scheduled - DUE_AHEAD <= local:
+        window_over = scheduled + DOSE_WINDOW
+        if window_over < local:
+            if arrived <= window_over and (left is None or left >= scheduled):
+                missed.append(value)
+        elif scheduled - DUE_AHEAD <= local and left is None:
             due.append(value)
     return due, missed
 
 
+def _with_attendance(authorisations: QuerySet, day: date) -> QuerySet:
+    """``authorisations`` with the child's check-in and check-out that day at their site
+    (``arrived``, ``left``), in the same statement."""
+    record = AttendanceRecord.objects.filter(
+        child=OuterRef("child"), site=OuterRef("site"), day=day
+    )
+    return authorisations.annotate(
+        arrived=Subquery(record.values("checked_in_at")[:1]),
+        left=Subquery(record.values("checked_out_at")[:1]),
+    )
+
+
 def medicine_today(
-    authorisation: MedicineAuthorisation, doses: list[MedicineDose], now: datetime
+    authorisation: MedicineAuthorisation,
+    doses: list[MedicineDose],
+    now: datetime,
+    arrived: datetime | None,
+    left: datetime | None = None,
 ) -> MedicineToday:
     """A medicine's day: its doses given, its times due now and missed."""
-    due, missed = due_and_missed(authorisation.times, {dose.due for dose in doses}, now)
+    due, missed = due_and_missed(
+        authorisation.times, {dose.due for dose in doses}, now, arrived, left
+    )
     return MedicineToday(authorisation, doses, due, missed)
 
 
@@ -145,31 +175,37 @@ def medicines_today(*, user, site: Site, now: datetime) -> list[MedicineToday]:
     """The site's medicines running today, each with today's doses, due and missed times;
     empty for those who do not see health details. Two queries."""
     day = timezone.localdate(now)
-    authorisations = list(medicines_on(user=user, site=site, day=day))
+    authorisations = list(_with_attendance(medicines_on(user=user, site=site, day=day), day))
     doses: dict[int, list[MedicineDose]] = defaultdict(list)
     if authorisations:
         for dose in access.scoped(user, MedicineDose).filter(
             authorisation__in=[m.pk for m in authorisations], given_at__date=day
         ):
             doses[dose.authorisation_id].append(dose)
-    return [medicine_today(m, doses.get(m.pk, []), now) for m in authorisations]
+    return [medicine_today(m, doses.get(m.pk, []), now, m.arrived, m.left) for m in authorisations]
+
+
+def _running(authorisations: QuerySet, day: date) -> QuerySet:
+    """The authorisations running on ``day`` as rows (child, site, times, the dues given that
+    day, the child's arrival and departure), in one statement."""
+    return (
+        _with_attendance(authorisations.filter(valid_from__lte=day, valid_to__gte=day), day)
+        .annotate(
+            given=ArrayAgg("doses__due", filter=Q(doses__given_at__date=day), default=Value([]))
+        )
+        .values_list("child_id", "site_id", "times", "given", "arrived", "left")
+    )
 
 
 def medicine_reminders(*, user, site: Site, now: datetime) -> dict[int, str]:
     """What the board's tiles show of medicines: "missed" or "due" per child id; nothing for
     those who do not see health details. One query."""
     day = timezone.localdate(now)
-    rows = (
-        access.scoped(user, MedicineAuthorisation)
-        .filter(site=site, valid_from__lte=day, valid_to__gte=day)
-        .annotate(
-            given=ArrayAgg("doses__due", filter=Q(doses__given_at__date=day), default=Value([]))
-        )
-        .values_list("child_id", "times", "given")
-    )
     reminders: dict[int, str] = {}
-    for child_id, times, given in rows:
-        due, missed = due_and_missed(times, set(given), now)
+    for child_id, _site, times, given, arrived, left in _running(
+        access.scoped(user, MedicineAuthorisation).filter(site=site), day
+    ):
+        due, missed = due_and_missed(times, set(given), now, arrived, left)
         if missed:
             reminders[child_id] = "missed"
         elif due:
@@ -309,14 +345,10 @@ def day_counts(site_ids: list[int], day: date, now: datetime) -> dict[int, DayCo
         .order_by()
     ):
         counts[site_id].doses_given = given
-    for site_id, times, given in (
-        MedicineAuthorisation.objects.filter(
-            site__in=site_ids, valid_from__lte=day, valid_to__gte=day
-        )
-        .annotate(
-            given=ArrayAgg("doses__due", filter=Q(doses__given_at__date=day), default=Value([]))
-        )
-        .values_list("site", "times", "given")
+    for _child, site_id, times, given, arrived, left in _running(
+        MedicineAuthorisation.objects.filter(site__in=site_ids), day
     ):
-        counts[site_id].doses_missed += len(due_and_missed(times, set(given), now)[1])
+        counts[site_id].doses_missed += len(
+            due_and_missed(times, set(given), now, arrived, left)[1]
+        )
     return dict(counts)

@@ -239,24 +239,6 @@ def test_the_day_sheet_prints_the_cards(client, site_lead, checking, child):
     assert "晨检 1 人" in body and "绿卡 0" in body and "黄卡 1" in body
 
 
-def test_the_health_page_shows_a_missed_dose(client, carer, checking, child):
-    today = timezone.localdate()
-    services.authorise_medicine(
-        site=checking,
-        child=child,
-        by=carer,
-        medicine="布洛芬",
-        dose="5 ml",
-        times=["06:30"],
-        valid_from=today,
-        valid_to=today,
-        signed_by="王建国",
-    )
-    client.force_login(carer)
-    body = client.get(reverse("health:site_health", kwargs={"site": checking.pk})).content.decode()
-    assert "布洛芬" in body and "漏服：06:30" in body
-
-
 def test_without_consent_to_health_data_the_check_records_the_card_only(
     client, carer, checking, child
 ):
@@ -345,7 +327,8 @@ def test_the_box_photo_is_shrunk_and_served_to_the_sites_staff_only(
 def test_the_tile_reminds_of_a_dose_due_and_a_missed_one_stands_out(
     client, carer, checking, term_a, child
 ):
-    """At 08:00: a dose at 08:10 is due, one at 06:30 was missed; a dose given is neither."""
+    """At 08:00: a dose at 08:10 is due, one at 06:30 was missed by a child here since 06:20;
+    a dose given is neither, and a child not here has nothing due."""
     other = enrolled_child(term_a, name="陈欣怡")
     witness = UserFactory(username="witness", role=Role.CHILDCARE, sites=[checking])
     today = timezone.localdate()
@@ -365,6 +348,12 @@ def test_the_tile_reminds_of_a_dose_due_and_a_missed_one_stands_out(
 
     syrup = authorise(child, ["08:10"])
     authorise(other, ["06:30", "12:00"])
+    absent = enrolled_child(term_a, name="张子涵")
+    authorise(absent, ["06:30"])
+    for who, arrived in ((child, at(7, 50)), (other, at(6, 20))):
+        AttendanceRecord.objects.create(
+            site=checking, child=who, day=today, status="present", checked_in_at=arrived
+        )
     client.force_login(carer)
 
     def tile(who):
@@ -375,6 +364,8 @@ def test_the_tile_reminds_of_a_dose_due_and_a_missed_one_stands_out(
 
     assert "md-due" in tile(child) and "md-missed" not in tile(child)
     assert "md-missed" in tile(other) and "medicine-missed" in tile(other)
+    # Not here: nothing due, nothing missed.
+    assert 'class="md ' not in tile(absent)
     services.give_dose(authorisation=syrup, by=carer, witness=witness, at=at(8, 5))
     assert 'class="md ' not in tile(child)
     page = client.get(reverse("health:site_health", kwargs={"site": checking.pk})).content.decode()
