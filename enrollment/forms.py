@@ -306,9 +306,7 @@ class ConsentForm(PlainWords, forms.Form):
         label=_("Messages to the parents about the child's day (SMS or WeCom)"), required=False
     )
     covers_health = forms.BooleanField(
-        label=_(
-            "Health data at the morning check (temperature, what was seen) and medicines given"
-        ),
+        label=_("Health data at the morning check (temperature, what was seen)"),
         required=False,
     )
     wanted_messages = forms.MultipleChoiceField(
