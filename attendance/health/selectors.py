@@ -171,11 +171,14 @@ def medicine_today(
     return MedicineToday(authorisation, doses, due, missed)
 
 
-def medicines_today(*, user, site: Site, now: datetime) -> list[MedicineToday]:
-    """The site's medicines running today, each with today's doses, due and missed times;
-    empty for those who do not see health details. Two queries."""
+def medicines_today(*, user, site: Site, now: datetime, child=None) -> list[MedicineToday]:
+    """The site's medicines (or ``child``'s) running today, each with today's doses, due and
+    missed times; empty for those who do not see health details. Two queries."""
     day = timezone.localdate(now)
-    authorisations = list(_with_attendance(medicines_on(user=user, site=site, day=day), day))
+    running = medicines_on(user=user, site=site, day=day)
+    if child is not None:
+        running = running.filter(child=child)
+    authorisations = list(_with_attendance(running, day))
     doses: dict[int, list[MedicineDose]] = defaultdict(list)
     if authorisations:
         for dose in access.scoped(user, MedicineDose).filter(
@@ -278,12 +281,20 @@ def medicines_on(*, user, site: Site, day: date) -> QuerySet[MedicineAuthorisati
     )
 
 
-def child_medicines(*, user, site: Site, child) -> QuerySet[MedicineAuthorisation]:
-    return (
+def child_medicines(
+    *, user, site: Site, child, now: datetime
+) -> list[tuple[MedicineAuthorisation, MedicineToday | None]]:
+    """A child's medicine authorisations with their doses, each with its day (due and missed
+    times) when it runs today."""
+    today = {
+        m.authorisation.pk: m for m in medicines_today(user=user, site=site, now=now, child=child)
+    }
+    authorisations = (
         access.scoped(user, MedicineAuthorisation)
         .filter(site=site, child=child)
         .prefetch_related("doses__given_by", "doses__witness")
     )
+    return [(authorisation, today.get(authorisation.pk)) for authorisation in authorisations]
 
 
 def has_noon_check(child_id: int, day: date) -> bool:

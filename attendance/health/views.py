@@ -130,7 +130,9 @@ def child_medicines(request: AuthenticatedHttpRequest, site, child) -> HttpRespo
             "site": site,
             "child": child,
             "form": form,
-            "authorisations": selectors.child_medicines(user=request.user, site=site, child=child),
+            "authorisations": selectors.child_medicines(
+                user=request.user, site=site, child=child, now=clock.now()
+            ),
             "witnesses": _witnesses(request, site),
             "today": clock.today(),
         },

@@ -370,3 +370,5 @@ def test_the_tile_reminds_of_a_dose_due_and_a_missed_one_stands_out(
     assert 'class="md ' not in tile(child)
     page = client.get(reverse("health:site_health", kwargs={"site": checking.pk})).content.decode()
     assert "漏服：06:30" in page
+    medicines = client.get(health_url("child_medicines", checking, other)).content.decode()
+    assert "漏服：06:30" in medicines
