@@ -274,6 +274,11 @@ def test_a_red_card_tells_the_parents_once_without_medical_details(client, carer
     assert "王小明" in notice.body and "晨检" in notice.body
     for detail in ("38", "发烧", "皮疹", "体温"):
         assert detail not in notice.body
+    # The link in the message: the parents' page says the same, not "not arrived".
+    link = re.search(r"/parents/\S+/", notice.body)[0]
+    client.logout()
+    page = client.get(link, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "晨检未能入园" in page and "尚未到园" not in page
 
 
 def png() -> bytes:
