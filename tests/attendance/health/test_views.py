@@ -377,3 +377,9 @@ def test_the_tile_reminds_of_a_dose_due_and_a_missed_one_stands_out(
     assert "漏服：06:30" in page
     medicines = client.get(health_url("child_medicines", checking, other)).content.decode()
     assert "漏服：06:30" in medicines
+    # Its 12:00 dose can still be recorded from the page.
+    authorisation = other.medicines.get()
+    give = reverse(
+        "health:give_dose", kwargs={"site": checking.pk, "authorisation": authorisation.key}
+    )
+    assert give in medicines
