@@ -168,6 +168,7 @@ def sheet_context(request: AuthenticatedHttpRequest, site: Site, child: Child, *
         arrival = health_selectors.arrival_check(child.pk, day)
         context.update(
             health_form=HealthCheckForm(),
+            health_details=health_selectors.health_data_allowed(child.pk),
             arrival_check=arrival,
             red_card=red_card,
             noon_due=arrival is not None

@@ -468,8 +468,9 @@ def tell_parents_not_arrived(now: datetime | None = None) -> int:
         opens = datetime.combine(day, hour.opens, tzinfo=now.tzinfo)
         if opens + timedelta(minutes=site.not_arrived_minutes) > now:
             continue
+        # A child sent home with a red card came: the parents know (they were called).
         recorded = AttendanceRecord.objects.filter(site=site, day=day).exclude(
-            status=AttendanceStatus.EXPECTED
+            status=AttendanceStatus.EXPECTED, health_card=""
         )
         missing = list(
             Enrollment.objects.expected_at(site, day)

@@ -3,6 +3,7 @@ a site's day sheet. Every read goes through ``ffs_portal.access`` and costs a fi
 of queries whatever the number of children."""
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -17,6 +18,7 @@ from attendance.models import (
     AttendanceRecord,
     AttendanceStatus,
     DigestRun,
+    HealthCard,
     Incident,
     PickupDelegate,
     RefusedPickup,
@@ -130,13 +132,22 @@ class Tile:
     room: Room | None = None
     # The board version the tile shows, when it is not the board's own.
     seq: int | None = None
+    # A medicine's reminder: "due" or "missed" (the board's page and refresh only).
+    medicine: str = ""
 
     @property
     def status(self) -> str:
         return self.record.status if self.record else AttendanceStatus.EXPECTED
 
     @property
+    def not_admitted(self) -> bool:
+        """Sent home with a red card at the morning check: not present, not awaited."""
+        return self.record is not None and self.record.health_card == HealthCard.RED
+
+    @property
     def status_label(self) -> str:
+        if self.not_admitted:
+            return _("Not admitted")
         if self.overdue:
             return _("Not here yet")
         if self.record is not None and self.record.absence_reason == AbsenceReason.PARENT:
@@ -145,6 +156,8 @@ class Tile:
 
     @property
     def icon(self) -> str:
+        if self.not_admitted:
+            return "bi-x-octagon-fill"
         if self.overdue:
             return "bi-alarm-fill"
         return STATUS_ICONS[self.status]
@@ -279,7 +292,14 @@ def board_version(
     stamps = [v.timestamp() if isinstance(v, datetime) else v for v in rest]
     if hours is False:
         hours = opening_hours(site.pk, day)
-    moment_flags = (is_overdue_time(hours, moment), is_afternoon(hours, moment))
+    # Reminders come and go with the time of day (a medicine due from a quarter of an hour
+    # before its time): the board is drawn again every five minutes at most.
+    local = timezone.localtime(moment)
+    moment_flags = (
+        is_overdue_time(hours, moment),
+        is_afternoon(hours, moment),
+        (local.hour * 60 + local.minute) // 5,
+    )
     fingerprint = "-".join(str(v) for v in (seq, *stamps, *moment_flags, day.isoformat()))
     return BoardVersion(
         seq=seq, fingerprint=fingerprint, roll_call=rest[-2], roll_call_kind=rest[-1] or ""
@@ -287,10 +307,18 @@ def board_version(
 
 
 def board(
-    *, user, site: Site, at: datetime | None = None, query: str = "", records_query=None
+    *,
+    user,
+    site: Site,
+    at: datetime | None = None,
+    query: str = "",
+    records_query=None,
+    reminders: Mapping[int, str] | None = None,
 ) -> Board:
     """Today's board for a site: tiles grouped by room (or by the rooms' age ranges), sorted
-    for the time of day, with counters."""
+    for the time of day, with counters. ``reminders`` (child id → what the tile reminds of,
+    e.g. a medicine "due") come from the caller."""
+    reminders = reminders or {}
     at = at or clock.now()
     day = timezone.localdate(at)
     hours = opening_hours(site.pk, day)
@@ -329,8 +357,11 @@ def board(
             age=age,
             incident=child.pk in with_incident,
             room=rooms_by_id.get(room_id) or room_for_age(age, rooms),
+            medicine=reminders.get(child.pk, ""),
         )
-        tile.overdue = overdue_time and tile.status == AttendanceStatus.EXPECTED
+        tile.overdue = (
+            overdue_time and tile.status == AttendanceStatus.EXPECTED and not tile.not_admitted
+        )
         counts[tile.status] += 1
         if tile.status == AttendanceStatus.PRESENT:
             present_ages.append(age)
@@ -439,7 +470,9 @@ def answer_state(*, site: Site, children, at: datetime, known=None) -> AnswerSta
         )
         for child in children
     ]
-    expected = [tile for tile in tiles if tile.status == AttendanceStatus.EXPECTED]
+    expected = [
+        tile for tile in tiles if tile.status == AttendanceStatus.EXPECTED and not tile.not_admitted
+    ]
     if expected and is_overdue_time(opening_hours(site.pk, day), at):
         for tile in expected:
             tile.overdue = True
@@ -648,6 +681,15 @@ class DaySheet:
     rows: list[Tile]
     refusals: list[RefusedPickup]
     incidents: list[Incident]
+
+    @property
+    def cards(self) -> dict[str, int]:
+        """The morning health check's cards of the day, counted ("total" for all)."""
+        counts = dict.fromkeys(HealthCard.values, 0)
+        for row in self.rows:
+            if row.record is not None and row.record.health_card:
+                counts[row.record.health_card] += 1
+        return {**counts, "total": sum(counts.values())}
 
 
 def day_sheet(*, user, site: Site, day: date) -> DaySheet:

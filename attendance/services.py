@@ -406,6 +406,16 @@ def refuse_admission(*, site: Site, child: Child, by, at: datetime | None = None
     else:
         _apply(record, fields)
     _audit(by, "attendance.not_admitted", site, child, at=at.isoformat())
+    # The parents are called; with their agreement to messages they are told too (once a
+    # day: the record is the day's).
+    notices.notify_guardians(
+        site=site,
+        kind=NoticeKind.HEALTH_RED_CARD,
+        event=f"health_red_card:{record.pk}",
+        child=child,
+        person="",
+        at=at,
+    )
     return ActResult(child, record, changed=True, seq=site.next_board_seq())
 
 

@@ -27,6 +27,7 @@ from attendance.forms import (
     ReviewForm,
     today_at,
 )
+from attendance.health import selectors as health_selectors
 from attendance.models import AbsenceReason, AttendanceRecord, AttendanceStatus, Incident
 from enrollment.models import Adult, Child, Site, card_read
 from ffs_portal import access, audit
@@ -157,7 +158,14 @@ def _words() -> dict:
 
 def _board_page(request: AuthenticatedHttpRequest, site):
     with snapshot():
-        data = selectors.board(user=request.user, site=site, query=request.GET.get("q", ""))
+        data = selectors.board(
+            user=request.user,
+            site=site,
+            query=request.GET.get("q", ""),
+            reminders=health_selectors.medicine_reminders(
+                user=request.user, site=site, now=clock.now()
+            ),
+        )
         ratio = staff_selectors.live_ratio(site, ages=data.present_ages)
     audit.record(actor=request.user, action="board.viewed", factory=site.factory, site=site.pk)
     leads = access.can(request.user, LEAD_SITE)
@@ -194,7 +202,14 @@ def board_live(request: AuthenticatedHttpRequest, site) -> HttpResponse:
             and version == selectors.board_version(site, clock.today(), clock.now()).fingerprint
         ):
             return HttpResponse(status=204)
-        data = selectors.board(user=request.user, site=site, query=query)
+        data = selectors.board(
+            user=request.user,
+            site=site,
+            query=query,
+            reminders=health_selectors.medicine_reminders(
+                user=request.user, site=site, now=clock.now()
+            ),
+        )
         ratio = staff_selectors.live_ratio(site, ages=data.present_ages)
     return render(
         request,

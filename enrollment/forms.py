@@ -306,6 +306,10 @@ class ConsentForm(PlainWords, forms.Form):
     covers_messages = forms.BooleanField(
         label=_("Messages to the parents about the child's day (SMS or WeCom)"), required=False
     )
+    covers_health = forms.BooleanField(
+        label=_("Health data at the morning check (temperature, what was seen)"),
+        required=False,
+    )
     wanted_messages = forms.MultipleChoiceField(
         label=_("Which messages the family wants"),
         choices=CHOOSABLE_MESSAGES,
@@ -338,6 +342,7 @@ class ConsentForm(PlainWords, forms.Form):
             "covers_care",
             "covers_photos",
             "covers_reporting",
+            "covers_health",
             "covers_messages",
             "wanted_messages",
             _row("quiet_from", "quiet_until"),

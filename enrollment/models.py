@@ -684,7 +684,7 @@ class PickupPermission(models.Model):
         )
 
 
-CONSENT_TEXT_VERSION = "2026-1"
+CONSENT_TEXT_VERSION = "2026-2"
 
 
 class ConsentQuerySet(models.QuerySet):
@@ -727,6 +727,11 @@ class Consent(models.Model):
     # Messages to the family's guardians about the child's day (SMS, WeCom).
     covers_messages = models.BooleanField(
         _("messages to the parents"), default=False, db_default=False
+    )
+    # Health data (PIPL Art. 28) is a separate item: without it the morning check records the
+    # card only, never a temperature, a sign or a note.
+    covers_health = models.BooleanField(
+        _("health data at the morning check"), default=False, db_default=False
     )
     # The family's preferences, versioned with the consent: the kinds of message they do not
     # want (notices.NoticeKind values; the safety messages cannot be turned off) and quiet

@@ -159,6 +159,7 @@ class ConsentFactory(fb.django.DjangoModelFactory):
     covers_care = True
     covers_photos = True
     covers_reporting = True
+    covers_health = True
     given_on = fb.LazyFunction(lambda: timezone.localdate() - timedelta(days=20))
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from attendance.health.models import HIGHEST, LOWEST, sign_choices
 from attendance.models import HealthCard
+from ffs_portal.photos import shrink_photo
 
 
 class TemperatureField(forms.CharField):
@@ -57,6 +58,15 @@ class MedicineForm(forms.Form):
     valid_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     valid_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     signed_by = forms.CharField(label=_("Signed by (parent)"), max_length=50)
+    box_photo = forms.ImageField(
+        label=_("Photo of the box (optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+
+    def clean_box_photo(self):
+        photo = self.cleaned_data.get("box_photo")
+        return shrink_photo(photo) if photo else None
 
     def clean_times(self) -> list[str]:
         return [part for part in self.cleaned_data["times"].replace("，", ",").split(",") if part]

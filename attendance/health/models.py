@@ -1,3 +1,4 @@
+import secrets
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -16,6 +17,8 @@ FEVER = Decimal("37.3")
 LOWEST = Decimal("34")
 # A dose may be given this long before or after the time the parent wrote down.
 DOSE_WINDOW = timedelta(minutes=60)
+# The tablet reminds of a dose from this long before its time until its window is over.
+DUE_AHEAD = timedelta(minutes=15)
 HIGHEST = Decimal("43")
 
 # What the staff may tick at the check; settings.HEALTH_CHECK_SIGNS picks and orders them
@@ -101,6 +104,10 @@ class HealthCheck(models.Model):
         return [sign_label(code) for code in self.signs]
 
 
+def medicine_photo_path(instance, filename):
+    return f"medicines/{secrets.token_hex(16)}.jpg"
+
+
 class MedicineAuthorisation(models.Model):
     """A parent's signed permission to give a medicine they handed in."""
 
@@ -114,6 +121,8 @@ class MedicineAuthorisation(models.Model):
     valid_from = models.DateField(_("from"))
     valid_to = models.DateField(_("to"))
     signed_by = models.CharField(_("signed by"), max_length=50)
+    # A photo of the box the parent handed in (served only through an access-checked view).
+    box_photo = models.ImageField(_("photo of the box"), upload_to=medicine_photo_path, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from attendance.health.models import (
     DOSE_WINDOW,
+    DUE_AHEAD,
     CheckKind,
     HealthCheck,
     MedicineAuthorisation,
@@ -18,8 +20,8 @@ from attendance.health.models import (
     OutbreakAlert,
     sign_label,
 )
-from attendance.models import HealthCard
-from enrollment.models import Enrollment, Site
+from attendance.models import AttendanceRecord, HealthCard
+from enrollment.models import Consent, Enrollment, Site
 from ffs_portal import access
 from ffs_portal.lib import clock
 
@@ -68,6 +70,12 @@ def alerted_within(*, site: Site, sign: str, day: date) -> bool:
     ).exists()
 
 
+def health_data_allowed(child_id: int) -> bool:
+    """Whether the guardian's active consent covers health data (PIPL Art. 28: a separate
+    item). Without it a check records the card only."""
+    return Consent.objects.active().filter(child_id=child_id, covers_health=True).exists()
+
+
 def arrival_check(child_id: int, day: date) -> HealthCheck | None:
     return HealthCheck.objects.filter(child_id=child_id, day=day, kind=CheckKind.ARRIVAL).first()
 
@@ -103,24 +111,109 @@ class HealthPage:
 class MedicineToday:
     authorisation: MedicineAuthorisation
     doses: list[MedicineDose]
-    # The times of day whose dose was not given and whose hour to give it has passed.
+    # The times of day whose dose is to be given now (from a quarter of an hour before until
+    # the window after it is over) and those missed (the window over, no dose).
+    due: list[str]
     missed: list[str]
 
 
-def medicine_today(
-    authorisation: MedicineAuthorisation, doses: list[MedicineDose], now: datetime
-) -> MedicineToday:
-    """A medicine's day: a time is missed once the window after it is over with no dose."""
+def due_and_missed(
+    times: list[str],
+    given: set[str],
+    now: datetime,
+    arrived: datetime | None,
+    left: datetime | None,
+) -> tuple[list[str], list[str]]:
+    """Of a medicine's ``times`` without a dose ``given`` today: those due now (the child here,
+    from DUE_AHEAD before the time until its window is over) and those missed (the window over
+    while the child was here: ``arrived`` before its end, not ``left`` before the time). A
+    child who is not here has nothing due and missed nothing."""
+    if arrived is None:
+        return [], []
     local = timezone.localtime(now)
-    given = {dose.due for dose in doses}
-    missed = [
-        value
-        for value in authorisation.times
-        if value not in given
-        and datetime.combine(local.date(), time.fromisoformat(value), local.tzinfo) + DOSE_WINDOW
-        < local
-    ]
-    return MedicineToday(authorisation, doses, missed)
+    due, missed = [], []
+    for value in times:
+        if value in given:
+            continue
+        scheduled = datetime.combine(local.date(), time.fromisoformat(value), local.tzinfo)
+        window_over = scheduled + DOSE_WINDOW
+        if window_over < local:
+            if arrived <= window_over and (left is None or left >= scheduled):
+                missed.append(value)
+        elif scheduled - DUE_AHEAD <= local and left is None:
+            due.append(value)
+    return due, missed
+
+
+def _with_attendance(authorisations: QuerySet, day: date) -> QuerySet:
+    """``authorisations`` with the child's check-in and check-out that day at their site
+    (``arrived``, ``left``), in the same statement."""
+    record = AttendanceRecord.objects.filter(
+        child=OuterRef("child"), site=OuterRef("site"), day=day
+    )
+    return authorisations.annotate(
+        arrived=Subquery(record.values("checked_in_at")[:1]),
+        left=Subquery(record.values("checked_out_at")[:1]),
+    )
+
+
+def medicine_today(
+    authorisation: MedicineAuthorisation,
+    doses: list[MedicineDose],
+    now: datetime,
+    arrived: datetime | None,
+    left: datetime | None = None,
+) -> MedicineToday:
+    """A medicine's day: its doses given, its times due now and missed."""
+    due, missed = due_and_missed(
+        authorisation.times, {dose.due for dose in doses}, now, arrived, left
+    )
+    return MedicineToday(authorisation, doses, due, missed)
+
+
+def medicines_today(*, user, site: Site, now: datetime, child=None) -> list[MedicineToday]:
+    """The site's medicines (or ``child``'s) running today, each with today's doses, due and
+    missed times; empty for those who do not see health details. Two queries."""
+    day = timezone.localdate(now)
+    running = medicines_on(user=user, site=site, day=day)
+    if child is not None:
+        running = running.filter(child=child)
+    authorisations = list(_with_attendance(running, day))
+    doses: dict[int, list[MedicineDose]] = defaultdict(list)
+    if authorisations:
+        for dose in access.scoped(user, MedicineDose).filter(
+            authorisation__in=[m.pk for m in authorisations], given_at__date=day
+        ):
+            doses[dose.authorisation_id].append(dose)
+    return [medicine_today(m, doses.get(m.pk, []), now, m.arrived, m.left) for m in authorisations]
+
+
+def _running(authorisations: QuerySet, day: date) -> QuerySet:
+    """The authorisations running on ``day`` as rows (child, site, times, the dues given that
+    day, the child's arrival and departure), in one statement."""
+    return (
+        _with_attendance(authorisations.filter(valid_from__lte=day, valid_to__gte=day), day)
+        .annotate(
+            given=ArrayAgg("doses__due", filter=Q(doses__given_at__date=day), default=Value([]))
+        )
+        .values_list("child_id", "site_id", "times", "given", "arrived", "left")
+    )
+
+
+def medicine_reminders(*, user, site: Site, now: datetime) -> dict[int, str]:
+    """What the board's tiles show of medicines: "missed" or "due" per child id; nothing for
+    those who do not see health details. One query."""
+    day = timezone.localdate(now)
+    reminders: dict[int, str] = {}
+    for child_id, _site, times, given, arrived, left in _running(
+        access.scoped(user, MedicineAuthorisation).filter(site=site), day
+    ):
+        due, missed = due_and_missed(times, set(given), now, arrived, left)
+        if missed:
+            reminders[child_id] = "missed"
+        elif due:
+            reminders.setdefault(child_id, "due")
+    return reminders
 
 
 def health_page(
@@ -148,8 +241,7 @@ def health_page(
     alerts = list(access.scoped(user, OutbreakAlert).filter(site=site)[:10])
     details = access.sees_health_details(user)
     checks: list[HealthCheck] = []
-    authorisations: list[MedicineAuthorisation] = []
-    doses: dict[int, list[MedicineDose]] = defaultdict(list)
+    medicines: list[MedicineToday] = []
     if details:
         checks = list(
             access.scoped(user, HealthCheck)
@@ -157,11 +249,7 @@ def health_page(
             .select_related("child__family", "by")
             .order_by("child__name_pinyin", "kind")
         )
-        authorisations = list(medicines_on(user=user, site=site, day=day))
-        for dose in access.scoped(user, MedicineDose).filter(
-            authorisation__in=[m.pk for m in authorisations], given_at__date=day
-        ):
-            doses[dose.authorisation_id].append(dose)
+        medicines = medicines_today(user=user, site=site, now=now)
     noon_done = {c.child_id for c in checks if c.kind == CheckKind.NOON}
     noon_due = [
         c
@@ -179,7 +267,7 @@ def health_page(
         alerts=alerts,
         checks=checks,
         noon_due=noon_due,
-        medicines=[medicine_today(m, doses.get(m.pk, []), now) for m in authorisations],
+        medicines=medicines,
     )
 
 
@@ -193,12 +281,20 @@ def medicines_on(*, user, site: Site, day: date) -> QuerySet[MedicineAuthorisati
     )
 
 
-def child_medicines(*, user, site: Site, child) -> QuerySet[MedicineAuthorisation]:
-    return (
+def child_medicines(
+    *, user, site: Site, child, now: datetime
+) -> list[tuple[MedicineAuthorisation, MedicineToday | None]]:
+    """A child's medicine authorisations with their doses, each with its day (due and missed
+    times) when it runs today."""
+    today = {
+        m.authorisation.pk: m for m in medicines_today(user=user, site=site, now=now, child=child)
+    }
+    authorisations = (
         access.scoped(user, MedicineAuthorisation)
         .filter(site=site, child=child)
         .prefetch_related("doses__given_by", "doses__witness")
     )
+    return [(authorisation, today.get(authorisation.pk)) for authorisation in authorisations]
 
 
 def has_noon_check(child_id: int, day: date) -> bool:
@@ -219,3 +315,51 @@ def recent_alerts(user, day: date, days: int = 14) -> QuerySet[OutbreakAlert]:
 def sites_with_signs(day: date):
     """The ids of the sites where a check saw a sign on ``day``."""
     return HealthCheck.objects.filter(day=day).exclude(signs=[]).values("site")
+
+
+@dataclass
+class DayCounts:
+    """A site's health check and medicines on a day, as counts only (the daily e-mail)."""
+
+    checked: int = 0
+    yellow: int = 0
+    red: int = 0
+    doses_given: int = 0
+    doses_missed: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.checked or self.doses_given or self.doses_missed)
+
+
+def day_counts(site_ids: list[int], day: date, now: datetime) -> dict[int, DayCounts]:
+    """The health counts of each of ``site_ids`` on ``day`` (doses missed as of ``now``):
+    never a child, a sign or a medicine. Three queries, whatever the number of sites."""
+    counts: dict[int, DayCounts] = defaultdict(DayCounts)
+    for site_id, checked, yellow, red in (
+        HealthCheck.objects.filter(site__in=site_ids, day=day, kind=CheckKind.ARRIVAL)
+        .values("site")
+        .annotate(
+            checked=Count("pk"),
+            yellow=Count("pk", filter=Q(card=HealthCard.YELLOW)),
+            red=Count("pk", filter=Q(card=HealthCard.RED)),
+        )
+        .values_list("site", "checked", "yellow", "red")
+        .order_by()
+    ):
+        counts[site_id].checked, counts[site_id].yellow, counts[site_id].red = checked, yellow, red
+    for site_id, given in (
+        MedicineDose.objects.filter(site__in=site_ids, given_at__date=day)
+        .values("site")
+        .annotate(n=Count("pk"))
+        .values_list("site", "n")
+        .order_by()
+    ):
+        counts[site_id].doses_given = given
+    for _child, site_id, times, given, arrived, left in _running(
+        MedicineAuthorisation.objects.filter(site__in=site_ids), day
+    ):
+        counts[site_id].doses_missed += len(
+            due_and_missed(times, set(given), now, arrived, left)[1]
+        )
+    return dict(counts)

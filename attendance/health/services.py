@@ -60,6 +60,21 @@ def _check_card(temperature: Decimal | None, signs: list[str], card: str) -> Non
         raise ValidationError(_("Unknown sign: %(signs)s") % {"signs": ", ".join(sorted(unknown))})
 
 
+def _check_consent(child: Child, temperature: Decimal | None, signs: list[str], note: str):
+    """Details only with the guardian's consent to health data; the card (admitted or not)
+    belongs to the care itself and is always recorded."""
+    if (temperature is not None or signs or note.strip()) and not selectors.health_data_allowed(
+        child.pk
+    ):
+        raise ValidationError(
+            _(
+                "The parents of %(child)s have not agreed to health data being recorded: give "
+                "the card only, without temperature, signs or note. HR can record their consent."
+            )
+            % {"child": child.name}
+        )
+
+
 def _save(kind: str, *, site: Site, child: Child, at: datetime, **observed) -> HealthCheck:
     """The child's check of this kind today, written (a retried act writes it again)."""
     check, _created = HealthCheck.objects.update_or_create(
@@ -91,6 +106,7 @@ def record_arrival_check(
     day = timezone.localdate(at)
     signs = list(dict.fromkeys(signs or []))
     _check_card(temperature, signs, card)
+    _check_consent(child, temperature, signs, note)
     if site.health_check == HealthCheckMode.OFF:
         raise ValidationError(_("This space does not do a health check at arrival."))
     if card == HealthCard.RED:
@@ -144,6 +160,7 @@ def record_noon_check(
     day = timezone.localdate(at)
     signs = list(dict.fromkeys(signs or []))
     _check_card(temperature, signs, card)
+    _check_consent(child, temperature, signs, note)
     arrival = HealthCheck.objects.filter(child=child, day=day, kind=CheckKind.ARRIVAL).first()
     if arrival is None or arrival.card != HealthCard.YELLOW:
         raise ValidationError(
@@ -195,8 +212,10 @@ def authorise_medicine(
     valid_from: date,
     valid_to: date,
     signed_by: str,
+    box_photo=None,
 ) -> MedicineAuthorisation:
-    """Record the parent's signed authorisation for a medicine they handed in."""
+    """Record the parent's signed authorisation for a medicine they handed in, with an
+    optional photo of the box (already checked and shrunk)."""
     if valid_to < valid_from:
         raise ValidationError(_("The last day comes before the first day."))
     if not signed_by.strip():
@@ -212,6 +231,9 @@ def authorise_medicine(
         signed_by=signed_by.strip(),
         recorded_by=by,
     )
+    if box_photo:
+        authorisation.box_photo.save("box.jpg", box_photo, save=False)
+        authorisation.save(update_fields=["box_photo"])
     audit.record(
         actor=by,
         action="health.medicine_authorised",
@@ -221,6 +243,8 @@ def authorise_medicine(
         valid_from=valid_from.isoformat(),
         valid_to=valid_to.isoformat(),
     )
+    # The child's tile reminds of the doses due.
+    site.next_board_seq()
     return authorisation
 
 
@@ -285,6 +309,8 @@ def give_dose(
         due=due,
         witness=witness.pk,
     )
+    # The tile's reminder of this dose goes.
+    authorisation.site.next_board_seq()
     return dose
 
 

@@ -16,4 +16,9 @@ urlpatterns = [
         views.give_dose,
         name="give_dose",
     ),
+    path(
+        "board/<int:site>/medicines/<uuid:authorisation>/photo/",
+        views.medicine_photo,
+        name="medicine_photo",
+    ),
 ]

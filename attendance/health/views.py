@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,6 +18,7 @@ from ffs_portal import access, audit
 from ffs_portal.access import USE_BOARD, VIEW_DASHBOARD, AuthenticatedHttpRequest, requires
 from ffs_portal.lib import clock
 from ffs_portal.models import User
+from ffs_portal.photos import photo_response
 
 
 def _site(request: AuthenticatedHttpRequest, site_id: int) -> Site:
@@ -109,7 +111,7 @@ def child_medicines(request: AuthenticatedHttpRequest, site, child) -> HttpRespo
     authorisation."""
     site = _site(request, site)
     child = board_selectors.board_child(request.user, site, child)
-    form = MedicineForm(request.POST or None)
+    form = MedicineForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.authorise_medicine(
@@ -128,7 +130,9 @@ def child_medicines(request: AuthenticatedHttpRequest, site, child) -> HttpRespo
             "site": site,
             "child": child,
             "form": form,
-            "authorisations": selectors.child_medicines(user=request.user, site=site, child=child),
+            "authorisations": selectors.child_medicines(
+                user=request.user, site=site, child=child, now=clock.now()
+            ),
             "witnesses": _witnesses(request, site),
             "today": clock.today(),
         },
@@ -160,3 +164,14 @@ def give_dose(request: AuthenticatedHttpRequest, site, authorisation) -> HttpRes
             request, _("Dose of %(medicine)s recorded.") % {"medicine": authorisation.medicine}
         )
     return redirect("health:child_medicines", site=site.pk, child=authorisation.child.key)
+
+
+@require_GET
+@requires(USE_BOARD)
+def medicine_photo(request: AuthenticatedHttpRequest, site, authorisation) -> HttpResponseBase:
+    """The photo of the box, to the staff of the child's site only (as the authorisation)."""
+    site = _site(request, site)
+    authorisation = access.get_scoped_or_404(
+        request.user, MedicineAuthorisation, key=authorisation, site=site
+    )
+    return photo_response(authorisation.box_photo)

@@ -18,10 +18,21 @@ CARD_LABELS = {
 }
 
 
+# A medicine's reminder on the tile (the site's own staff only).
+MEDICINE_LABELS = {
+    "due": ("md-due", "bi-capsule", lambda: _("Medicine due")),
+    "missed": ("md-missed", "bi-exclamation-triangle-fill", lambda: _("Dose missed")),
+}
+
+
 def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeString:
     """One tile; ``seq`` is the board version it shows (the tablet keeps the newest)."""
     child = tile.child
-    classes = f"tile st-{tile.status}" + (" overdue" if tile.overdue else "")
+    classes = (
+        f"tile st-{tile.status}"
+        + (" overdue" if tile.overdue else "")
+        + (" medicine-missed" if tile.medicine == "missed" else "")
+    )
     if child.photo:
         photo = reverse("enrollment:child_photo", kwargs={"child": child.key})
         avatar = format_html('<img class="av" src="{}" alt="" loading="lazy">', photo)
@@ -57,6 +68,15 @@ def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeStri
         if card
         else ""
     )
+    medicine = ""
+    if tile.medicine in MEDICINE_LABELS:
+        css, icon, label = MEDICINE_LABELS[tile.medicine]
+        medicine = format_html(
+            '<span class="md {}"><i class="bi {}" aria-hidden="true"></i> {}</span>',
+            css,
+            icon,
+            label(),
+        )
     late = (
         mark_safe(' <i class="bi bi-alarm-fill" aria-hidden="true"></i>')  # noqa: S308
         if tile.record is not None and tile.record.late
@@ -64,7 +84,7 @@ def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeStri
     )
     return format_html(
         '<div class="{}" id="t-{}" data-k="{}" data-s="{}"{}{}><button type="button" class="tm">'
-        '{}<span class="nm">{}</span><span class="ag">{}</span>{}{}{}<span class="rb">'
+        '{}<span class="nm">{}</span><span class="ag">{}</span>{}{}{}{}<span class="rb">'
         '<i class="bi {}" aria-hidden="true"></i> {}{}</span></button><button type="button" '
         'class="tx" aria-label="{} · {}"><i class="bi bi-three-dots" aria-hidden="true"></i>'
         "</button></div>",
@@ -82,6 +102,7 @@ def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeStri
         allergy,
         incident,
         health,
+        medicine,
         tile.icon,
         tile.status_label,
         late,

@@ -18,6 +18,7 @@ class NoticeKind(models.TextChoices):
     NOT_ARRIVED = "not_arrived", _("Not arrived after the usual time")
     ANNOUNCEMENT = "announcement", _("Announcement to all families")
     TRAINING = "training", _("Invitation to parent training")
+    HEALTH_RED_CARD = "health_red_card", _("Not admitted after the health check")
 
 
 class Channel(models.TextChoices):
@@ -41,7 +42,9 @@ class SuppressedReason(models.TextChoices):
 
 
 # Messages a family cannot turn off or hold back in quiet hours: someone must act now.
-SAFETY_KINDS = frozenset({"pickup_refused", "not_collected", "not_arrived", "delegate_code"})
+SAFETY_KINDS = frozenset(
+    {"pickup_refused", "not_collected", "not_arrived", "delegate_code", "health_red_card"}
+)
 # Messages written only for a family that will get them: "arrived" goes out for every child
 # every morning, so a family that did not choose it gets no row at all (not one per day).
 WRITTEN_ONLY_WHEN_SENT = frozenset({"arrived"})

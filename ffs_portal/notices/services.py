@@ -132,6 +132,12 @@ def _text(kind: str, values: dict) -> str:
                 "%(child)s has not arrived at the space (usually there by %(time)s). If the "
                 "child stays at home today, please tell the carers. Details: %(link)s"
             )
+        elif kind == NoticeKind.HEALTH_RED_CARD:
+            # Never the temperature or what was seen: health data stays in the space.
+            text = _(
+                "%(child)s was not admitted at the morning health check (%(time)s). Please call "
+                "the carers. Details: %(link)s"
+            )
         elif kind == NoticeKind.ANNOUNCEMENT:
             text = _("%(site)s: %(text)s")
         elif kind == NoticeKind.TRAINING:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from attendance import selectors as attendance_selectors
+from attendance.health import selectors as health_selectors
 from attendance.models import Incident, IncidentKind
 from enrollment.models import Site
 from ffs_portal import access
@@ -43,6 +44,8 @@ class DigestRow:
     # Messages to the site's families that day.
     messages_sent: int = 0
     messages_failed: int = 0
+    # The health check and medicines: counts only, never a child or a sign.
+    health: health_selectors.DayCounts = field(default_factory=health_selectors.DayCounts)
 
     @property
     def site(self) -> Site:
@@ -120,6 +123,7 @@ def build(recipient, day: date, now: datetime | None = None) -> Digest:
         RatioDay.objects.filter(site__in=ids, day=day).values_list("site", "minutes_over")
     )
     messages = notice_selectors.sent_and_failed(ids, day)
+    health = health_selectors.day_counts(ids, day, now)
     rows = [
         DigestRow(
             dashboard=row,
@@ -127,6 +131,7 @@ def build(recipient, day: date, now: datetime | None = None) -> Digest:
             minutes_over_today=minutes.get(row.site.pk, 0),
             messages_sent=messages.get(row.site.pk, (0, 0))[0],
             messages_failed=messages.get(row.site.pk, (0, 0))[1],
+            health=health.get(row.site.pk, health_selectors.DayCounts()),
         )
         for row in site_rows
     ]

@@ -539,6 +539,49 @@ class TestContent:
         lead = site_lead.get_full_name() or site_lead.username
         assert lead in text and lead in html
 
+    def test_the_email_counts_health_checks_and_doses_without_names_or_signs(
+        self, recipient, known_day, site_a, carer
+    ):
+        from attendance.health.models import HealthCheck, MedicineAuthorisation, MedicineDose
+
+        children = [r.child for r in AttendanceRecord.objects.filter(day=known_day)[:2]]
+        for child, card, signs in ((children[0], "yellow", ["blisters"]), (children[1], "red", [])):
+            HealthCheck.objects.create(
+                site=site_a,
+                child=child,
+                day=known_day,
+                kind="arrival",
+                at=at(known_day, 8),
+                card=card,
+                signs=signs,
+                temperature="38.4" if card == "red" else None,
+            )
+        syrup = MedicineAuthorisation.objects.create(
+            site=site_a,
+            child=children[0],
+            medicine="布洛芬",
+            dose="5 ml",
+            times=["09:00", "12:00"],
+            valid_from=known_day,
+            valid_to=known_day,
+            signed_by="王建国",
+        )
+        witness = UserFactory(role=Role.CHILDCARE, sites=[site_a])
+        MedicineDose.objects.create(
+            authorisation=syrup,
+            site=site_a,
+            given_at=at(known_day, 9, 5),
+            due="09:00",
+            given_by=carer,
+            witness=witness,
+        )
+        recipient.language = "en"
+        _subject, text, html = content.render(recipient, known_day)
+        assert "health check 2 (yellow card 1, red card 1)" in text
+        assert "medicine doses given 1, missed 1" in text
+        for secret in ("Blisters", "blisters", "38.4", "布洛芬", children[0].name):
+            assert secret not in text and secret not in html
+
     def test_a_site_with_no_term_running_is_named_apart(self, recipient, known_day, factory_a):
         from tests.factories import SiteFactory
 

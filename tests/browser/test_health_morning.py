@@ -12,6 +12,7 @@ from attendance.health import services
 from attendance.health.models import HealthCheck, MedicineDose
 from attendance.models import AttendanceRecord, AttendanceStatus
 from enrollment.models import HealthCheckMode
+from ffs_portal.notices.models import Notice
 from tests.browser.tablet import open_sheet, settled, sign_in, tile, today_at
 from tests.factories import enrolled_child
 
@@ -40,17 +41,21 @@ def card(page, label):
 
 def test_a_morning_health_check(live_server, page, screenshot, carer, site_lead, space, clock):
     today = timezone.localdate()
-    services.authorise_medicine(
-        site=site_lead.sites.get(),
-        child=space["刘浩然"],
-        by=site_lead,
-        medicine="布洛芬混悬液",
-        dose="5 ml",
-        times=["12:00"],
-        valid_from=today,
-        valid_to=today,
-        signed_by="刘建国",
-    )
+    for name, medicine, due in (
+        ("刘浩然", "布洛芬混悬液", "12:00"),
+        ("王小明", "氯雷他定", "11:00"),
+    ):
+        services.authorise_medicine(
+            site=site_lead.sites.get(),
+            child=space[name],
+            by=site_lead,
+            medicine=medicine,
+            dose="5 ml",
+            times=[due],
+            valid_from=today,
+            valid_to=today,
+            signed_by="刘建国",
+        )
     page.set_viewport_size({"width": 1024, "height": 768})
     sign_in(page, live_server, carer)
     counters = page.locator("#board-counters")
@@ -94,6 +99,8 @@ def test_a_morning_health_check(live_server, page, screenshot, carer, site_lead,
     screenshot("health-2-red-card-sheet-zh")
     page.locator("#sheet .btn-close").click()
     expect(tile(page, chen).locator(".hc-red")).to_be_visible()
+    # Sent home, not awaited: "not admitted", never "not here yet".
+    expect(tile(page, chen).locator(".rb")).to_contain_text("未入园")
     expect(counters.locator(".c-present .n")).to_have_text("4")
     screenshot("health-3-board-zh")
 
@@ -103,6 +110,11 @@ def test_a_morning_health_check(live_server, page, screenshot, carer, site_lead,
     page.locator("#hc-temp-n").fill("36.9")
     page.locator("#sheet .health-check").get_by_role("button", name="绿卡：正常").click()
     expect(page.locator(".toast-item").first).to_contain_text("午检")
+    # The board reminds of the noon dose and shows the 11:00 one, not given, in red.
+    page.goto(f"{live_server.url}/board/")
+    expect(tile(page, liu).locator(".md-due")).to_contain_text("该喂药")
+    expect(tile(page, wang).locator(".md-missed")).to_contain_text("漏服")
+    screenshot("health-4a-medicine-due-board-zh")
     page.goto(
         f"{live_server.url}/board/{chen.enrollments.get().term.site_id}/children/{liu.key}/medicines/"
     )
@@ -120,6 +132,8 @@ def test_a_morning_health_check(live_server, page, screenshot, carer, site_lead,
     )
     assert records["陈梓萱"].health_card == "red"
     assert HealthCheck.objects.count() == 6 and MedicineDose.objects.count() == 1
+    # The parents of the red card were written to (held back: no consent to messages here).
+    assert Notice.objects.get(kind="health_red_card").child == chen
 
     # The same in portrait, then in English.
     page.goto(f"{live_server.url}/board/")

@@ -96,9 +96,15 @@ def test_one_consent_for_the_children_ticked(client, hr, factory_a):
     client.post(
         reverse("enrollment:family_consent", kwargs={"family": family.key}),
         {"children": [first.pk, second.pk], "given_by": "王建华", "given_by_relation": "father",
-         "given_on": timezone.localdate().isoformat(), "covers_care": "on"},
+         "given_on": timezone.localdate().isoformat(), "covers_care": "on",
+         "covers_health": "on"},
     )  # fmt: skip
-    assert Consent.objects.active().filter(child__in=[first, second]).count() == 2
+    assert (
+        Consent.objects.active().filter(child__in=[first, second], covers_health=True).count() == 2
+    )
+    # Health data is its own line of the consent on the family page.
+    family_page = client.get(reverse("enrollment:family_detail", kwargs={"family": family.key}))
+    assert "✓ 健康信息" in family_page.content.decode()
 
 
 def test_the_consent_relation_must_be_chosen(client, hr, factory_a):

@@ -373,7 +373,12 @@ def test_the_half_hourly_watch_catches_checks_whose_watch_was_not_queued(watched
 def test_a_dose_not_given_stands_out_once_its_hour_is_over(syrup, carer, witness):
     from attendance.health.selectors import medicine_today
 
-    assert medicine_today(syrup, [], at(8, 59)).missed == []
-    assert medicine_today(syrup, [], at(9, 1)).missed == ["08:00"]
+    here = at(7, 30)
+    assert medicine_today(syrup, [], at(8, 59), here).missed == []
+    assert medicine_today(syrup, [], at(9, 1), here).missed == ["08:00"]
     dose = services.give_dose(authorisation=syrup, by=carer, witness=witness, at=at(12, 10))
-    assert medicine_today(syrup, [dose], at(18)).missed == ["08:00"]
+    assert medicine_today(syrup, [dose], at(18), here).missed == ["08:00"]
+    # Not here at 08:00 (came at ten, or went home at half past seven): nothing missed.
+    assert medicine_today(syrup, [dose], at(18), at(10)).missed == []
+    assert medicine_today(syrup, [dose], at(18), at(7), left=at(7, 30)).missed == []
+    assert medicine_today(syrup, [], at(11, 50), None).due == []

@@ -1,6 +1,7 @@
 """The health check on the board, the site's health page and the medicines, for each role,
 with another factory's objects and bad input."""
 
+import re
 import uuid
 from datetime import datetime, time, timedelta
 
@@ -233,22 +234,152 @@ def test_the_day_sheet_prints_the_cards(client, site_lead, checking, child):
     seen_today(checking, child, site_lead)
     client.force_login(site_lead)
     sheet = client.get(reverse("attendance:day_sheet", kwargs={"site": checking.pk}))
-    assert "hc-yellow" in sheet.content.decode()
+    body = sheet.content.decode()
+    assert "hc-yellow" in body
+    assert "晨检 1 人" in body and "绿卡 0" in body and "黄卡 1" in body
 
 
-def test_the_health_page_shows_a_missed_dose(client, carer, checking, child):
-    today = timezone.localdate()
-    services.authorise_medicine(
-        site=checking,
-        child=child,
-        by=carer,
-        medicine="布洛芬",
-        dose="5 ml",
-        times=["06:30"],
-        valid_from=today,
-        valid_to=today,
-        signed_by="王建国",
-    )
+def test_without_consent_to_health_data_the_check_records_the_card_only(
+    client, carer, checking, child
+):
+    child.consents.update(covers_health=False)
     client.force_login(carer)
-    body = client.get(reverse("health:site_health", kwargs={"site": checking.pk})).content.decode()
-    assert "布洛芬" in body and "漏服：06:30" in body
+    sheet = client.get(
+        reverse("attendance:child_sheet", kwargs={"site": checking.pk, "child": child.key}),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+    assert 'name="temperature"' not in sheet and 'name="signs"' not in sheet
+    assert "只记录卡片" in sheet
+    # A form from before the consent changed: the details are refused, nothing is saved.
+    refused = post_check(
+        client, checking, child, card="yellow", temperature="37.5", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert "没有同意记录健康信息" in refused.content.decode()
+    assert not HealthCheck.objects.exists()
+    post_check(client, checking, child, card="yellow")
+    check = HealthCheck.objects.get()
+    assert (check.card, check.temperature, check.signs, check.note) == ("yellow", None, [], "")
+    assert AttendanceRecord.objects.get(child=child).status == AttendanceStatus.PRESENT
+
+
+def test_a_red_card_tells_the_parents_once_without_medical_details(client, carer, checking, child):
+    from ffs_portal.notices.models import Notice, NoticeStatus
+
+    child.consents.update(covers_messages=True)
+    client.force_login(carer)
+    post_check(client, checking, child, card="red", signs=["fever", "rash"], temperature="38.4")
+    post_check(client, checking, child, card="red", signs=["fever"], temperature="38.6")
+    notice = Notice.objects.get()
+    assert (notice.kind, notice.status) == ("health_red_card", NoticeStatus.QUEUED)
+    assert "王小明" in notice.body and "晨检" in notice.body
+    for detail in ("38", "发烧", "皮疹", "体温"):
+        assert detail not in notice.body
+    # The link in the message: the parents' page says the same, not "not arrived".
+    link = re.search(r"/parents/\S+/", notice.body)[0]
+    client.logout()
+    page = client.get(link, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "晨检未能入园" in page and "尚未到园" not in page
+
+
+def png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (800, 600), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_the_box_photo_is_shrunk_and_served_to_the_sites_staff_only(
+    client, carer, insiders, outsiders, checking, child
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    today = timezone.localdate()
+    client.force_login(carer)
+    client.post(
+        health_url("child_medicines", checking, child),
+        {
+            "medicine": "布洛芬",
+            "dose": "5 ml",
+            "times": "12:00",
+            "valid_from": today,
+            "valid_to": today,
+            "signed_by": "王建国",
+            "box_photo": SimpleUploadedFile("box.png", png(), content_type="image/png"),
+        },
+    )
+    authorisation = child.medicines.get()
+    assert authorisation.box_photo.name.startswith("medicines/")
+    photo = reverse(
+        "health:medicine_photo", kwargs={"site": checking.pk, "authorisation": authorisation.key}
+    )
+    assert photo.encode() in client.get(health_url("child_medicines", checking, child)).content
+    served = client.get(photo)
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+    for user, status in (
+        (insiders[Role.SITE_LEAD], 200),
+        (insiders[Role.HR], 403),
+        (insiders[Role.COORDINATOR], 403),
+        (insiders[Role.SPONSOR], 403),
+        (outsiders[Role.CHILDCARE], 404),
+    ):
+        client.force_login(user)
+        assert client.get(photo).status_code == status, user.role
+
+
+def test_the_tile_reminds_of_a_dose_due_and_a_missed_one_stands_out(
+    client, carer, checking, term_a, child
+):
+    """At 08:00: a dose at 08:10 is due, one at 06:30 was missed by a child here since 06:20;
+    a dose given is neither, and a child not here has nothing due."""
+    other = enrolled_child(term_a, name="陈欣怡")
+    witness = UserFactory(username="witness", role=Role.CHILDCARE, sites=[checking])
+    today = timezone.localdate()
+
+    def authorise(who, times):
+        return services.authorise_medicine(
+            site=checking,
+            child=who,
+            by=carer,
+            medicine="布洛芬",
+            dose="5 ml",
+            times=times,
+            valid_from=today,
+            valid_to=today,
+            signed_by="王建国",
+        )
+
+    syrup = authorise(child, ["08:10"])
+    authorise(other, ["06:30", "12:00"])
+    absent = enrolled_child(term_a, name="张子涵")
+    authorise(absent, ["06:30"])
+    for who, arrived in ((child, at(7, 50)), (other, at(6, 20))):
+        AttendanceRecord.objects.create(
+            site=checking, child=who, day=today, status="present", checked_in_at=arrived
+        )
+    client.force_login(carer)
+
+    def tile(who):
+        board = client.get(reverse("attendance:site_board", kwargs={"site": checking.pk}))
+        return re.search(rf'<div class="[^"]*" id="t-{who.key}".*?</div>', board.content.decode())[
+            0
+        ]
+
+    assert "md-due" in tile(child) and "md-missed" not in tile(child)
+    assert "md-missed" in tile(other) and "medicine-missed" in tile(other)
+    # Not here: nothing due, nothing missed.
+    assert 'class="md ' not in tile(absent)
+    services.give_dose(authorisation=syrup, by=carer, witness=witness, at=at(8, 5))
+    assert 'class="md ' not in tile(child)
+    page = client.get(reverse("health:site_health", kwargs={"site": checking.pk})).content.decode()
+    assert "漏服：06:30" in page
+    medicines = client.get(health_url("child_medicines", checking, other)).content.decode()
+    assert "漏服：06:30" in medicines
+    # Its 12:00 dose can still be recorded from the page.
+    authorisation = other.medicines.get()
+    give = reverse(
+        "health:give_dose", kwargs={"site": checking.pk, "authorisation": authorisation.key}
+    )
+    assert give in medicines

@@ -207,6 +207,10 @@ class TestNotArrived:
         AttendanceRecord.objects.create(
             site=site_a, child=absent, day=morning, status="absent", absence_reason="ill"
         )
+        # Sent home with a red card at the morning check: the parents know.
+        AttendanceRecord.objects.create(
+            site=site_a, child=enrolled_child(term_a), day=morning, health_card="red"
+        )
         assert digests.tell_parents_not_arrived(at(morning, 10)) == 0
         assert not Notice.objects.exists()
 

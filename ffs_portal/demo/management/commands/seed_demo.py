@@ -222,6 +222,7 @@ class Command(BaseCommand):
                     covers_photos=rng.random() < 0.5,
                     covers_reporting=True,
                     covers_messages=True,
+                    covers_health=True,
                     text_version=CONSENT_TEXT_VERSION,
                     by=None,
                 )
