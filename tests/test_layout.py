@@ -22,7 +22,9 @@ LAYERS = {
     "attendance.health": 3,
     "ffs_portal.outcomes": 3,
     "ffs_portal.people": 3,
-    "ffs_portal.demo": 4,
+    # Children's data protection: reads every kind of record a child has.
+    "ffs_portal.compliance": 4,
+    "ffs_portal.demo": 5,
 }
 # Where the rule holds: the modules that keep the domain (views, URLs, tasks and commands
 # compose apps and may reach up).

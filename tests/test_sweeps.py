@@ -92,6 +92,7 @@ def object_samples(world) -> dict:
         "entry": world["roll_call"].entries.get().key,
         "tablet": world["tablet"].key,
         "authorisation": world["authorisation"].key,
+        "data_incident": world["data_incident"].key,
     }
 
 
@@ -150,7 +151,15 @@ def world(term_a, hr, sponsor_a):
         description="擦伤",
         action_taken="贴创可贴",
     )
+    from ffs_portal.compliance.models import DataIncident
+
     return {
+        "data_incident": DataIncident.objects.create(
+            factory=term_a.site.factory,
+            found_on=term_a.starts_on,
+            summary="名单发错了群",
+            data_exposed="儿童姓名",
+        ),
         "sponsor": sponsor_a,
         "sponsorship": sponsor_a.sponsorships.order_by("year").first(),
         "sponsor_login": UserFactory(role="sponsor", sponsor=sponsor_a),
