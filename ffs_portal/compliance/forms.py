@@ -43,16 +43,24 @@ class DataIncidentForm(forms.ModelForm):
             "families_told_how": _("E.g. a phone call from HR, a letter, a meeting."),
         }
 
-    def __init__(self, *args, factories, **kwargs):
+    def __init__(self, *args, factories, whole: bool, **kwargs):
+        """``whole``: the user oversees every factory, and may record a breach of several."""
         super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.initial.setdefault("found_on", timezone.localdate())
         factory = field_of(self.fields, "factory", forms.ModelChoiceField)
         factory.queryset = factories
-        factory.required = False
-        factory.empty_label = _("Several factories")
+        if whole:
+            factory.required = False
+            factory.empty_label = _("Several factories")
+        else:
+            factory.required = True
+            factory.help_text = ""
+            factory.empty_label = None if factories.count() == 1 else _("Choose a factory")
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Fieldset(
-                _("What happened"),
+                _("The breach"),
                 Row(Column("found_on"), Column("factory")),
                 "summary",
                 "data_exposed",
@@ -63,7 +71,7 @@ class DataIncidentForm(forms.ModelForm):
                 Row(Column("authority"), Column("authority_told_on")),
                 Row(Column("families_told_on"), Column("families_told_how")),
             ),
-            Fieldset(_("What was done"), "actions_taken", "closed_on"),
+            Fieldset(_("Follow-up"), "actions_taken", "closed_on"),
         )
         self.helper.add_input(Submit("save", _("Save"), css_class="btn-lg"))
 
@@ -75,7 +83,9 @@ class DataIncidentForm(forms.ModelForm):
 
 
 class PackForm(forms.Form):
-    year = forms.TypedChoiceField(label=_("Year"), coerce=int)
+    year = forms.TypedChoiceField(
+        label=_("Year"), coerce=int, widget=forms.Select(attrs={"class": "form-select"})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

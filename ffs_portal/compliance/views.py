@@ -70,21 +70,17 @@ def incident_edit(request: AuthenticatedHttpRequest, data_incident=None) -> Http
         request.POST or None,
         instance=instance,
         factories=access.scoped(request.user, Factory).order_by("name"),
+        whole=access.sees_every_factory(request.user),
     )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        if fields["factory"] is None and not access.sees_every_factory(request.user):
-            form.add_error(
-                "factory", _("Choose the factory: only those who oversee every factory can do so.")
-            )
+        try:
+            services.data_incident_save(incident=instance, by=request.user, **fields)
+        except ValidationError as error:
+            add_service_errors(form, error)
         else:
-            try:
-                services.data_incident_save(incident=instance, by=request.user, **fields)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, _("Data incident saved."))
-                return redirect("compliance:incident_list")
+            messages.success(request, _("Data incident saved."))
+            return redirect("compliance:incident_list")
     return render(
         request,
         "compliance/incident_form.html",
