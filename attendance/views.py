@@ -478,7 +478,16 @@ def incident_new(request: AuthenticatedHttpRequest, site, child) -> HttpResponse
 def incident_list(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
     to_review = request.GET.get("review") == "1"
-    incidents = selectors.site_incidents(user=request.user, site=site, pending_only=to_review)[:200]
+    incidents = list(
+        selectors.site_incidents(user=request.user, site=site, pending_only=to_review)[:200]
+    )
+    audit.record_views(
+        actor=request.user,
+        children=list({incident.child_id: incident.child for incident in incidents}.values()),
+        action="incident.viewed",
+        page="incident_list",
+        factory_id=site.factory_id,
+    )
     return render(
         request,
         "attendance/incident_list.html",

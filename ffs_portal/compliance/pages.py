@@ -13,6 +13,8 @@ PAGE_LABELS = {
     "health": _("Health page"),
     "medicines": _("Medicines"),
     "incident": _("Incident"),
+    "incident_list": _("Incidents of a site"),
+    "refused_list": _("Refused pickups today"),
     "roster_export": _("Roster export"),
     "guardian_file": _("File for the guardian"),
 }

@@ -5,7 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from attendance.models import Incident, RefusedPickup
 from ffs_portal.models import AuditEntry
 from tests.factories import ChildFactory, enrolled_child
 
@@ -25,6 +27,15 @@ def test_each_page_showing_a_child_logs_its_read_in_one_insert(
     client, child, hr, carer, site_lead, site_a, term_a
 ):
     sibling = ChildFactory(family=child.family, name="王小红")
+    now = timezone.now()
+    Incident.objects.create(
+        site=site_a, child=child, kind="injury", occurred_at=now, description="擦伤",
+        action_taken="贴创可贴",
+    )  # fmt: skip
+    RefusedPickup.objects.create(
+        site=site_a, child=child, day=timezone.localdate(), at=now, name="张三",
+        reason="not_listed",
+    )  # fmt: skip
     site, key = site_a.pk, child.key
     visits = [
         (hr, reverse("enrollment:family_detail", kwargs={"family": child.family.key}), "family"),
@@ -38,6 +49,8 @@ def test_each_page_showing_a_child_logs_its_read_in_one_insert(
         (carer, reverse("health:child_medicines", kwargs={"site": site, "child": key}),
          "medicines"),
         (carer, reverse("attendance:day_sheet", kwargs={"site": site}), "day_sheet"),
+        (carer, reverse("attendance:incident_list", kwargs={"site": site}), "incident_list"),
+        (site_lead, reverse("attendance:refused_list", kwargs={"site": site}), "refused_list"),
         (hr, reverse("enrollment:roster_export") + "?format=csv&reason=核对名单", "roster_export"),
     ]  # fmt: skip
     for user, url, page in visits:
