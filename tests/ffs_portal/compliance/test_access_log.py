@@ -87,9 +87,7 @@ def test_hr_and_the_lead_see_who_looked_and_childcare_workers_do_not(
     assert "谁看过王小明" in text and "赵秀兰" in text and "家庭页面" in text
 
 
-def test_another_factorys_child_is_a_404_logged_as_a_refused_attempt(
-    client, child, outsiders, django_assert_num_queries
-):
+def test_another_factorys_child_is_a_404_logged_as_a_refused_attempt(client, child, outsiders):
     url = reverse("enrollment:family_detail", kwargs={"family": child.family.key})
     intruder = outsiders["hr"]
     client.force_login(intruder)
