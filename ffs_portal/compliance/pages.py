@@ -15,6 +15,7 @@ PAGE_LABELS = {
     "incident": _("Incident"),
     "incident_list": _("Incidents of a site"),
     "refused_list": _("Refused pickups today"),
+    "site_messages": _("Messages to the site's families"),
     "roster_export": _("Roster export"),
     "guardian_file": _("File for the guardian"),
 }

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attendance.models import Incident, RefusedPickup
+from ffs_portal.notices.models import Notice
 from ffs_portal.models import AuditEntry
 from tests.factories import ChildFactory, enrolled_child
 
@@ -36,6 +37,10 @@ def test_each_page_showing_a_child_logs_its_read_in_one_insert(
         site=site_a, child=child, day=timezone.localdate(), at=now, name="张三",
         reason="not_listed",
     )  # fmt: skip
+    Notice.objects.create(
+        event="collected:1", kind="collected", family=child.family, child=child, site=site_a,
+        mobile="13800000001", channel="file", body="【FFS】王小明已被接走",
+    )  # fmt: skip
     site, key = site_a.pk, child.key
     visits = [
         (hr, reverse("enrollment:family_detail", kwargs={"family": child.family.key}), "family"),
@@ -51,6 +56,7 @@ def test_each_page_showing_a_child_logs_its_read_in_one_insert(
         (carer, reverse("attendance:day_sheet", kwargs={"site": site}), "day_sheet"),
         (carer, reverse("attendance:incident_list", kwargs={"site": site}), "incident_list"),
         (site_lead, reverse("attendance:refused_list", kwargs={"site": site}), "refused_list"),
+        (site_lead, reverse("notices:site_messages", kwargs={"site": site}), "site_messages"),
         (hr, reverse("enrollment:roster_export") + "?format=csv&reason=核对名单", "roster_export"),
     ]  # fmt: skip
     for user, url, page in visits:
