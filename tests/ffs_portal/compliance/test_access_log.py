@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attendance.models import Incident, RefusedPickup
-from ffs_portal.notices.models import Notice
 from ffs_portal.models import AuditEntry
+from ffs_portal.notices.models import Notice
 from tests.factories import ChildFactory, enrolled_child
 
 pytestmark = pytest.mark.django_db
