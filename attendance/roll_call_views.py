@@ -13,7 +13,7 @@ from attendance import selectors, services, tasks
 from attendance.forms import RollCallEndForm, RollCallStartForm
 from attendance.models import RollCall
 from enrollment.models import Site
-from ffs_portal import access
+from ffs_portal import access, audit
 from ffs_portal.access import LEAD_SITE, USE_BOARD, requires
 from ffs_portal.lib import clock
 
@@ -150,8 +150,15 @@ def roll_call_log(request, site, roll_call):
 def refused_list(request, site):
     site = _site(request, site)
     day = clock.today()
+    refusals = list(selectors.refused_pickups(site, day))
+    audit.record_views(
+        actor=request.user,
+        children=list({refusal.child_id: refusal.child for refusal in refusals}.values()),
+        page="refused_list",
+        factory_id=site.factory_id,
+    )
     return render(
         request,
         "attendance/refused_list.html",
-        {"site": site, "day": day, "refusals": selectors.refused_pickups(site, day)},
+        {"site": site, "day": day, "refusals": refusals},
     )

@@ -38,6 +38,7 @@ from ffs_portal.access import (
     AuthenticatedHttpRequest,
     requires,
 )
+from ffs_portal.compliance import selectors as compliance_selectors
 from ffs_portal.lib import clock
 from ffs_portal.lib.db import snapshot
 from ffs_portal.outcomes import digest
@@ -272,7 +273,9 @@ def child_sheet(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
     """A child's sheet: check-out with the adults who may collect, absence, incidents."""
     site = _site(request, site)
     child = selectors.board_child(request.user, site, child)
-    audit.record(actor=request.user, action="child.viewed", child=child, site=site.pk)
+    audit.record(
+        actor=request.user, action="child.viewed", child=child, site=site.pk, page="tablet_sheet"
+    )
     return render(request, "attendance/_sheet.html", answers.sheet_context(request, site, child))
 
 
@@ -490,7 +493,16 @@ def incident_new(request: AuthenticatedHttpRequest, site, child) -> HttpResponse
 def incident_list(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
     to_review = request.GET.get("review") == "1"
-    incidents = selectors.site_incidents(user=request.user, site=site, pending_only=to_review)[:200]
+    incidents = list(
+        selectors.site_incidents(user=request.user, site=site, pending_only=to_review)[:200]
+    )
+    audit.record_views(
+        actor=request.user,
+        children=list({incident.child_id: incident.child for incident in incidents}.values()),
+        action="incident.viewed",
+        page="incident_list",
+        factory_id=site.factory_id,
+    )
     return render(
         request,
         "attendance/incident_list.html",
@@ -540,6 +552,7 @@ def incident_detail(request: AuthenticatedHttpRequest, incident) -> HttpResponse
         action="incident.viewed",
         child=incident.child,
         incident=str(incident.key),
+        page="incident",
     )
     return render(
         request,
@@ -571,7 +584,13 @@ def child_calendar(request: AuthenticatedHttpRequest, site, child) -> HttpRespon
     weeks = selectors.child_calendar(user=request.user, site=site, child=child, month=month)
     previous = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
     following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    audit.record(actor=request.user, action="child.calendar_viewed", child=child, site=site.pk)
+    audit.record(
+        actor=request.user,
+        action="child.calendar_viewed",
+        child=child,
+        site=site.pk,
+        page="calendar",
+    )
     records = [d.record for week in weeks for d in week if d.record]
     return render(
         request,
@@ -583,6 +602,10 @@ def child_calendar(request: AuthenticatedHttpRequest, site, child) -> HttpRespon
             "weeks": weeks,
             "previous": previous,
             "following": following,
+            # Who looked at this child: for the site lead, not for the childcare workers.
+            "who_looked": compliance_selectors.newest_reads([child]).get(child.pk, [])
+            if access.can(request.user, LEAD_SITE)
+            else None,
             "summary": {
                 "present": sum(1 for r in records if r.checked_in_at),
                 "absent": sum(1 for r in records if r.status == AttendanceStatus.ABSENT),
@@ -619,11 +642,21 @@ def day_sheet(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     site = _site(request, site)
     day = _day(request.GET.get("day", ""))
     sheet = selectors.day_sheet(user=request.user, site=site, day=day)
-    audit.record(
+    # The sheet, and each child on it, in one INSERT.
+    audit.record_views(
         actor=request.user,
-        action="site.day_sheet_viewed",
-        factory=site.factory,
-        site=site.pk,
+        children=[row.child for row in sheet.rows],
+        page="day_sheet",
+        factory_id=site.factory_id,
+        extra=[
+            audit.entry(
+                actor=request.user,
+                action="site.day_sheet_viewed",
+                factory=site.factory,
+                site=site.pk,
+                day=day.isoformat(),
+            )
+        ],
         day=day.isoformat(),
     )
     return render(

@@ -21,7 +21,7 @@ from enrollment.models import (
     Term,
     Worker,
 )
-from ffs_portal import access
+from ffs_portal import access, audit
 from ffs_portal.models import AuditEntry
 
 FAMILY_PAGE_SIZE = 50
@@ -118,7 +118,7 @@ def family_for_page(user, key) -> Family:
     return access.get_scoped_or_404(user, queryset, key=key)
 
 
-VIEW_ACTIONS = ["child.viewed", "child.card_printed"]
+VIEW_ACTIONS = audit.READ_ACTIONS
 
 
 def family_history(family: Family, limit: int = 50):

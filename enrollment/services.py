@@ -109,6 +109,8 @@ def worker_save(*, family: Family, by, worker: Worker | None = None, **fields) -
         worker.save()
         audit.record(actor=by, action="worker.created", family=family)
     else:
+        # Compared with the stored row: a form may already have changed the instance given.
+        worker = Worker.objects.select_for_update().get(pk=worker.pk)
         changed = _changed_fields(worker, fields)
         if "employee_no" in changed and _employee_no_taken(
             worker.factory, worker.employee_no, worker
@@ -154,6 +156,10 @@ def child_save(*, family: Family, by, child: Child | None = None, **fields) -> C
     creating = child is None
     if child is None:
         child = Child(family=family)
+    else:
+        # Compared with the stored row: a form may already have changed the instance given,
+        # and the audit entry must name the fields that really changed.
+        child = Child.objects.select_for_update().get(pk=child.pk)
     if "photo" in fields:
         _set_photo(child, fields.pop("photo"), allowed=_photos_allowed(child))
     changed = _changed_fields(child, fields)

@@ -40,12 +40,13 @@ from enrollment.models import (
 )
 from ffs_portal import access, audit
 from ffs_portal.access import MANAGE_FAMILIES, VIEW_FAMILIES, AuthenticatedHttpRequest, requires
+from ffs_portal.compliance import selectors as compliance_selectors
 from ffs_portal.forms import add_service_errors
 from ffs_portal.lib.urls import safe_next
 from ffs_portal.models import Role
 from ffs_portal.notices import selectors as notice_selectors
 from ffs_portal.notices import services as notice_services
-from ffs_portal.photos import photo_response
+from ffs_portal.photos import child_photo_response, photo_response
 
 
 def _redirect_back(request: AuthenticatedHttpRequest, default: str):
@@ -180,7 +181,8 @@ def family_adults(request, family):
 def family_detail(request: AuthenticatedHttpRequest, family) -> HttpResponse:
     family = selectors.family_for_page(request.user, family)
     children = list(family.children.all())
-    audit.record_views(actor=request.user, children=children)
+    audit.record_views(actor=request.user, children=children, page="family")
+    can_manage = access.can(request.user, MANAGE_FAMILIES)
     return render(
         request,
         "enrollment/family_detail.html",
@@ -190,7 +192,9 @@ def family_detail(request: AuthenticatedHttpRequest, family) -> HttpResponse:
             "history": selectors.family_history(family),
             "viewers": selectors.family_viewers(family),
             "notices": notice_selectors.family_notices(family),
-            "can_manage": access.can(request.user, MANAGE_FAMILIES),
+            "can_manage": can_manage,
+            # Who looked at each child: for HR, not for everyone who may read the family.
+            "who_looked": compliance_selectors.newest_reads(children) if can_manage else None,
         },
     )
 
@@ -252,6 +256,8 @@ def child_create(request: AuthenticatedHttpRequest, family) -> HttpResponse:
 @requires(MANAGE_FAMILIES)
 def child_edit(request: AuthenticatedHttpRequest, child) -> HttpResponse:
     child = _child(request, child)
+    if request.method == "GET":
+        audit.record(actor=request.user, action="child.viewed", child=child, page="child_form")
     return _child_form(request, child.family, child)
 
 
@@ -555,6 +561,13 @@ def term_detail(request: AuthenticatedHttpRequest, term) -> HttpResponse:
     can_manage = access.can(request.user, MANAGE_FAMILIES)
     if request.method == "POST" and not can_manage:
         raise PermissionDenied
+    if request.method == "GET":
+        audit.record_views(
+            actor=request.user,
+            children=[e.child for e in [*roster["enrolled"], *roster["waiting"]]],
+            page="term_roster",
+            factory_id=term.site.factory_id,
+        )
     candidates = selectors.term_candidates(request.user, term)
     form = TermEnrollForm(request.POST or None, children=candidates)
     if request.method == "POST" and form.is_valid():
@@ -585,7 +598,7 @@ def child_photo(request: AuthenticatedHttpRequest, child) -> HttpResponseBase:
     """A child's photo, to those who may see the child (HR, coordinators, the child's site;
     the tablet board shows it too)."""
     child = access.get_scoped_or_404(request.user, Child, key=child)
-    return photo_response(child.photo)
+    return child_photo_response(child)
 
 
 def adult_photo(request: AuthenticatedHttpRequest, child, adult) -> HttpResponseBase:
@@ -675,7 +688,9 @@ def term_cards(request: AuthenticatedHttpRequest, term) -> HttpResponse:
 
 def _cards(request: AuthenticatedHttpRequest, children, family=None, term=None):
     cards = selectors.cards_for(children)
-    audit.record_views(actor=request.user, children=children, action="child.card_printed")
+    audit.record_views(
+        actor=request.user, children=children, action="child.card_printed", page="cards"
+    )
     return render(
         request,
         "enrollment/cards.html",

@@ -11,10 +11,9 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest
 from django_htmx.middleware import HtmxDetails
 
 from ffs_portal.models import Role, User
@@ -102,6 +101,11 @@ def _is_site_bound(user: User) -> bool:
 
 def _sees_every_factory(user: User) -> bool:
     return user.role == Role.ADMIN or (user.role == Role.COORDINATOR and user.all_factories)
+
+
+def sees_every_factory(user: User) -> bool:
+    """Administrators, and coordinators who oversee every factory."""
+    return _sees_every_factory(user)
 
 
 def factory_ids(user: User | AnonymousUser) -> IdQuery:
@@ -310,7 +314,17 @@ def managed_people(user) -> QuerySet:
 
 
 def get_managed_or_404(user, **lookup) -> Model:
-    return get_object_or_404(managed_people(user), **lookup)
+    return _get_or_404(managed_people(user), lookup)
+
+
+def _data_incident_rule(user: User) -> Q:
+    """Data incidents are the coordinators': those of the factories they oversee; one that
+    touched several factories (no factory) only for those who oversee every factory."""
+    if _sees_every_factory(user):
+        return Q()
+    if user.role == Role.COORDINATOR:
+        return Q(factory__in=factory_ids(user))
+    return Q(pk__in=[])
 
 
 # Health ----------------------------------------------------------------------------------
@@ -346,6 +360,7 @@ def _rules() -> dict[type[Model], Rule]:
     from attendance.tablet import models as tablet
     from enrollment import models as enrollment
     from enrollment.training import models as training
+    from ffs_portal.compliance import models as compliance
     from ffs_portal.models import User
     from ffs_portal.outcomes import models as outcomes
     from ffs_portal.retention import models as retention
@@ -397,6 +412,7 @@ def _rules() -> dict[type[Model], Rule]:
         outcomes.SiteDay: _by_site("site"),
         retention.ChildOnFile: _child_rule,
         retention.RetentionHold: _by_factory("child__family__factory"),
+        compliance.DataIncident: _data_incident_rule,
     }
 
 
@@ -420,10 +436,28 @@ def scoped(user: User | AnonymousUser, model_or_queryset: type[M] | QuerySet[M])
     return queryset.filter(rule(user))
 
 
+class OutOfScope(Http404):
+    """The 404 of the scoping rules. It carries the model and the lookup so that an attempt
+    to reach an object that exists, outside the user's factories or sites, can be logged
+    after the request (ffs_portal/compliance/middleware.py), off the normal path."""
+
+    def __init__(self, model: type[Model], lookup: Mapping[str, Any]):
+        super().__init__(f"No {model._meta.object_name} matches the given query.")
+        self.model = model
+        self.lookup = dict(lookup)
+
+
+def _get_or_404(queryset: QuerySet[M], lookup: Mapping[str, Any]) -> M:
+    try:
+        return queryset.get(**lookup)
+    except ObjectDoesNotExist:
+        raise OutOfScope(queryset.model, lookup) from None
+
+
 def get_scoped_or_404(
     user: User | AnonymousUser, model_or_queryset: type[M] | QuerySet[M], **lookup: Any
 ) -> M:
-    return get_object_or_404(scoped(user, model_or_queryset), **lookup)
+    return _get_or_404(scoped(user, model_or_queryset), lookup)
 
 
 # A guardian on the parents' page (no account: the signed link names them) ----------------

@@ -52,11 +52,23 @@ NO_PHOTO_SVG = (
 )
 
 
+def child_photo_response(child) -> HttpResponseBase:
+    """A child's photo only while the guardian's active consent covers photos: a withdrawn
+    consent hides it (the silhouette) even where a stored file was left behind."""
+    from enrollment.models import Consent
+
+    if not Consent.objects.active().filter(child=child, covers_photos=True).exists():
+        return photo_response(None)
+    return photo_response(child.photo)
+
+
 def photo_response(photo) -> HttpResponseBase:
     """A stored photo, or a grey silhouette when there is none. Views call this only after
     checking that the user may see the person."""
     response: HttpResponseBase
     try:
+        if photo is None:
+            raise FileNotFoundError
         response = FileResponse(photo.open("rb"), content_type="image/jpeg")
     except (FileNotFoundError, ValueError):
         response = HttpResponse(NO_PHOTO_SVG, content_type="image/svg+xml")

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "ffs_portal.people",
     "ffs_portal.notices",
     "ffs_portal.retention",
+    "ffs_portal.compliance",
     "ffs_portal.demo",
 ]
 
@@ -135,6 +136,8 @@ MIDDLEWARE = [
     "ffs_portal.middleware.NoStoreForSignedInMiddleware",
     # Last, so that it sees the outcome of every login attempt.
     "axes.middleware.AxesMiddleware",
+    # Logs the scoping rules' 404s (a view's exception reaches the last middleware first).
+    "ffs_portal.compliance.middleware.RefusedAccessMiddleware",
 ]
 
 ROOT_URLCONF = "ffs_portal.urls"

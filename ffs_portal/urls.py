@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("attendance.health.urls")),
     path("", include("ffs_portal.outcomes.urls")),
     path("", include("ffs_portal.notices.urls")),
+    path("", include("ffs_portal.compliance.urls")),
     path("admin/", admin.site.urls),
 ]
 

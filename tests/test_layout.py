@@ -24,7 +24,9 @@ LAYERS = {
     "ffs_portal.people": 3,
     # Anonymising a child reaches every record that names it.
     "ffs_portal.retention": 4,
-    "ffs_portal.demo": 4,
+    # Children's data protection: reads every kind of record a child has.
+    "ffs_portal.compliance": 4,
+    "ffs_portal.demo": 5,
 }
 # Where the rule holds: the modules that keep the domain (views, URLs, tasks and commands
 # compose apps and may reach up).

@@ -95,6 +95,7 @@ def object_samples(world) -> dict:
         "tablet": world["tablet"].key,
         "authorisation": world["authorisation"].key,
         "hold": world["hold"].pk,
+        "data_incident": world["data_incident"].key,
     }
 
 
@@ -154,7 +155,15 @@ def world(term_a, hr, sponsor_a):
         description="擦伤",
         action_taken="贴创可贴",
     )
+    from ffs_portal.compliance.models import DataIncident
+
     return {
+        "data_incident": DataIncident.objects.create(
+            factory=term_a.site.factory,
+            found_on=term_a.starts_on,
+            summary="名单发错了群",
+            data_exposed="儿童姓名",
+        ),
         "sponsor": sponsor_a,
         "sponsorship": sponsor_a.sponsorships.order_by("year").first(),
         "sponsor_login": UserFactory(role="sponsor", sponsor=sponsor_a),

@@ -91,6 +91,8 @@ def site_health(request: AuthenticatedHttpRequest, site) -> HttpResponse:
             actor=request.user,
             children=[check.child for check in page.checks],
             action="health.viewed",
+            page="health",
+            factory_id=site.factory_id,
         )
     return render(request, "health/site_health.html", {"site": site, "page": page})
 
@@ -122,7 +124,13 @@ def child_medicines(request: AuthenticatedHttpRequest, site, child) -> HttpRespo
         else:
             messages.success(request, _("Medicine authorisation recorded."))
             return redirect("health:child_medicines", site=site.pk, child=child.key)
-    audit.record(actor=request.user, action="health.medicines_viewed", child=child, site=site.pk)
+    audit.record(
+        actor=request.user,
+        action="health.medicines_viewed",
+        child=child,
+        site=site.pk,
+        page="medicines",
+    )
     return render(
         request,
         "health/child_medicines.html",

@@ -67,11 +67,19 @@ class RosterExportForm(forms.Form):
     format = forms.ChoiceField(
         label=_("Format"), choices=FORMATS, initial="xlsx", widget=forms.RadioSelect
     )
+    reason = forms.CharField(
+        label=_("Why do you need this file?"),
+        max_length=200,
+        help_text=_(
+            "For example: checking the list with the workshop leaders. The reason is kept "
+            "with the record of the download."
+        ),
+    )
 
     def __init__(self, *args, factories, **kwargs):
         super().__init__(*args, **kwargs)
         field_of(self.fields, "factory", forms.ModelChoiceField).queryset = factories
         self.helper = FormHelper()
         self.helper.form_method = "get"
-        self.helper.layout = Layout("factory", "format")
+        self.helper.layout = Layout("factory", "format", "reason")
         self.helper.add_input(Submit("export", _("Download"), css_class="btn-primary"))

@@ -70,10 +70,28 @@ def roster_import(
 
 
 @transaction.atomic
-def roster_exported(*, factory: Factory, by, file_format: str, rows: int) -> None:
-    """Record that ``by`` downloaded the roster of ``factory`` (children's data left the
-    portal)."""
-    audit.record(actor=by, action="roster.exported", factory=factory, format=file_format, rows=rows)
+def roster_exported(
+    *, factory: Factory, by, file_format: str, rows: int, reason: str, children
+) -> None:
+    """Record that ``by`` downloaded the roster of ``factory`` for ``reason`` (children's data
+    left the portal): the download and a read of each child's record, in one INSERT."""
+    audit.record_views(
+        actor=by,
+        children=children,
+        action="child.exported",
+        page="roster_export",
+        factory_id=factory.pk,
+        extra=[
+            audit.entry(
+                actor=by,
+                action="roster.exported",
+                factory=factory,
+                format=file_format,
+                rows=rows,
+                reason=reason,
+            )
+        ],
+    )
 
 
 @dataclass

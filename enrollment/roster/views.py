@@ -235,20 +235,28 @@ def roster_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     factories = selectors.export_factories(request.user)
     code = request.GET.get("factory")
     file_format = request.GET.get("format")
+    # A list of children leaves the portal only with a reason, kept in the audit entry.
+    reason = " ".join(request.GET.get("reason", "").split())
     factory: Factory | None
     if code:
         factory = access.get_scoped_or_404(request.user, Factory, code=code)
     else:
         only = list(factories[:2])
         factory = only[0] if len(only) == 1 else None
-    if factory is None or file_format not in ("xlsx", "csv"):
-        initial = {"factory": factory.code if factory else None, "format": "xlsx"}
+    if factory is None or file_format not in ("xlsx", "csv") or not reason or len(reason) > 200:
+        initial = {
+            "factory": factory.code if factory else None,
+            "format": file_format if file_format in ("xlsx", "csv") else "xlsx",
+        }
         form = RosterExportForm(factories=factories, initial=initial)
-        if file_format is not None or request.GET.get("export"):
-            form = RosterExportForm(request.GET, factories=factories)
+        chose_badly = file_format is not None and file_format not in ("xlsx", "csv")
+        if chose_badly or request.GET.get("export") or "reason" in request.GET:
+            data = request.GET.copy()
+            data.setdefault("factory", initial["factory"] or "")
+            form = RosterExportForm(data, factories=factories)
             form.is_valid()
         return render(request, "enrollment/roster_export.html", {"form": form})
-    children = selectors.roster_children(user=request.user, factory=factory)
+    children = list(selectors.roster_children(user=request.user, factory=factory))
     lone = selectors.roster_workers_without_children(user=request.user, factory=factory)
     rows = spreadsheets.export_rows(children, lone)
     header = spreadsheets.export_header()
@@ -258,7 +266,12 @@ def roster_export(request: AuthenticatedHttpRequest) -> HttpResponse:
         content = spreadsheets.to_xlsx(header, rows, sheet_title=_("Roster")[:31])
         content_type = XLSX_TYPE
     services.roster_exported(
-        factory=factory, by=request.user, file_format=file_format, rows=len(rows)
+        factory=factory,
+        by=request.user,
+        file_format=file_format,
+        rows=len(rows),
+        reason=reason,
+        children=children,
     )
     filename = f"roster-{factory.code}-{timezone.localdate():%Y%m%d}.{file_format}"
     return attachment(content, filename=filename, content_type=content_type)

@@ -231,6 +231,12 @@ def site_messages(request: AuthenticatedHttpRequest, site) -> HttpResponse:
             return redirect("notices:site_messages", site=site.pk)
         status = 400
     notices, counts = selectors.site_notices(site)
+    audit.record_views(
+        actor=request.user,
+        children=list({n.child_id: n.child for n in notices if n.child is not None}.values()),
+        page="site_messages",
+        factory_id=site.factory_id,
+    )
     return render(
         request,
         "notices/site_messages.html",

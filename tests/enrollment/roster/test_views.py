@@ -238,7 +238,7 @@ def test_a_childcare_worker_cannot_reach_an_upload_or_the_export(client, hr, car
     client.force_login(carer)
     assert client.get(preview_url(token)).status_code == 403
     assert client.post(confirm_url(token), {"action": "confirm"}).status_code == 403
-    assert client.get(EXPORT + "?format=xlsx").status_code == 403
+    assert client.get(EXPORT + "?reason=核对名单&format=xlsx").status_code == 403
 
 
 def test_an_administrator_chooses_the_factory(client, administrator, factory_a, factory_b):
@@ -311,7 +311,7 @@ def test_the_export_has_the_template_columns_and_the_enrolment_status(client, hr
     EnrollmentFactory(child=child, term=term_a, status="enrolled")
     WorkerFactory(family__factory=term_a.site.factory, employee_no="Z999", name="孙无子")
     client.force_login(hr)
-    response = client.get(EXPORT + "?format=xlsx")
+    response = client.get(EXPORT + "?reason=核对名单&format=xlsx")
     assert response.status_code == 200
     assert 'filename="roster-dg-xinghe-' in response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.content)).active
@@ -335,17 +335,19 @@ def test_the_export_has_the_template_columns_and_the_enrolment_status(client, hr
     assert values[3][:2] == ["Z999", "孙无子"], "a worker without children is listed too"
     entry = AuditEntry.objects.get(action="roster.exported")
     assert (entry.actor, entry.factory, entry.details) == (
-        hr, term_a.site.factory, {"format": "xlsx", "rows": 3}
+        hr, term_a.site.factory, {"format": "xlsx", "rows": 3, "reason": "核对名单"}
     )  # fmt: skip
 
 
 def test_the_export_guards_against_formulas(client, hr, factory_a):
     list(registered_families(factory_a, 1))
     client.force_login(hr)
-    sheet = load_workbook(io.BytesIO(client.get(EXPORT + "?format=xlsx").content)).active
+    sheet = load_workbook(
+        io.BytesIO(client.get(EXPORT + "?reason=核对名单&format=xlsx").content)
+    ).active
     cell = sheet["I2"]
     assert (cell.value, cell.data_type, cell.quotePrefix) == ("=1+1", "s", True)
-    body = client.get(EXPORT + "?format=csv").content
+    body = client.get(EXPORT + "?reason=核对名单&format=csv").content
     assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, for Excel"
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[1][8] == "'=1+1"
@@ -356,7 +358,7 @@ def test_an_export_imported_again_changes_nothing(client, hr, factory_a, file_fo
     list(registered_families(factory_a, 3))
     WorkerFactory(family__factory=factory_a, employee_no="Z999", name="孙无子")
     client.force_login(hr)
-    exported = client.get(f"{EXPORT}?format={file_format}").content
+    exported = client.get(f"{EXPORT}?reason=核对名单&format={file_format}").content
     counts = {
         "children": Child.objects.count(),
         "pickups": PickupPermission.objects.count(),
@@ -380,7 +382,7 @@ def test_export_queries_do_not_grow_with_the_roster(
     for start, n in ((0, 3), (3, 9)):
         list(registered_families(factory_a, n, start))
         with django_assert_max_num_queries(12):
-            assert client.get(EXPORT + "?format=csv").status_code == 200
+            assert client.get(EXPORT + "?reason=核对名单&format=csv").status_code == 200
 
 
 def test_preview_queries_do_not_grow_with_the_roster(client, hr, django_assert_max_num_queries):
@@ -396,10 +398,10 @@ def test_a_coordinator_chooses_among_their_factories(
 ):
     coordinator.factories.add(factory_b)
     client.force_login(coordinator)
-    page = client.get(EXPORT + "?format=xlsx")
+    page = client.get(EXPORT + "?reason=核对名单&format=xlsx")
     assert page.status_code == 200 and "导出名单" in text(page)
     assert factory_a.name in text(page) and factory_b.name in text(page)
-    response = client.get(f"{EXPORT}?factory={factory_b.code}&format=csv")
+    response = client.get(f"{EXPORT}?factory={factory_b.code}&format=csv&reason=核对名单")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
 
 
@@ -412,14 +414,14 @@ def test_the_export_of_another_factory_is_not_found(client, hr, coordinator, fac
 def test_hr_downloads_their_own_factory_without_choosing(client, hr, factory_a, factory_b):
     list(registered_families(factory_b, 1))
     client.force_login(hr)
-    response = client.get(EXPORT + "?format=csv")
+    response = client.get(EXPORT + "?reason=核对名单&format=csv")
     assert response.status_code == 200
     assert "李0明" not in response.content.decode("utf-8-sig")
 
 
 def test_an_unknown_export_format_shows_the_choice_again(client, hr):
     client.force_login(hr)
-    response = client.get(EXPORT + "?format=pdf")
+    response = client.get(EXPORT + "?reason=核对名单&format=pdf")
     assert response.status_code == 200 and "格式" in text(response)
     assert not AuditEntry.objects.filter(action="roster.exported").exists()
 
@@ -439,7 +441,7 @@ def test_a_familys_second_worker_is_exported_on_a_row_of_their_own(client, hr, f
     (child,) = registered_families(factory_a, 1)
     WorkerFactory(family=child.family, employee_no="W9999", name="李0强")
     client.force_login(hr)
-    exported = client.get(EXPORT + "?format=xlsx").content
+    exported = client.get(EXPORT + "?reason=核对名单&format=xlsx").content
     rows = [[c.value for c in row][:6] for row in load_workbook(io.BytesIO(exported)).active]
     assert [row[0] for row in rows[1:]] == ["W0000", "W0000", "W9999"]
     assert rows[3][5] is None, "the children are listed once, under the first worker"
@@ -452,7 +454,7 @@ def test_an_export_in_english_imports_again_unchanged(client, hr, factory_a):
     hr.language = "en"
     hr.save()
     client.force_login(hr)
-    exported = client.get(EXPORT + "?format=csv").content
+    exported = client.get(EXPORT + "?reason=核对名单&format=csv").content
     assert "Boy" in exported.decode("utf-8-sig") and "Henan" in exported.decode("utf-8-sig")
     token = token_of(upload(client, exported, name="roster.csv"))
     assert "importing it changes nothing" in text(client.get(preview_url(token)))
