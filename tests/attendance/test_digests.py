@@ -544,7 +544,9 @@ class TestContent:
     ):
         from attendance.health.models import HealthCheck, MedicineAuthorisation, MedicineDose
 
-        children = [r.child for r in AttendanceRecord.objects.filter(day=known_day)[:2]]
+        # Two children who came that day (a dose is missed only by a child who was there).
+        came = AttendanceRecord.objects.filter(day=known_day, checked_in_at__isnull=False)
+        children = [r.child for r in came.order_by("pk")[:2]]
         for child, card, signs in ((children[0], "yellow", ["blisters"]), (children[1], "red", [])):
             HealthCheck.objects.create(
                 site=site_a,
