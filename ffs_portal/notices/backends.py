@@ -1,14 +1,10 @@
 """Where a notice goes: a file under var/messages (the embedded default), Tencent Cloud SMS
-(its API 3.0, signed TC3-HMAC-SHA256, action SendSms) or WeCom (gettoken, then
+(its official SDK: API 3.0, signed TC3-HMAC-SHA256, action SendSms) or WeCom (gettoken, then
 message/send). Each ``send`` raises ``DeliveryError`` when the provider refuses; the task
 retries with back-off."""
 
-import hashlib
-import hmac
 import json
-import time
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlencode, urlsplit
@@ -16,6 +12,12 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sms.v20210111 import models as sms_models
+from tencentcloud.sms.v20210111 import sms_client
 
 from ffs_portal.notices.models import Notice
 
@@ -59,44 +61,10 @@ class FileBackend:
 
 # Tencent Cloud SMS ------------------------------------------------------------------------
 
-SMS_SERVICE = "sms"
-SMS_VERSION = "2021-01-11"
-SMS_ACTION = "SendSms"
-TC3 = "TC3-HMAC-SHA256"
-
-
-def _hmac(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode(), hashlib.sha256).digest()
-
-
-def tc3_authorization(
-    *, secret_id: str, secret_key: str, host: str, action: str, payload: bytes, timestamp: int
-) -> str:
-    """The Authorization header of a Tencent Cloud API 3.0 POST (TC3-HMAC-SHA256)."""
-    day = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    signed_headers = "content-type;host;x-tc-action"
-    canonical = "\n".join(
-        [
-            "POST",
-            "/",
-            "",
-            f"content-type:application/json; charset=utf-8\nhost:{host}\n"
-            f"x-tc-action:{action.lower()}\n",
-            signed_headers,
-            hashlib.sha256(payload).hexdigest(),
-        ]
-    )
-    scope = f"{day}/{SMS_SERVICE}/tc3_request"
-    to_sign = "\n".join(
-        [TC3, str(timestamp), scope, hashlib.sha256(canonical.encode()).hexdigest()]
-    )
-    key = _hmac(_hmac(_hmac(f"TC3{secret_key}".encode(), day), SMS_SERVICE), "tc3_request")
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    return f"{TC3} Credential={secret_id}/{scope}, SignedHeaders={signed_headers}, Signature={signature}"
-
 
 class TencentSmsBackend:
-    """Tencent Cloud SMS: the approved template of the notice's kind, its parameters in the
+    """Tencent Cloud SMS through its official SDK (SendSms, API 2021-01-11, requests signed
+    TC3-HMAC-SHA256): the approved template of the notice's kind, its parameters in the
     template's order."""
 
     def send(self, notice: Notice) -> None:
@@ -104,47 +72,33 @@ class TencentSmsBackend:
         template = conf["templates"].get(notice.kind)
         if not template:
             raise DeliveryError(f"no SMS template for {notice.kind}")
-        payload = json.dumps(
-            {
-                "PhoneNumberSet": [f"+86{notice.mobile}"],
-                "SmsSdkAppId": conf["sdk_app_id"],
-                "SignName": conf["sign_name"],
-                "TemplateId": template,
-                "TemplateParamSet": [str(value) for value in notice.params],
-                "SessionContext": str(notice.key),
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode()
-        host = urlsplit(conf["endpoint"]).netloc
-        timestamp = int(time.time())
-        request = urllib.request.Request(  # noqa: S310 - the configured endpoint
-            conf["endpoint"].rstrip("/") + "/",
-            data=payload,
-            method="POST",
-            headers={
-                "Authorization": tc3_authorization(
-                    secret_id=conf["secret_id"],
-                    secret_key=conf["secret_key"],
-                    host=host,
-                    action=SMS_ACTION,
-                    payload=payload,
-                    timestamp=timestamp,
-                ),
-                "Content-Type": "application/json; charset=utf-8",
-                "Host": host,
-                "X-TC-Action": SMS_ACTION,
-                "X-TC-Timestamp": str(timestamp),
-                "X-TC-Version": SMS_VERSION,
-                "X-TC-Region": conf["region"],
-            },
+        request = sms_models.SendSmsRequest()
+        request.PhoneNumberSet = [f"+86{notice.mobile}"]
+        request.SmsSdkAppId = conf["sdk_app_id"]
+        request.SignName = conf["sign_name"]
+        request.TemplateId = template
+        request.TemplateParamSet = [str(value) for value in notice.params]
+        request.SessionContext = str(notice.key)
+        try:
+            answer = self._client(conf).SendSms(request)
+        except TencentCloudSDKException as error:
+            raise DeliveryError(f"{error.get_code()}: {error.get_message()}") from error
+        statuses = answer.SendStatusSet or []
+        if not statuses or statuses[0].Code != "Ok":
+            code, message = (statuses[0].Code, statuses[0].Message) if statuses else ("", "")
+            raise DeliveryError(f"{code}: {message}")
+
+    @staticmethod
+    def _client(conf: dict) -> sms_client.SmsClient:
+        endpoint = urlsplit(conf["endpoint"])
+        http = HttpProfile(
+            protocol=endpoint.scheme, endpoint=endpoint.netloc, reqTimeout=TIMEOUT_SECONDS
         )
-        answer = _answer(request).get("Response", {})
-        if "Error" in answer:
-            raise DeliveryError(f"{answer['Error'].get('Code')}: {answer['Error'].get('Message')}")
-        statuses = answer.get("SendStatusSet") or [{}]
-        if statuses[0].get("Code") != "Ok":
-            raise DeliveryError(f"{statuses[0].get('Code')}: {statuses[0].get('Message')}")
+        return sms_client.SmsClient(
+            credential.Credential(conf["secret_id"], conf["secret_key"]),
+            conf["region"],
+            ClientProfile(signMethod="TC3-HMAC-SHA256", httpProfile=http),
+        )
 
 
 # WeCom ------------------------------------------------------------------------------------

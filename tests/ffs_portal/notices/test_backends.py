@@ -1,5 +1,5 @@
-"""The real channels against local fakes that check the requests as Tencent Cloud SMS (API
-3.0, TC3-HMAC-SHA256, SendSms 2021-01-11) and WeCom (gettoken, user/getuserid,
+"""The real channels against local fakes that check the requests as Tencent Cloud SMS (its
+official SDK's requests: API 3.0, TC3-HMAC-SHA256, SendSms 2021-01-11) and WeCom (gettoken, user/getuserid,
 message/send) document them."""
 
 import hashlib
@@ -22,23 +22,27 @@ SECRET_KEY = "testsecretkey0000000000000000000"
 TEMPLATES = {"collected": "1110001", "pickup_refused": "1110002", "incident": "1110003"}
 
 
-def documented_tc3_signature(request: dict) -> str:
+def signed_headers(request: dict) -> list[str]:
+    """The headers the client says it signed (at least content-type and host)."""
+    authorization = request["headers"].get("authorization", "")
+    listed = authorization.partition("SignedHeaders=")[2].partition(",")[0]
+    return listed.split(";") if listed else []
+
+
+def documented_tc3_signature(request: dict, names: list[str]) -> str:
     """The signature as Tencent Cloud's "Signature v3" page computes it, step by step, from
-    what the server received."""
+    what the server received: header names and values in lower case, in the signed order."""
     headers = request["headers"]
     timestamp = int(headers["x-tc-timestamp"])
     day = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    canonical_headers = (
-        f"content-type:{headers['content-type']}\nhost:{headers['host']}\n"
-        f"x-tc-action:{headers['x-tc-action'].lower()}\n"
-    )
+    canonical_headers = "".join(f"{name}:{headers[name].strip().lower()}\n" for name in names)
     canonical_request = "\n".join(
         [
             "POST",
             "/",
             "",
             canonical_headers,
-            "content-type;host;x-tc-action",
+            ";".join(names),
             hashlib.sha256(request["body"]).hexdigest(),
         ]
     )
@@ -59,13 +63,14 @@ def documented_tc3_signature(request: dict) -> str:
 
 def tencent_answer(request):
     headers = request["headers"]
+    names = signed_headers(request)
     expected = (
         f"TC3-HMAC-SHA256 Credential={SECRET_ID}/"
         f"{datetime.fromtimestamp(int(headers['x-tc-timestamp']), UTC):%Y-%m-%d}/sms/tc3_request, "
-        f"SignedHeaders=content-type;host;x-tc-action, "
-        f"Signature={documented_tc3_signature(request)}"
+        f"SignedHeaders={';'.join(names)}, "
+        f"Signature={documented_tc3_signature(request, names)}"
     )
-    if headers.get("authorization") != expected:
+    if not {"content-type", "host"} <= set(names) or headers.get("authorization") != expected:
         return 200, {
             "Response": {
                 "Error": {"Code": "AuthFailure.SignatureFailure", "Message": "bad signature"},
