@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.forms import DateInput
 from ffs_portal.compliance.models import DataIncident
+from ffs_portal.compliance.services import DATA_INCIDENT_FIELDS
 from ffs_portal.lib.forms import field_of
 
 FIRST_PACK_YEAR = 2020
@@ -14,20 +15,7 @@ FIRST_PACK_YEAR = 2020
 class DataIncidentForm(forms.ModelForm):
     class Meta:
         model = DataIncident
-        fields = [
-            "factory",
-            "found_on",
-            "summary",
-            "data_exposed",
-            "children_affected",
-            "families_affected",
-            "authority",
-            "authority_told_on",
-            "families_told_on",
-            "families_told_how",
-            "actions_taken",
-            "closed_on",
-        ]
+        fields = list(DATA_INCIDENT_FIELDS)
         widgets = {
             "found_on": DateInput(),
             "authority_told_on": DateInput(),
