@@ -39,6 +39,10 @@ SESSION_SEEN = "tablet_seen"
 SESSION_PIN = "tablet_pin"
 # The page's own idle lock comes first; the server's follows a little later.
 SERVER_GRACE_SECONDS = 30
+# A touch is written to the session at most this often: a tap every few seconds in the
+# morning rush would otherwise save the session (three statements) on every check-in. The
+# server's lock may then come this much earlier, still after the page's own.
+SEEN_EVERY_SECONDS = 15
 # Requests the tablet makes by itself (the board's refresh) say so; they are not a touch.
 POLL_HEADER = "X-Tablet-Poll"
 
@@ -168,7 +172,7 @@ class TabletMiddleware:
             if request.method in ("GET", "HEAD") and not request.headers.get("HX-Request"):
                 return HttpResponseRedirect(reverse("attendance:site_board", args=[tablet.site_id]))
             return HttpResponse(status=403)
-        if not request.headers.get(POLL_HEADER):
+        if not request.headers.get(POLL_HEADER) and idle >= SEEN_EVERY_SECONDS:
             request.session[SESSION_SEEN] = int(time.time())
         return None
 

@@ -232,6 +232,21 @@ class TestAPinSession:
         assert response["Location"] == reverse("tablet:lock_screen")
         assert "_auth_user_id" not in unlocked.session
 
+    def test_a_touch_is_written_to_the_session_at_most_every_few_seconds(self, unlocked, site_a):
+        board = reverse("attendance:site_board", args=[site_a.pk])
+        session = unlocked.session
+        recent = int(time.time()) - 5
+        session[middleware.SESSION_SEEN] = recent
+        session.save()
+        assert unlocked.get(board).status_code == 200
+        # A tap seconds after the last written one saves nothing (no UPDATE of the session).
+        assert unlocked.session[middleware.SESSION_SEEN] == recent
+        session = unlocked.session
+        session[middleware.SESSION_SEEN] = int(time.time()) - middleware.SEEN_EVERY_SECONDS
+        session.save()
+        assert unlocked.get(board).status_code == 200
+        assert unlocked.session[middleware.SESSION_SEEN] >= int(time.time()) - 2
+
     def test_a_revoked_tablet_signs_its_session_out_at_once(self, unlocked, tablet, site_a):
         services.tablet_revoke(tablet=tablet, by=None)
         response = unlocked.get(reverse("attendance:site_board", args=[site_a.pk]))
