@@ -189,6 +189,8 @@ class BoardVersion:
     # The roll call going on at the site, if any (its key and kind), for the board's banner.
     roll_call: object = None
     roll_call_kind: str = ""
+    # The site's opening hours that day, as read for the version (None: closed).
+    hours: OpeningHours | None = None
 
 
 @dataclass
@@ -302,7 +304,11 @@ def board_version(
     )
     fingerprint = "-".join(str(v) for v in (seq, *stamps, *moment_flags, day.isoformat()))
     return BoardVersion(
-        seq=seq, fingerprint=fingerprint, roll_call=rest[-2], roll_call_kind=rest[-1] or ""
+        seq=seq,
+        fingerprint=fingerprint,
+        roll_call=rest[-2],
+        roll_call_kind=rest[-1] or "",
+        hours=hours,
     )
 
 
@@ -314,16 +320,22 @@ def board(
     query: str = "",
     records_query=None,
     reminders: Mapping[int, str] | None = None,
+    version: BoardVersion | None = None,
 ) -> Board:
     """Today's board for a site: tiles grouped by room (or by the rooms' age ranges), sorted
     for the time of day, with counters. ``reminders`` (child id → what the tile reminds of,
-    e.g. a medicine "due") come from the caller."""
+    e.g. a medicine "due") come from the caller, and so may the ``version`` read in the same
+    snapshot."""
     reminders = reminders or {}
     at = at or clock.now()
     day = timezone.localdate(at)
-    hours = opening_hours(site.pk, day)
-    # The day sheet passes its own records and needs no version.
-    version = board_version(site, day, at, hours) if records_query is None else None
+    if version is not None:
+        hours = version.hours
+    else:
+        hours = opening_hours(site.pk, day)
+        # The day sheet passes its own records and needs no version.
+        if records_query is None:
+            version = board_version(site, day, at, hours)
     rooms = list(access.scoped(user, Room).filter(site=site))
     # Plain rows, not model instances: a board of 200 children is built many times a minute.
     rows = (

@@ -5,6 +5,7 @@ import base64
 import binascii
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -12,13 +13,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from attendance import answers, digests, selectors, services
+from attendance import answers, board_cache, digests, selectors, services
 from attendance.forms import (
     AbsenceForm,
     IncidentForm,
@@ -157,25 +159,71 @@ def _words() -> dict:
     }
 
 
+@dataclass
+class RenderedBoard:
+    """The board's pieces of the page, rendered: the tiles, the counters and the ratio."""
+
+    live: str
+    counters: str
+    ratio: str
+    is_open: bool
+    day: date
+
+
+def _render_board(request: AuthenticatedHttpRequest, site, version, query: str, live: bool):
+    """The board of ``version`` (read in the caller's snapshot), as the page shows it or as
+    its refresh sends it (``live``)."""
+    data = selectors.board(
+        user=request.user,
+        site=site,
+        query=query,
+        version=version,
+        reminders=health_selectors.medicine_reminders(
+            user=request.user, site=site, now=clock.now()
+        ),
+    )
+    ratio = staff_selectors.live_ratio(site, ages=data.present_ages)
+    context = {"board": data, "site": site, "ratio": ratio, "live": live}
+    html = render_to_string("attendance/_board_live.html", context, request)
+    if live:
+        return html
+    seq = {"seq": data.version.seq if data.version else None}
+    return RenderedBoard(
+        live=html,
+        counters=render_to_string(
+            "attendance/_counters.html", {"counts": data.counts, **seq}, request
+        ),
+        ratio=render_to_string("staff/_ratio.html", {"ratio": ratio, **seq}, request),
+        is_open=data.is_open,
+        day=data.day,
+    )
+
+
+def _board(request: AuthenticatedHttpRequest, site, version, query: str, live: bool):
+    """The rendered board: once per site, version and language in each web process; a
+    search every time."""
+    if query:
+        return _render_board(request, site, version, query, live)
+    variant = "live" if live else "page"
+    return board_cache.get_or_render(
+        board_cache.key(site, version.fingerprint, request.user, variant),
+        lambda: _render_board(request, site, version, query, live),
+    )
+
+
 def _board_page(request: AuthenticatedHttpRequest, site):
+    query = request.GET.get("q", "")
     with snapshot():
-        data = selectors.board(
-            user=request.user,
-            site=site,
-            query=request.GET.get("q", ""),
-            reminders=health_selectors.medicine_reminders(
-                user=request.user, site=site, now=clock.now()
-            ),
-        )
-        ratio = staff_selectors.live_ratio(site, ages=data.present_ages)
+        version = selectors.board_version(site, clock.today(), clock.now())
+        board = _board(request, site, version, query, live=False)
     audit.record(actor=request.user, action="board.viewed", factory=site.factory, site=site.pk)
     leads = access.can(request.user, LEAD_SITE)
     return render(
         request,
         "attendance/board.html",
         {
-            "board": data,
-            "ratio": ratio,
+            "board": board,
+            "query": query,
             "site": site,
             "urls": _urls(site),
             "placeholder": PLACEHOLDER,
@@ -184,7 +232,7 @@ def _board_page(request: AuthenticatedHttpRequest, site):
             "words": _words(),
             "undo_seconds": services.UNDO_SECONDS,
             "attention": selectors.lead_attention(request.user, site) if leads else None,
-            "next_open": None if data.is_open else selectors.next_open_day(site, data.day),
+            "next_open": None if board.is_open else selectors.next_open_day(site, board.day),
         },
     )
 
@@ -195,28 +243,13 @@ def board_live(request: AuthenticatedHttpRequest, site) -> HttpResponse:
     """The tiles and counters, for the board's own refresh: 204 when nothing changed."""
     site = _site(request, site)
     query = request.GET.get("q", "")
-    version = request.GET.get("v", "")
+    held = request.GET.get("v", "")
     with snapshot():
-        if (
-            version
-            and not query
-            and version == selectors.board_version(site, clock.today(), clock.now()).fingerprint
-        ):
+        version = selectors.board_version(site, clock.today(), clock.now())
+        if held and not query and held == version.fingerprint:
             return HttpResponse(status=204)
-        data = selectors.board(
-            user=request.user,
-            site=site,
-            query=query,
-            reminders=health_selectors.medicine_reminders(
-                user=request.user, site=site, now=clock.now()
-            ),
-        )
-        ratio = staff_selectors.live_ratio(site, ages=data.present_ages)
-    return render(
-        request,
-        "attendance/_board_live.html",
-        {"board": data, "site": site, "live": True, "ratio": ratio},
-    )
+        html = _board(request, site, version, query, live=True)
+    return HttpResponse(html)
 
 
 @require_POST

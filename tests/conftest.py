@@ -397,3 +397,12 @@ def tablet(site_a):
     from attendance.tablet.models import Tablet
 
     return Tablet.objects.create(site=site_a, name="小班 平板")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rendered_boards():
+    """Each test starts with no board rendered: sites of earlier tests may have had the same
+    id and version."""
+    from attendance import board_cache
+
+    board_cache.clear()

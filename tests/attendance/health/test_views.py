@@ -383,3 +383,47 @@ def test_the_tile_reminds_of_a_dose_due_and_a_missed_one_stands_out(
         "health:give_dose", kwargs={"site": checking.pk, "authorisation": authorisation.key}
     )
     assert give in medicines
+
+
+def test_a_board_rendered_for_a_carer_is_not_shown_to_someone_without_health_details(
+    client, carer, checking, term_a, child, django_assert_max_num_queries
+):
+    """The board is rendered once per site and version for everyone who sees the same: an
+    administrator opening it right after the carer, at the same version, gets a board of
+    their own without the medicine reminders; a second carer gets the carer's, without
+    building it again."""
+    from attendance import selectors
+
+    today = timezone.localdate()
+    services.authorise_medicine(
+        site=checking,
+        child=child,
+        by=carer,
+        medicine="布洛芬",
+        dose="5 ml",
+        times=["08:10"],
+        valid_from=today,
+        valid_to=today,
+        signed_by="王建国",
+    )
+    AttendanceRecord.objects.create(
+        site=checking, child=child, day=today, status="present", checked_in_at=at(7, 50)
+    )
+    board = reverse("attendance:site_board", kwargs={"site": checking.pk})
+    live = reverse("attendance:board_live", kwargs={"site": checking.pk})
+    version = selectors.board_version(checking, today, at(8)).fingerprint
+    client.force_login(carer)
+    assert "md-due" in client.get(board).content.decode()
+    assert "md-due" in client.get(live).content.decode()
+    admin = UserFactory(username="admin-at-board", role=Role.ADMIN)
+    client.force_login(admin)
+    assert selectors.board_version(checking, today, at(8)).fingerprint == version
+    assert "md-due" not in client.get(board).content.decode()
+    assert "md-due" not in client.get(live).content.decode()
+    second = UserFactory(username="second-carer", role=Role.CHILDCARE, sites=[checking])
+    client.force_login(second)
+    with django_assert_max_num_queries(30) as cached:
+        html = client.get(live).content.decode()
+    assert "md-due" in html
+    # The session, the user, the site and the version: the board itself is not read again.
+    assert len(cached.captured_queries) <= 6
