@@ -39,7 +39,7 @@ def children_of(site):
     return list(Child.objects.filter(enrollments__term__site=site).order_by("pk"))
 
 
-def ensure_sites(sites: int, children: int, tablets: int):
+def ensure_sites(sites: int, children: int, tablets: int, factory: str = BENCH_FACTORY):
     """``sites`` sites of a bench factory, each open today with ``children`` enrolled children
     in three rooms and ``tablets`` childcare workers. Made once, kept between runs."""
     from django.db import transaction
@@ -77,8 +77,9 @@ def ensure_sites(sites: int, children: int, tablets: int):
         "博文",
     ]
     today = timezone.localdate()
+    code = factory
     factory, _ = Factory.objects.get_or_create(
-        code=BENCH_FACTORY,
+        code=code,
         defaults={"name": "基准测试玩具厂", "city": "东莞", "province": "guangdong"},
     )
     result = []
@@ -155,7 +156,7 @@ def ensure_sites(sites: int, children: int, tablets: int):
         users = []
         for t in range(tablets):
             user, _created = User.objects.get_or_create(
-                username=f"bench-tablet-{number}-{t}",
+                username=f"{code}-{number}-{t}",
                 defaults={"role": Role.CHILDCARE, "last_name": "基", "first_name": f"老师{t}"},
             )
             # Also when the site was made again for another size.
@@ -195,7 +196,7 @@ def reset_attendance(sites) -> None:
     Incident.objects.filter(site__in=sites).delete()
     AttendanceRecord.objects.filter(site__in=sites).delete()
     ActionKey.objects.all().delete()
-    AuditEntry.objects.filter(factory__code=BENCH_FACTORY).delete()
+    AuditEntry.objects.filter(factory__in={site.factory_id for site in sites}).delete()
     AuditEntry.objects.filter(action="bench.insert").delete()
 
 
@@ -223,10 +224,17 @@ def session_for(user) -> dict:
     }
 
 
+def clear_sessions() -> None:
+    from django.contrib.sessions.models import Session
+
+    Session.objects.all().delete()
+
+
 @contextmanager
-def gunicorn(port: int, workers: int = 4):
-    """The portal under gunicorn with the bench settings, on 127.0.0.1:``port``: sync workers,
-    so that a request's server time is its own work, not time queued behind another."""
+def gunicorn(port: int, workers: int = 4, threads: int = 1):
+    """The portal under gunicorn with the bench settings, on 127.0.0.1:``port``: sync workers
+    by default, so that a request's server time is its own work, not time queued behind
+    another; with ``threads``, gthread workers as docker-compose runs them."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "PYTHONPATH": str(BASE_DIR)}
     process = subprocess.Popen(
         [
@@ -239,7 +247,9 @@ def gunicorn(port: int, workers: int = 4):
             "--workers",
             str(workers),
             "--worker-class",
-            "sync",
+            "gthread" if threads > 1 else "sync",
+            "--threads",
+            str(threads),
             "--backlog",
             "256",
             "--log-level",

@@ -2,6 +2,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.decorators.http import require_POST
 
+from attendance.tablet import middleware as tablet_middleware
 from ffs_portal.models import AuditEntry
 from ffs_portal.urls import handler403  # noqa: F401
 from ffs_portal.urls import urlpatterns as portal
@@ -24,3 +25,6 @@ urlpatterns = [
     path("bench/page/", bare_page, name="bench_page"),
     path("", include(portal)),
 ]
+
+# A tablet unlocked with a PIN reaches only the door's pages: the baselines are among them.
+tablet_middleware.PIN_PAGES[""] |= {"bench_insert", "bench_page"}
