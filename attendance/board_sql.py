@@ -4,10 +4,12 @@ A check-in and its answer run many times a minute at every site; building these 
 with the ORM cost more than running them (most of it compiling the query). Each says
 exactly what an ORM rule says: ``Enrollment.objects.expected_at`` (which children are on a
 site's list that day), ``Incident.objects.to_show`` (the tile's incident) and
-``selectors.day_counts`` (the counters), and
-``tests/attendance/test_board_sql.py`` holds each to its rule on PostgreSQL and SQLite.
+``selectors.day_counts`` (the counters), ``selectors.board_version`` (what the board shows, to
+answer its refresh), and ``tests/attendance/test_board_sql.py`` holds each to its rule on
+PostgreSQL and SQLite.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -15,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from attendance.models import AttendanceStatus
-from enrollment.models import Child, EnrollmentStatus, Site
+from enrollment.models import Child, EnrollmentStatus, OpeningHours, Site
 from ffs_portal.lib.ages import age_on
 
 # Enrolments that put a child on the site's list that day: enrolled in a term of the site
@@ -59,6 +61,76 @@ LEFT JOIN attendance_attendancerecord r
 LEFT JOIN enrollment_child c ON c.id = r.child_id
 WHERE s.id = %(site)s
 """  # noqa: S608 - only the statement above is formatted in
+
+
+# Everything the board shows that can change, in one row: the site's board version (every
+# act advances it), the day's records, the site's enrolments and their children's details,
+# staff clocking in and out, a roll call going on, and the opening hours of that weekday.
+VERSION = """
+SELECT s.board_seq,
+  (SELECT MAX(r.updated_at) FROM attendance_attendancerecord r
+   WHERE r.site_id = s.id AND r.day = %(day)s),
+  (SELECT COUNT(*) FROM attendance_attendancerecord r WHERE r.site_id = s.id AND r.day = %(day)s),
+  (SELECT MAX(e.status_changed_at) FROM enrollment_enrollment e
+   JOIN enrollment_term t ON t.id = e.term_id WHERE t.site_id = s.id),
+  (SELECT COUNT(*) FROM enrollment_enrollment e
+   JOIN enrollment_term t ON t.id = e.term_id WHERE t.site_id = s.id),
+  (SELECT MAX(c.updated_at) FROM enrollment_enrollment e
+   JOIN enrollment_term t ON t.id = e.term_id JOIN enrollment_child c ON c.id = e.child_id
+   WHERE t.site_id = s.id),
+  (SELECT MAX(p.clock_in_at) FROM staff_dutyperiod p WHERE p.site_id = s.id),
+  (SELECT MAX(p.clock_out_at) FROM staff_dutyperiod p WHERE p.site_id = s.id),
+  (SELECT k.key FROM attendance_rollcall k WHERE k.site_id = s.id AND k.ended_at IS NULL
+   ORDER BY k.id LIMIT 1),
+  (SELECT k.kind FROM attendance_rollcall k WHERE k.site_id = s.id AND k.ended_at IS NULL
+   ORDER BY k.id LIMIT 1),
+  (SELECT h.id FROM enrollment_openinghours h WHERE h.site_id = s.id AND h.weekday = %(weekday)s
+   ORDER BY h.id LIMIT 1),
+  (SELECT h.opens FROM enrollment_openinghours h
+   WHERE h.site_id = s.id AND h.weekday = %(weekday)s ORDER BY h.id LIMIT 1),
+  (SELECT h.closes FROM enrollment_openinghours h
+   WHERE h.site_id = s.id AND h.weekday = %(weekday)s ORDER BY h.id LIMIT 1)
+FROM enrollment_site s
+WHERE s.id = %(site)s
+"""
+
+
+@dataclass
+class VersionRow:
+    seq: int
+    # What changes with what the board shows, as the database gives it (compared, not read).
+    stamps: tuple
+    roll_call: uuid.UUID | None
+    roll_call_kind: str
+    hours: OpeningHours | None
+
+
+def version(site: Site, day: date) -> VersionRow:
+    """The row ``selectors.board_version`` makes the board's version of, in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(VERSION, _params(site, day))
+        row = cursor.fetchone()
+    if row is None:
+        return VersionRow(0, (), None, "", None)
+    seq, *stamps = row[:8]
+    roll_call, kind, hours_id, opens, closes = row[8:]
+    hours = None
+    if hours_id is not None:
+        hours = OpeningHours(
+            pk=hours_id,
+            site_id=site.pk,
+            weekday=day.weekday(),
+            opens=time.fromisoformat(opens) if isinstance(opens, str) else opens,
+            closes=time.fromisoformat(closes) if isinstance(closes, str) else closes,
+        )
+    return VersionRow(
+        seq=seq,
+        stamps=tuple(stamps),
+        # SQLite gives a UUID as 32 hex digits.
+        roll_call=uuid.UUID(str(roll_call)) if roll_call is not None else None,
+        roll_call_kind=kind or "",
+        hours=hours,
+    )
 
 
 def _params(site: Site, day: date, **more) -> dict:

@@ -6,10 +6,9 @@ import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Literal
 from uuid import UUID
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,7 +42,7 @@ from ffs_portal import access
 from ffs_portal.lib import avatars, clock
 from ffs_portal.lib.ages import age_on
 from ffs_portal.models import Role
-from staff.models import DutyPeriod, Qualification
+from staff.models import Qualification
 from staff.selectors import EXPIRY_WARNING_DAYS
 
 # A child still expected this long after opening is highlighted on the board.
@@ -250,65 +249,28 @@ def room_for_age(age: int, rooms: list[Room]) -> Room | None:
     return next((room for room in rooms if room.min_age <= age <= room.max_age), None)
 
 
-def board_version(
-    site: Site, day: date, moment: datetime, hours: OpeningHours | None | Literal[False] = False
-) -> BoardVersion:
-    """The board's version, in one query."""
-    records = (
-        AttendanceRecord.objects.filter(site=OuterRef("pk"), day=day).order_by().values("site")
-    )
-    enrollments = (
-        Enrollment.objects.filter(term__site=OuterRef("pk")).order_by().values("term__site")
-    )
-    duty = DutyPeriod.objects.filter(site=OuterRef("pk")).order_by().values("site")
-    roll_calls = RollCall.objects.filter(site=OuterRef("pk"), ended_at__isnull=True)
-    row = (
-        Site.objects.filter(pk=site.pk)
-        .annotate(
-            r_max=Subquery(records.annotate(x=Max("updated_at")).values("x")),
-            r_count=Subquery(records.annotate(x=Count("pk")).values("x")),
-            e_max=Subquery(enrollments.annotate(x=Max("status_changed_at")).values("x")),
-            e_count=Subquery(enrollments.annotate(x=Count("pk")).values("x")),
-            c_max=Subquery(enrollments.annotate(x=Max("child__updated_at")).values("x")),
-            # Staff clocking in or out changes the ratio the board shows.
-            d_in=Subquery(duty.annotate(x=Max("clock_in_at")).values("x")),
-            d_out=Subquery(duty.annotate(x=Max("clock_out_at")).values("x")),
-            rc_key=Subquery(roll_calls.values("key")[:1]),
-            rc_kind=Subquery(roll_calls.values("kind")[:1]),
-        )
-        .values_list(
-            "board_seq",
-            "r_max",
-            "r_count",
-            "e_max",
-            "e_count",
-            "c_max",
-            "d_in",
-            "d_out",
-            "rc_key",
-            "rc_kind",
-        )
-        .first()
-    )
-    seq, *rest = row or (0, None, None, None, None, None, None, None, None, None)
-    stamps = [v.timestamp() if isinstance(v, datetime) else v for v in rest]
-    if hours is False:
-        hours = opening_hours(site.pk, day)
+def board_version(site: Site, day: date, moment: datetime) -> BoardVersion:
+    """The board's version, in one query (``board_sql.VERSION``)."""
+    from attendance import board_sql
+
+    row = board_sql.version(site, day)
     # Reminders come and go with the time of day (a medicine due from a quarter of an hour
     # before its time): the board is drawn again every five minutes at most.
     local = timezone.localtime(moment)
     moment_flags = (
-        is_overdue_time(hours, moment),
-        is_afternoon(hours, moment),
+        is_overdue_time(row.hours, moment),
+        is_afternoon(row.hours, moment),
         (local.hour * 60 + local.minute) // 5,
     )
-    fingerprint = "-".join(str(v) for v in (seq, *stamps, *moment_flags, day.isoformat()))
+    fingerprint = "-".join(
+        str(v) for v in (row.seq, *row.stamps, row.roll_call, *moment_flags, day.isoformat())
+    )
     return BoardVersion(
-        seq=seq,
+        seq=row.seq,
         fingerprint=fingerprint,
-        roll_call=rest[-2],
-        roll_call_kind=rest[-1] or "",
-        hours=hours,
+        roll_call=row.roll_call,
+        roll_call_kind=row.roll_call_kind,
+        hours=row.hours,
     )
 
 
@@ -329,13 +291,10 @@ def board(
     reminders = reminders or {}
     at = at or clock.now()
     day = timezone.localdate(at)
-    if version is not None:
-        hours = version.hours
-    else:
-        hours = opening_hours(site.pk, day)
-        # The day sheet passes its own records and needs no version.
-        if records_query is None:
-            version = board_version(site, day, at, hours)
+    # The day sheet passes its own records and needs no version.
+    if version is None and records_query is None:
+        version = board_version(site, day, at)
+    hours = version.hours if version is not None else opening_hours(site.pk, day)
     rooms = list(access.scoped(user, Room).filter(site=site))
     # Plain rows, not model instances: a board of 200 children is built many times a minute.
     rows = (

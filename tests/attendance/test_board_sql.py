@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from attendance import board_sql, selectors
-from attendance.models import AttendanceRecord, AttendanceStatus, Incident
+from attendance.models import AttendanceRecord, AttendanceStatus, Incident, RollCall
 from enrollment.models import ClosedDay, Enrollment, EnrollmentStatus, OpeningHours
 from staff.models import DutyPeriod
 from tests.factories import (
@@ -205,3 +205,66 @@ def test_a_term_walked_day_by_day_opens_when_the_query_says_it_does(world, weekd
             if walked != (running, expected):
                 disagree.append((term.starts_on, term.ends_on, sorted(closed), day, walked))
     assert disagree == []
+
+
+def test_the_version_changes_with_everything_the_board_shows_and_nothing_else(opening):
+    """The board's version, in one statement: a refresh is answered with nothing only while
+    none of what the board shows changed. Each change below must give a new version; reading
+    again without a change, or changing another site, must not. (Ending a roll call gives
+    back the version before it began, unless something else moved: what the board shows is
+    then the same.)"""
+    site, cases = opening
+    other_site = SiteFactory(factory=site.factory)
+    now = moment(TODAY, 9)
+    seen = [selectors.board_version(site, TODAY, now).fingerprint]
+
+    def changed():
+        fingerprint = selectors.board_version(site, TODAY, now).fingerprint
+        assert fingerprint != seen[-1]
+        seen.append(fingerprint)
+        assert selectors.board_version(site, TODAY, now).fingerprint == fingerprint
+
+    assert selectors.board_version(site, TODAY, now).fingerprint == seen[0]
+    child = cases[0][0]
+    later = moment(TODAY, 10)  # after every time the module's world holds
+    # A record of the day, without the site's version moving (an edit in the admin).
+    record = AttendanceRecord.objects.filter(site=site, day=TODAY).first()
+    AttendanceRecord.objects.filter(pk=record.pk).update(updated_at=later)
+    changed()
+    AttendanceRecord.objects.filter(pk=record.pk).delete()
+    changed()
+    enrollment = Enrollment.objects.filter(term__site=site).first()
+    Enrollment.objects.filter(pk=enrollment.pk).update(status_changed_at=later)
+    changed()
+    EnrollmentFactory(child=ChildFactory(family=child.family), term=enrollment.term)
+    changed()
+    type(child).objects.filter(pk=child.pk).update(updated_at=later + timedelta(minutes=1))
+    changed()
+    duty = DutyPeriod.objects.create(
+        site=site, user=UserFactory(sites=[site]), clock_in_at=later + timedelta(minutes=2)
+    )
+    changed()
+    DutyPeriod.objects.filter(pk=duty.pk).update(clock_out_at=later + timedelta(minutes=3))
+    changed()
+    roll_call = RollCall.objects.create(site=site, kind="drill", started_at=later)
+    changed()
+    version = selectors.board_version(site, TODAY, now)
+    assert (version.roll_call, version.roll_call_kind) == (roll_call.key, "drill")
+    RollCall.objects.filter(pk=roll_call.pk).update(ended_at=later)
+    changed()
+    site.next_board_seq()
+    changed()
+    # Another site's changes are not this board's.
+    DutyPeriod.objects.create(site=other_site, user=UserFactory(), clock_in_at=later)
+    RollCall.objects.create(site=other_site, kind="drill", started_at=later)
+    other_site.next_board_seq()
+    assert selectors.board_version(site, TODAY, now).fingerprint == seen[-1]
+    # The time of day: the overdue and afternoon flags and the five-minute step.
+    assert selectors.board_version(site, TODAY, now + timedelta(minutes=5)).fingerprint != seen[-1]
+    hours = selectors.board_version(site, TODAY, now).hours
+    assert hours == selectors.opening_hours(site.pk, TODAY)
+    if hours is not None:
+        assert (hours.opens, hours.closes) == (
+            selectors.opening_hours(site.pk, TODAY).opens,
+            selectors.opening_hours(site.pk, TODAY).closes,
+        )
