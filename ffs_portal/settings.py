@@ -326,6 +326,8 @@ WECOM = {
 # answered 503 at once: the tablet gives up on an answer after 10 s and sends the act again.
 # 0 turns it off.
 REQUEST_QUEUE_LIMIT_SECONDS = float(env("REQUEST_QUEUE_LIMIT_SECONDS", "8"))
+# The board's own refresh gives way sooner: another comes five seconds later.
+POLL_QUEUE_LIMIT_SECONDS = float(env("POLL_QUEUE_LIMIT_SECONDS", "1.5"))
 # How long a parent's link to their page works.
 PARENT_LINK_DAYS = 30
 

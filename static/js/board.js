@@ -552,7 +552,7 @@
 
   // The server answers 204 when nothing changed. It waits while the worker is touching the
   // screen, so tiles never move under a finger; only the newest refresh is applied.
-  function refresh(force) {
+  function refresh(force, typed) {
     var live = document.getElementById("board-live");
     var params = new URLSearchParams({ v: force ? "" : live.dataset.version || "", q: search.value.trim() });
     var serial = ++refreshSerial;
@@ -562,7 +562,8 @@
       credentials: "same-origin",
       redirect: "manual",
       signal: controller.signal,
-      headers: { "HX-Request": "true", "X-Tablet-Poll": "1" },
+      // A search is the worker's own; every other refresh the board makes by itself says so.
+      headers: typed ? { "HX-Request": "true" } : { "HX-Request": "true", "X-Tablet-Poll": "1" },
     }).then(function (response) {
       if (response.type === "opaqueredirect") { window.location.reload(); return; }
       if (response.status !== 200) return;
@@ -587,7 +588,7 @@
   search.addEventListener("input", function () {
     lastTouch = Date.now();
     window.clearTimeout(searchTimer);
-    searchTimer = window.setTimeout(function () { refresh(true); }, 200);
+    searchTimer = window.setTimeout(function () { refresh(true, true); }, 200);
   });
 
   document.addEventListener("ffs:refresh", function () { refresh(true); });

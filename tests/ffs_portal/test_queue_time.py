@@ -26,6 +26,20 @@ def test_a_request_nobody_waits_for_any_more_is_refused_at_once(
     assert client.get(board).status_code == 200  # no proxy in front
 
 
+def test_the_boards_own_refresh_gives_way_sooner(client, carer, site_a, settings):
+    settings.REQUEST_QUEUE_LIMIT_SECONDS = 8
+    settings.POLL_QUEUE_LIMIT_SECONDS = 1.5
+    client.force_login(carer)
+    live = reverse("attendance:board_live", kwargs={"site": site_a.pk})
+    waited = f"t={time.time() - 3:.3f}"
+    refused = client.get(live, HTTP_X_REQUEST_START=waited, HTTP_X_TABLET_POLL="1")
+    assert refused.status_code == 503
+    # The same wait for a tap (or a search, which the worker typed) is answered.
+    assert client.get(live, HTTP_X_REQUEST_START=waited).status_code == 200
+    fresh = f"t={time.time() - 0.5:.3f}"
+    assert client.get(live, HTTP_X_REQUEST_START=fresh, HTTP_X_TABLET_POLL="1").status_code == 200
+
+
 @pytest.mark.parametrize(
     "header, waited",
     [("t=1700000010.500", 9.5), ("1700000010500", 9.5), ("t=1700000019", 1.0), ("t=soon", None)],
