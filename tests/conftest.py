@@ -74,7 +74,11 @@ def django_db_setup(
         )
     yield
     with django_db_blocker.unblock():
-        teardown_databases(config, verbosity=verbosity)
+        try:
+            teardown_databases(config, verbosity=verbosity)
+        except Exception as error:
+            # As pytest-django does: a live server's thread still connected is no failure.
+            request.node.warn(pytest.PytestWarning(f"The test database stays: {error!r}"))
 
 
 @pytest.fixture(scope="session", autouse=True)
