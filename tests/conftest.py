@@ -7,6 +7,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from ffs_portal.models import Role
+from tests import template_database
 from tests.browser import accessibility
 from tests.factories import (
     FactoryFactory,
@@ -47,6 +48,37 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     if database["ENGINE"] == "django.db.backends.sqlite3":
         SCRATCH.mkdir(parents=True, exist_ok=True)
         database.setdefault("TEST", {})["NAME"] = str(SCRATCH / f"test-{os.getpid()}.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
+    """pytest-django's, with the test database copied from a template on PostgreSQL
+    (tests/template_database.py): migrated once rather than once per process."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        cloned = template_database.clone_the_template(connection)
+        # On a copy, migrate only finds every migration applied.
+        config = setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            keepdb=cloned,
+            aliases=aliases,
+            serialized_aliases=serialized_aliases,
+        )
+    yield
+    with django_db_blocker.unblock():
+        try:
+            teardown_databases(config, verbosity=verbosity)
+        except Exception as error:
+            # As pytest-django does: a live server's thread still connected is no failure.
+            request.node.warn(pytest.PytestWarning(f"The test database stays: {error!r}"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,7 +14,8 @@ shows: their pages are checked only at the end, outside the timed windows. Frame
 page (the e-mail preview) are not entered.
 
 axe-core comes from node_modules (a devDependency, never served to users) and is injected by
-Playwright. A serious or critical violation, or a touch target too small, fails the test,
+Playwright: into every document of a watched context as it starts, or (tests marked
+``alone``) into a page only when it is checked. A serious or critical violation, or a touch target too small, fails the test,
 with the page, the rule, the element and the message. Each check is a line in
 var/accessibility/, and the run ends with a count."""
 
@@ -155,6 +156,10 @@ class Checker:
         self.record = True
 
     def watch(self, context) -> None:
+        # axe comes with every document of the context, sent to the browser once, rather
+        # than sent again into each document checked (a tenth of a second each).
+        if self.on_the_way:
+            context.add_init_script(script=axe_source())
         context.on("page", self._watch_page)
         for page in context.pages:
             self._watch_page(page)

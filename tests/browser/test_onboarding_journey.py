@@ -22,11 +22,11 @@ WORDS = {
 }
 
 
-def link_in_the_mail(folder) -> str:
+def link_in_the_mail(folder, address="wang.fang@example.com") -> str:
     """The invitation link of the one e-mail the portal wrote to ``folder``."""
     [written] = list(folder.glob("*.log"))
     message = email.message_from_bytes(written.read_bytes(), policy=policy.default)
-    assert "wang.fang@example.com" in message["To"]
+    assert address in message["To"]
     body = message.get_body(preferencelist=("plain",)).get_content()
     [link] = [word for word in body.split() if "/accounts/welcome/" in word]
     return link
@@ -47,23 +47,12 @@ def submit(page) -> None:
     page.locator("main form [type=submit]").last.click()
 
 
-@pytest.mark.parametrize(
-    "language, viewport",
-    [("zh-hans", (1024, 768)), ("en", (1280, 800))],
-    ids=["zh-hans-1024x768", "en-1280x800"],
-)
 def test_a_coordinator_onboards_a_new_factory_and_its_hr_registers_a_family(
-    live_server,
-    page,
-    browser,
-    request,
-    screenshot,
-    settings,
-    tmp_path,
-    celery_eager,
-    language,
-    viewport,
+    live_server, page, browser, request, screenshot, settings, tmp_path, celery_eager
 ):
+    """The whole journey in Chinese, on a smaller screen; then its screens in English on a
+    laptop (english_screens)."""
+    language, viewport = "zh-hans", (1024, 768)
     mail_folder = tmp_path / "mail"
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = mail_folder
@@ -192,3 +181,82 @@ def test_a_coordinator_onboards_a_new_factory_and_its_hr_registers_a_family(
     screenshot(f"onboard-9-link-used-{shot}", of=hr_page)
     assert refused == [], "\n".join(refused)
     assert (SCREENSHOTS / f"onboard-8-family-{shot}.png").exists()
+
+    settings.EMAIL_FILE_PATH = tmp_path / "mail-en"
+    english_screens(live_server, browser, request, screenshot, page, tmp_path / "mail-en", refused)
+    hr_english_screens(live_server, screenshot, hr, hr_page, family, link)
+    assert refused == [], "\n".join(refused)
+
+
+def english_screens(live_server, browser, request, screenshot, page, mail_folder, refused):
+    """The coordinator, now reading English on a laptop, goes through the same pages and
+    invites a second HR person, who opens her link."""
+    words = WORDS["en"]
+    shot = "en-1280x800"
+    coordinator = User.objects.get(username="lin.mei")
+    coordinator.language = "en"
+    coordinator.save(update_fields=["language"])
+    factory = Factory.objects.get(code="hz-huanle")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/program/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("section.card", has_text="惠州欢乐玩具厂")).to_contain_text(
+        "欢乐暑期家庭友好空间"
+    )
+    page.locator("main a[href='/program/factories/new/']").click()
+    expect(page.locator("#id_province")).to_be_visible()
+    screenshot(f"onboard-2-factory-{shot}")
+    page.goto(f"{live_server.url}/program/factories/{factory.pk}/sites/new/")
+    expect(page.locator("#id_kind")).to_be_visible()
+    screenshot(f"onboard-3-site-{shot}")
+
+    page.locator("nav.portal-navbar a[href='/people/']").click()
+    page.locator("main a[href='/people/new/']").click()
+    page.locator("#id_last_name").fill("李")
+    page.locator("#id_first_name").fill("娜")
+    page.locator("#id_username").fill("li.na")
+    page.locator("#id_email").fill("li.na@example.com")
+    page.locator("#id_language").select_option("en")
+    page.locator("#id_role").select_option("childcare")
+    expect(page.locator("#id_factory")).to_be_hidden()
+    page.locator("#id_role").select_option("hr")
+    expect(page.locator("#id_factory")).to_be_visible()
+    page.locator("#id_factory").select_option(label="惠州欢乐玩具厂")
+    screenshot(f"onboard-4-invite-{shot}")
+    submit(page)
+    expect(page.locator(".alert-success")).to_contain_text(words["invited"])
+    expect(page.locator("h1")).to_contain_text("李娜")
+    screenshot(f"onboard-5-invited-{shot}")
+    page.locator("nav.portal-navbar a[href='/people/']").click()
+    expect(page.locator("main table")).to_contain_text("li.na")
+    screenshot(f"onboard-5b-people-{shot}")
+
+    link = link_in_the_mail(mail_folder, "li.na@example.com")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    request.addfinalizer(context.close)
+    welcome = context.new_page()
+    watch_the_policy(welcome, refused)
+    welcome.goto(link)
+    expect(welcome.locator("h1")).to_contain_text(words["welcome"])
+    expect(welcome.locator("main")).to_contain_text("li.na")
+    screenshot(f"onboard-6-password-{shot}", of=welcome)
+
+
+def hr_english_screens(live_server, screenshot, hr, hr_page, family, used_link):
+    """The first HR person's pages, now in English on a laptop."""
+    shot = "en-1280x800"
+    hr.language = "en"
+    hr.save(update_fields=["language"])
+    hr_page.set_viewport_size({"width": 1280, "height": 800})
+    hr_page.goto(f"{live_server.url}/families/")
+    expect(hr_page.locator("h1")).to_have_text(WORDS["en"]["families"])
+    hr_page.locator("main a[href='/families/new/']").click()
+    expect(hr_page.locator("#id_hukou_province")).to_be_visible()
+    screenshot(f"onboard-7-family-form-{shot}", of=hr_page)
+    hr_page.goto(f"{live_server.url}/families/{family.key}/")
+    expect(hr_page.locator("h1")).to_contain_text("李建国")
+    expect(hr_page.locator("html")).to_have_attribute("lang", "en")
+    screenshot(f"onboard-8-family-{shot}", of=hr_page)
+    hr_page.goto(used_link)
+    expect(hr_page.locator("h1")).to_contain_text("no longer works")
+    screenshot(f"onboard-9-link-used-{shot}", of=hr_page)
