@@ -56,8 +56,11 @@ VERSION = re.compile(r'id="board-live"[^>]*data-version="([^"]*)"')
 
 
 class Tablet(threading.Thread):
-    def __init__(self, host, plan, seconds, refresh_mode, baseline, log, start_barrier):
+    def __init__(
+        self, host, plan, seconds, refresh_mode, baseline, log, start_barrier, end_barrier
+    ):
         super().__init__(daemon=True)
+        self.end_barrier = end_barrier
         self.host, self.plan, self.seconds = host, plan, seconds
         self.refresh_mode, self.baseline, self.log = refresh_mode, baseline, log
         self.start_barrier = start_barrier
@@ -101,6 +104,24 @@ class Tablet(threading.Thread):
     # -- the tablet's morning ----------------------------------------------------------------
 
     def run(self):
+        try:
+            self.morning()
+        finally:
+            self.again()
+
+    def again(self):
+        """Every tablet of the step opens its board again at the same moment (a power cut
+        over, the Wi-Fi back): the board alone, the tablets already unlocked."""
+        try:
+            self.end_barrier.wait(timeout=self.seconds + 120)
+        except threading.BrokenBarrierError:
+            return
+        status, headers, _b, seconds = self.request("GET", self.plan["board"])
+        self.note("board at once", status, seconds, support.server_ms(headers))
+        if self.conn is not None:
+            self.conn.close()
+
+    def morning(self):
         self.start_barrier.wait()
         started = time.perf_counter()
         status, _h, _b, seconds = self.request("GET", self.plan["lock"])
@@ -143,8 +164,6 @@ class Tablet(threading.Thread):
                     self.bare()
                 next_tap = time.monotonic() + self.rng.uniform(2, 4)
             time.sleep(max(0, min(next_tap, next_refresh) - time.monotonic()))
-        if self.conn is not None:
-            self.conn.close()
 
     def tap(self, path):
         """A check-in, sent again with the same key until the portal answers for it."""
@@ -270,8 +289,9 @@ def step(host, sites, plans, seconds, refresh_mode):
     support.clear_sessions()
     log = []
     barrier = threading.Barrier(len(plans))
+    at_once = threading.Barrier(len(plans))
     tablets = [
-        Tablet(host, plan, seconds, refresh_mode, n % 10 == 0, log, barrier)
+        Tablet(host, plan, seconds, refresh_mode, n % 10 == 0, log, barrier, at_once)
         for n, plan in enumerate(plans)
     ]
     for plan in plans:
@@ -313,7 +333,7 @@ def main():
     header = (
         f"{'tablets':>7} {'check-ins/s':>11} {'p50':>7} {'p95':>7} {'p99':>7} "
         f"{'bare p95':>8} {'×bare':>6} {'refresh/s':>9} {'204':>4} {'503s':>5} {'timeouts':>8} "
-        f"{'lost':>4} {'open p95':>8} {'unlock p95':>10}"
+        f"{'lost':>4} {'open p95':>8} {'unlock p95':>10} {'board at once p95':>17}"
     )
     with serve(args) as host:
         # Every worker loads its templates and connections before the figures count.
@@ -328,6 +348,7 @@ def main():
             _r, bare, _s = figures(log, "bare INSERT")
             _r, opened, _s = figures(log, "opened")
             _r, unlock, _s = figures(log, "unlock")
+            _r, again, _s = figures(log, "board at once")
             refreshes = [r for r in log if r[0].startswith("refresh")]
             nothing = sum(1 for r in refreshes if r[1] == 204)
             busy = sum(1 for r in log if r[1] == 503)
@@ -340,7 +361,7 @@ def main():
                 f"{checkin['p95']:>7.0f} {checkin['p99']:>7.0f} {bare['p95']:>8.0f} "
                 f"{checkin['p95'] / bare['p95']:>6.1f} {len(refreshes) / elapsed:>9.1f} "
                 f"{nothing:>4} {busy:>5} {timeouts:>8} {lost:>4} {opened['p95']:>8.0f} "
-                f"{unlock['p95']:>10.0f}",
+                f"{unlock['p95']:>10.0f} {again['p95']:>17.0f}",
                 flush=True,
             )
             answers = collections.Counter((r[0], r[1]) for r in log if r[0] != "opened")
@@ -361,7 +382,12 @@ def main():
                         f"p95 {server['p95']:6.1f}",
                         flush=True,
                     )
-    print("times in ms; 'open' is unlock + board from the tablet's first request", flush=True)
+    print(
+        "times in ms; 'open': the lock screen, the PIN and the board from the tablet's first "
+        "request, every tablet of the step at once; 'board at once': every tablet, unlocked, "
+        "loading its board at the same moment at the end of the step",
+        flush=True,
+    )
     support.reset_attendance(all_sites)
 
 

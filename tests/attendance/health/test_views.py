@@ -1,9 +1,12 @@
 """The health check on the board, the site's health page and the medicines, for each role,
 with another factory's objects and bad input."""
 
+import os
 import re
+import socket
 import uuid
 from datetime import datetime, time, timedelta
+from time import monotonic
 
 import pytest
 from django.urls import reverse
@@ -427,3 +430,51 @@ def test_a_board_rendered_for_a_carer_is_not_shown_to_someone_without_health_det
     assert "md-due" in html
     # The session, the user, the site and the version: the board itself is not read again.
     assert len(cached.captured_queries) <= 6
+
+
+def test_a_board_rendered_by_one_web_process_is_found_by_the_others_through_redis(
+    client, carer, checking, term_a, child, settings, django_assert_max_num_queries
+):
+    """With Redis, N tablets of a site cost one render across the web tier; without it (or
+    with Redis down) each process renders by itself, without waiting on Redis each time."""
+    from attendance import board_cache
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs the tests with Redis (REDIS_URL)")
+        pytest.skip("needs Redis (REDIS_URL); CI has it")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    live = reverse("attendance:board_live", kwargs={"site": checking.pk})
+    client.force_login(carer)
+    first = client.get(live).content
+    board_cache.clear(this_process_only=True)  # another process: nothing of its own yet
+    with django_assert_max_num_queries(30) as found:
+        assert client.get(live).content == first
+    # The session, the user, the site and the version: the board was not read again.
+    assert len(found.captured_queries) <= 6
+    # Redis down: rendered here, and Redis left alone for a while.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed}/0",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    board_cache.clear(this_process_only=True)
+    started = monotonic()
+    for _ in range(3):
+        board_cache.clear(this_process_only=True)
+        response = client.get(live)
+        assert response.status_code == 200 and response.content == first
+    assert monotonic() - started < 2
+    assert board_cache._redis_paused_until > monotonic()
