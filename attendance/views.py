@@ -240,14 +240,21 @@ def _board_page(request: AuthenticatedHttpRequest, site):
 @require_GET
 @requires(USE_BOARD)
 def board_live(request: AuthenticatedHttpRequest, site) -> HttpResponse:
-    """The tiles and counters, for the board's own refresh: 204 when nothing changed."""
+    """The tiles and counters, for the board's own refresh: 204 when nothing changed, the
+    changed tiles when the log says which (``selectors.board_changes``), else the whole
+    board."""
     site = _site(request, site)
     query = request.GET.get("q", "")
     held = request.GET.get("v", "")
     with snapshot():
-        version = selectors.board_version(site, clock.today(), clock.now())
-        if held and not query and held == version.fingerprint:
-            return HttpResponse(status=204)
+        day = clock.today()
+        version = selectors.board_version(site, day, clock.now())
+        if held and not query:
+            if held == version.fingerprint:
+                return HttpResponse(status=204)
+            changed = selectors.board_changes(site, day, held, version)
+            if changed is not None:
+                return answers.board_changes(request, site, changed, version)
         html = _board(request, site, version, query, live=True)
     return HttpResponse(html)
 
