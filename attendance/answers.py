@@ -120,7 +120,7 @@ def board_changes(
     site: Site,
     changed: list[int],
     version: selectors.BoardVersion,
-) -> HttpResponse:
+) -> str:
     """The board's refresh when only some tiles changed (``selectors.board_changes``): their
     tiles, the counters and the ratio, and the version the board then shows (``board-version``:
     the tablet's next refresh holds it). Read in the caller's snapshot, so all are of
@@ -142,7 +142,7 @@ def board_changes(
             version.seq,
         )
     )
-    return HttpResponse("".join(parts))
+    return "".join(parts)
 
 
 def read_state(site: Site, children, results=()) -> selectors.AnswerState:

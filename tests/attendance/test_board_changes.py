@@ -247,3 +247,8 @@ def test_a_deltas_queries_do_not_grow_with_the_children(client, carer, site_a, t
     # the counters, the children, their records, their incidents (the opening hours too
     # when a tile is expected), the medicines due and the ratio's rules: nothing per child.
     assert len(captured) == 11, [q["sql"][:60] for q in captured.captured_queries]
+    # Another tablet holding the same version gets the same answer, kept: as cheap as an
+    # unchanged board's refresh.
+    with CaptureQueriesContext(connection) as again:
+        assert refresh(client, site_a, held).content == response.content
+    assert len(again) == 4
