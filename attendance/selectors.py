@@ -181,7 +181,8 @@ class BoardVersion:
     """``seq``: the site's board version, which every act advances; what the tablet compares
     to keep the newest of two answers. ``fingerprint``: ``seq`` and everything else the board
     shows (enrolments, children's details, staff on duty, the time of day), to answer a
-    refresh with nothing when nothing changed."""
+    refresh with nothing when nothing changed; in parts joined by "~" (``seq``, the day's
+    records, the ``structure``) that ``board_changes`` compares to send only what changed."""
 
     seq: int
     fingerprint: str

@@ -184,6 +184,22 @@ def test_a_record_deleted_by_hand_sends_the_whole_board(client, carer, site_a, c
     assert not is_delta(refresh(client, site_a, held))
 
 
+def test_a_record_made_by_hand_sends_the_whole_board(client, carer, site_a, children):
+    client.force_login(carer)
+    held = held_version(client, site_a)
+    services.check_in(site=site_a, child=children[0], by=carer)
+    AttendanceRecord.objects.create(
+        site=site_a,
+        child=children[1],
+        day=timezone.localdate(),
+        status=AttendanceStatus.ABSENT,
+        absence_reason="ill",
+    )
+    response = refresh(client, site_a, held)
+    assert not is_delta(response)
+    assert re.search(rf'class="tile st-absent[^"]*" id="t-{children[1].key}"', response.text)
+
+
 def test_a_pruned_log_sends_the_whole_board(client, carer, site_a, children, monkeypatch):
     monkeypatch.setattr(services, "BOARD_CHANGES_PRUNED_EVERY", 1)
     monkeypatch.setattr(services, "BOARD_CHANGES_KEPT", 1)
