@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from attendance import selectors, services
@@ -86,6 +87,21 @@ def respond(
     then the toast and the sheet, and the events the tablet should act on."""
     if state is None:
         state = read_state(site, children)
+    parts = _state_pieces(request, site, state)
+    if toast:
+        parts.append(render_to_string("attendance/_toast.html", toast, request=request))
+    if sheet:
+        parts.append(sheet)
+    response = HttpResponse("".join(parts))
+    if events:
+        response["HX-Trigger"] = json.dumps(events)
+    return response
+
+
+def _state_pieces(
+    request: AuthenticatedHttpRequest, site: Site, state: selectors.AnswerState
+) -> list[str]:
+    """The tiles, the counters and the ratio of ``state``, each marked with its version."""
     parts: list[str] = [tile_html(tile, site, oob=True, seq=state.seq) for tile in state.tiles]
     ratio = staff_selectors.live_ratio(site, ages=state.present_ages, staff=state.staff_on_duty)
     context = {"site": site, "oob": True, "seq": state.seq, "ratio": ratio}
@@ -96,14 +112,37 @@ def respond(
     )
     for template in ("staff/_ratio.html", "staff/_ratio_detail.html"):
         parts.append(render_to_string(template, context, request=request))
-    if toast:
-        parts.append(render_to_string("attendance/_toast.html", toast, request=request))
-    if sheet:
-        parts.append(sheet)
-    response = HttpResponse("".join(parts))
-    if events:
-        response["HX-Trigger"] = json.dumps(events)
-    return response
+    return parts
+
+
+def board_changes(
+    request: AuthenticatedHttpRequest,
+    site: Site,
+    changed: list[int],
+    version: selectors.BoardVersion,
+) -> str:
+    """The board's refresh when only some tiles changed (``selectors.board_changes``): their
+    tiles, the counters and the ratio, and the version the board then shows (``board-version``:
+    the tablet's next refresh holds it). Read in the caller's snapshot, so all are of
+    ``version``. The tiles stay where they are: the whole board, which sorts them again,
+    comes at least every five minutes (the time of day is in the version's structure)."""
+    now = clock.now()
+    children = access.scoped(request.user, Child).filter(pk__in=changed).order_by("pk")
+    state = selectors.answer_state(site=site, children=children, at=now)
+    # As the whole board shows them (nothing for those who do not see health details).
+    reminders = health_selectors.medicine_reminders(user=request.user, site=site, now=now)
+    for tile in state.tiles:
+        tile.medicine = reminders.get(tile.child.pk, "")
+    parts = _state_pieces(request, site, state)
+    parts.append(
+        format_html(
+            '<div id="board-version" hidden data-version="{}" data-seq="{}" '
+            'hx-swap-oob="true"></div>',
+            version.fingerprint,
+            version.seq,
+        )
+    )
+    return "".join(parts)
 
 
 def read_state(site: Site, children, results=()) -> selectors.AnswerState:

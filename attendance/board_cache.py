@@ -6,7 +6,9 @@ fingerprint that answers a refresh with 204, so a kept board is exactly as curre
 204 already is), the language, and whether the user sees health details (the medicine
 reminders). Nothing else of the user goes into it: whoever may open the site's board
 (``access``, USE_BOARD) sees the same children, records and incidents of that site, and the
-fragments carry no token or name of the user. A search is never kept.
+fragments carry no token or name of the user. A search is never kept. The same holds for
+what a refresh sends when only some tiles changed (``views._changes``), kept by the version
+the tablet held and the version it is sent.
 
 Two levels: each web process keeps the last few boards in its memory; with Redis configured,
 every process also finds the boards the others rendered there (one render per version across

@@ -5,7 +5,7 @@ with the ORM cost more than running them (most of it compiling the query). Each 
 exactly what an ORM rule says: ``Enrollment.objects.expected_at`` (which children are on a
 site's list that day), ``Incident.objects.to_show`` (the tile's incident) and
 ``selectors.day_counts`` (the counters), ``selectors.board_version`` (what the board shows, to
-answer its refresh), and ``tests/attendance/test_board_sql.py`` holds each to its rule on
+answer its refresh), ``selectors.board_changes`` (what changed since a tablet's version), and ``tests/attendance/test_board_sql.py`` holds each to its rule on
 PostgreSQL and SQLite.
 """
 
@@ -71,6 +71,7 @@ SELECT s.board_seq,
   (SELECT MAX(r.updated_at) FROM attendance_attendancerecord r
    WHERE r.site_id = s.id AND r.day = %(day)s),
   (SELECT COUNT(*) FROM attendance_attendancerecord r WHERE r.site_id = s.id AND r.day = %(day)s),
+  (SELECT MAX(r.id) FROM attendance_attendancerecord r WHERE r.site_id = s.id AND r.day = %(day)s),
   (SELECT MAX(e.status_changed_at) FROM enrollment_enrollment e
    JOIN enrollment_term t ON t.id = e.term_id WHERE t.site_id = s.id),
   (SELECT COUNT(*) FROM enrollment_enrollment e
@@ -95,6 +96,58 @@ WHERE s.id = %(site)s
 """
 
 
+# What changed between two versions of a site's board: the versions logged in (held, seq]
+# (``BoardChange``), how many rows of them name no child, the children named, and of the
+# day's records those of the other children (how many, the latest change) and how many of the
+# named children's records may have been there at the held version (numbered no higher than
+# its last record: every record it saw is, and records are never deleted by the portal).
+# PostgreSQL only; elsewhere every change sends the whole board.
+CHANGES = """
+WITH logged AS (
+  SELECT b.seq, b.child_id FROM attendance_boardchange b
+  WHERE b.site_id = %(site)s AND b.seq > %(held)s AND b.seq <= %(seq)s
+), named AS (SELECT DISTINCT l.child_id FROM logged l WHERE l.child_id IS NOT NULL)
+SELECT
+  (SELECT COUNT(DISTINCT l.seq) FROM logged l),
+  (SELECT COUNT(*) FROM logged l WHERE l.child_id IS NULL),
+  (SELECT array_agg(n.child_id) FROM named n),
+  COUNT(r.id) FILTER (WHERE r.child_id NOT IN (SELECT n.child_id FROM named n)),
+  MAX(r.updated_at) FILTER (WHERE r.child_id NOT IN (SELECT n.child_id FROM named n)),
+  COUNT(r.id) FILTER (
+    WHERE r.child_id IN (SELECT n.child_id FROM named n) AND r.id <= %(held_last)s)
+FROM attendance_attendancerecord r
+WHERE r.site_id = %(site)s AND r.day = %(day)s
+"""
+
+
+@dataclass
+class Changes:
+    versions: int  # how many versions in the range are logged
+    unknown: int  # log rows that name no child: what changed is not known
+    children: list[int]
+    others: int  # the day's records of the children not named
+    others_changed: datetime | None
+    named_before: int  # the named children's records numbered up to the held version's last
+
+
+def changes(site: Site, day: date, held: int, seq: int, held_last: int) -> Changes | None:
+    """The log and the day's records between versions ``held`` and ``seq``, in one
+    statement; None where the database cannot say it in one (not PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(CHANGES, _params(site, day, held=held, seq=seq, held_last=held_last))
+        versions, unknown, children, others, others_changed, named_before = cursor.fetchone()
+    return Changes(
+        versions=versions,
+        unknown=unknown,
+        children=sorted(children or []),
+        others=others,
+        others_changed=others_changed,
+        named_before=named_before,
+    )
+
+
 @dataclass
 class VersionRow:
     seq: int
@@ -112,8 +165,8 @@ def version(site: Site, day: date) -> VersionRow:
         row = cursor.fetchone()
     if row is None:
         return VersionRow(0, (), None, "", None)
-    seq, *stamps = row[:8]
-    roll_call, kind, hours_id, opens, closes = row[8:]
+    seq, *stamps = row[:9]
+    roll_call, kind, hours_id, opens, closes = row[9:]
     hours = None
     if hours_id is not None:
         hours = OpeningHours(

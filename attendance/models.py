@@ -282,6 +282,24 @@ class Incident(models.Model):
         return f"{self.get_kind_display()} · {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+class BoardChange(models.Model):
+    """Which child's tile a board version changed: one row per child an act touched, or one
+    row without a child when what changed is not known (then the whole board is sent). A
+    refresh holding an older version is sent only the tiles of the children logged since, and
+    only while every version since is logged (``selectors.board_changes``). Ids only: the log
+    names no one, and a site's old rows are pruned as new ones come in."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+    child = models.ForeignKey(Child, null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "seq"], name="boardchange_site_seq")]
+
+    def __str__(self):
+        return f"{self.site_id} #{self.seq} {self.child_id or '*'}"
+
+
 class ActionKey(models.Model):
     """A board action already carried out, by the key the tablet sent with it: a double tap
     or a retried request with the same key does nothing the second time."""

@@ -181,10 +181,14 @@ class BoardVersion:
     """``seq``: the site's board version, which every act advances; what the tablet compares
     to keep the newest of two answers. ``fingerprint``: ``seq`` and everything else the board
     shows (enrolments, children's details, staff on duty, the time of day), to answer a
-    refresh with nothing when nothing changed."""
+    refresh with nothing when nothing changed; in parts joined by "~" (``seq``, the day's
+    records, the ``structure``) that ``board_changes`` compares to send only what changed."""
 
     seq: int
     fingerprint: str
+    # What the fingerprint says besides the version and the day's records: the enrolments,
+    # the children's details, staff on duty, a roll call, the time of day, the day.
+    structure: str = ""
     # The roll call going on at the site, if any (its key and kind), for the board's banner.
     roll_call: object = None
     roll_call_kind: str = ""
@@ -262,16 +266,60 @@ def board_version(site: Site, day: date, moment: datetime) -> BoardVersion:
         is_afternoon(row.hours, moment),
         (local.hour * 60 + local.minute) // 5,
     )
-    fingerprint = "-".join(
-        str(v) for v in (row.seq, *row.stamps, row.roll_call, *moment_flags, day.isoformat())
+    # The day's records: their latest change, how many, the last one's id.
+    records = row.stamps[:3]
+    structure = "-".join(
+        str(v) for v in (*row.stamps[3:], row.roll_call, *moment_flags, day.isoformat())
     )
+    # "~" occurs in none of the parts (a datetime has "-", ":", "+" and a space): a refresh
+    # splits the version it holds back into them (``board_changes``).
+    fingerprint = "~".join(str(v) for v in (row.seq, *records, structure))
     return BoardVersion(
         seq=row.seq,
         fingerprint=fingerprint,
+        structure=structure,
         roll_call=row.roll_call,
         roll_call_kind=row.roll_call_kind,
         hours=row.hours,
     )
+
+
+def board_changes(site: Site, day: date, held: str, version: BoardVersion) -> list[int] | None:
+    """The ids of the children whose tiles changed since the version a tablet holds
+    (``held``, a fingerprint) up to ``version``, read in the same snapshot; None when only
+    the whole board can say what changed: the structure changed (enrolments, children's
+    details, staff on duty, a roll call, the time of day, the day), a version in between is
+    not logged or not by child (an incident, a staff clock-in, a log pruned), or a record of
+    a child not logged changed without a version (an edit by hand). One query."""
+    from attendance import board_sql
+
+    parts = held.split("~")
+    if len(parts) != 5 or parts[4] != version.structure:
+        return None
+    try:
+        held_seq, held_count = int(parts[0]), int(parts[2])
+        held_changed = None if parts[1] == "None" else datetime.fromisoformat(parts[1])
+        held_last = 0 if parts[3] == "None" else int(parts[3])
+    except ValueError:
+        return None
+    if held_changed is not None and timezone.is_naive(held_changed):
+        return None
+    if not 0 <= held_seq < version.seq:
+        return None
+    found = board_sql.changes(site, day, held_seq, version.seq, held_last)
+    if found is None or found.versions != version.seq - held_seq or found.unknown:
+        return None
+    # The other children's records are as the held version saw them: none changed after it,
+    # and as many as it counted less those of the logged children it counted. (Counting
+    # these by id can only count too many, when a record written before the held version
+    # was committed after it: the numbers then differ, and the whole board is sent.)
+    if found.others_changed is not None and (
+        held_changed is None or found.others_changed > held_changed
+    ):
+        return None
+    if found.others != held_count - found.named_before:
+        return None
+    return found.children
 
 
 def board(

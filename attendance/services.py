@@ -30,6 +30,7 @@ from attendance.models import (
     ActionKey,
     AttendanceRecord,
     AttendanceStatus,
+    BoardChange,
     HealthCard,
     Incident,
     IncidentKind,
@@ -306,6 +307,28 @@ def _audit(by, action: str, site: Site, child: Child, **details) -> None:
     )
 
 
+# A site's change log keeps its last few hundred versions: a tablet further behind is sent
+# the whole board, which it would be anyway after a few minutes away.
+BOARD_CHANGES_KEPT = 500
+BOARD_CHANGES_PRUNED_EVERY = 200
+
+
+def advance_board(site: Site, children=None) -> int:
+    """Give the site's board its next version and log which children's tiles it changes;
+    ``None``: not known (the log then says the whole board). Inside the act's transaction,
+    which holds the site's row from here on, so the log is written in version order."""
+    seq = site.next_board_seq()
+    if children is None:
+        BoardChange.objects.create(site=site, seq=seq, child=None)
+    else:
+        BoardChange.objects.bulk_create(
+            BoardChange(site=site, seq=seq, child_id=pk) for pk in {c.pk for c in children}
+        )
+    if seq % BOARD_CHANGES_PRUNED_EVERY == 0:
+        BoardChange.objects.filter(site=site, seq__lte=seq - BOARD_CHANGES_KEPT).delete()
+    return seq
+
+
 def _retried(child: Child, site: Site, day: date) -> ActResult:
     """The answer to an act whose key was used already: what the child's record is now."""
     return ActResult(child, _records(child, site, day)[0], changed=False, retried=True)
@@ -342,7 +365,7 @@ def check_in(
         health_card=health_card,
     )
     if result.changed:
-        result.seq = site.next_board_seq()
+        result.seq = advance_board(site, [child])
         result.incident = incident
     return result
 
@@ -416,14 +439,14 @@ def refuse_admission(*, site: Site, child: Child, by, at: datetime | None = None
         person="",
         at=at,
     )
-    return ActResult(child, record, changed=True, seq=site.next_board_seq())
+    return ActResult(child, record, changed=True, seq=advance_board(site))
 
 
 def _versioned(site: Site, results: list[ActResult]) -> None:
     """Give the site its next board version if any of the results changed something."""
     changed = [result for result in results if result.changed]
     if changed:
-        seq = site.next_board_seq()
+        seq = advance_board(site, [result.child for result in changed])
         for result in changed:
             result.seq = seq
 
@@ -776,7 +799,7 @@ def _hand_over(
         at=at,
     )
     return ActResult(
-        child, record, changed=True, seq=site.next_board_seq(), flags=list(flags or [])
+        child, record, changed=True, seq=advance_board(site, [child]), flags=list(flags or [])
     )
 
 
@@ -874,7 +897,7 @@ def check_in_earlier(*, record: AttendanceRecord, at: datetime, by) -> Attendanc
             was=was.isoformat(),
             now=at.isoformat(),
         )
-        record.site.next_board_seq()
+        advance_board(record.site)
     return record
 
 
@@ -919,7 +942,7 @@ def _record_refusal(
         relation=refusal.relation,
         at=at,
     )
-    site.next_board_seq()
+    advance_board(site)
     return refusal
 
 
@@ -995,7 +1018,7 @@ def mark_absent(
         child,
         reason=reason,
     )
-    return ActResult(child, record, changed=True, seq=site.next_board_seq())
+    return ActResult(child, record, changed=True, seq=advance_board(site, [child]))
 
 
 def _absent_record(child: Child, site: Site, day: date) -> AttendanceRecord | None:
@@ -1047,7 +1070,7 @@ def clear_absence(*, site: Site, child: Child, by, at: datetime | None = None) -
     }
     _apply(record, fields)
     _audit(by, "attendance.absence_cleared", site, child)
-    return ActResult(child, record, changed=True, seq=site.next_board_seq())
+    return ActResult(child, record, changed=True, seq=advance_board(site, [child]))
 
 
 def _check_informed(at: datetime | None, informed_by: str, how: str, now: datetime) -> None:
@@ -1140,7 +1163,7 @@ def report_incident(
         at=occurred_at,
     )
     # The child's tile shows the incident.
-    site.next_board_seq()
+    advance_board(site)
     return incident
 
 
@@ -1369,7 +1392,7 @@ def report_absence(
     (child,) = _lock_children([child])
     record = _mark_absent(child, site, day, reason=AbsenceReason.PARENT, note=note, at=at, by=None)
     _audit(None, "attendance.absence_reported_by_parent", site, child, day=day.isoformat())
-    site.next_board_seq()
+    advance_board(site)
     return record
 
 
@@ -1388,7 +1411,7 @@ def acknowledge_incident_by_parent(
     )
     if acknowledged:
         _audit(None, "incident.acknowledged_by_parent", incident.site, child, guardian=guardian.pk)
-        incident.site.next_board_seq()
+        advance_board(incident.site)
     return bool(acknowledged)
 
 
@@ -1442,5 +1465,5 @@ def name_delegate(
         mobile=mobile,
         code=code,
     )
-    site.next_board_seq()
+    advance_board(site)
     return delegate, code

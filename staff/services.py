@@ -152,7 +152,8 @@ def clock_in(
             user=user.username,
             override=override.username if override else "",
         )
-        # The board's ratio changes.
+        # The board's ratio changes. No row in attendance's change log (BoardChange): the
+        # version it leaves unlogged sends every tablet the whole board, as it must.
         site.next_board_seq()
     return period
 

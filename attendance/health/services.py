@@ -244,7 +244,7 @@ def authorise_medicine(
         valid_to=valid_to.isoformat(),
     )
     # The child's tile reminds of the doses due.
-    site.next_board_seq()
+    attendance_services.advance_board(site)
     return authorisation
 
 
@@ -310,7 +310,7 @@ def give_dose(
         witness=witness.pk,
     )
     # The tile's reminder of this dose goes.
-    authorisation.site.next_board_seq()
+    attendance_services.advance_board(authorisation.site)
     return dose
 
 

@@ -146,6 +146,18 @@
         });
         return;
       }
+      // A refresh that sent only the changed tiles says which version the board now shows,
+      // so that the next refresh asks from there; never a version older than it holds. The
+      // tiles it replaced stay where they were: the whole board, which sorts them again,
+      // comes at least every five minutes (the time of day is part of the version).
+      if (piece.id === "board-version") {
+        var board = document.getElementById("board-live");
+        if (board && !isOlder(piece, board)) {
+          board.dataset.version = piece.dataset.version;
+          board.dataset.seq = piece.dataset.seq;
+        }
+        return;
+      }
       piece.removeAttribute("hx-swap-oob");
       var current = document.getElementById(piece.id);
       if (!current || isOlder(piece, current)) return;

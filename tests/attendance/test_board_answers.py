@@ -259,10 +259,11 @@ def test_a_check_in_and_a_check_out_cost_the_same_queries_whatever_the_site(
     assert small == large
     check_in, check_out = small
     # The session and the user, the site, the child; the act in its transaction (its start
-    # and end counted), with its audit entry and the board's next version; then the answer:
-    # the board version, the counters and the ratio's figures in one statement, the rules;
-    # and the guardians with whether their family chose the "arrived" message (none here).
-    assert check_in <= 14, check_in
+    # and end counted), with its audit entry, the board's next version and its change log's
+    # row; then the answer: the board version, the counters and the ratio's figures in one
+    # statement, the rules; and the guardians with whether their family chose the "arrived"
+    # message (none here).
+    assert check_in <= 15, check_in
     # A check-out also writes the parents' messages: their guardians (with whether the
     # family agreed to messages) and the messages in one insert.
-    assert check_out <= 21, check_out
+    assert check_out <= 22, check_out

@@ -465,3 +465,42 @@ def test_the_hand_over_waits_for_an_adult_and_back_does_not_show_the_sign_in_for
     page.go_back()
     expect(page.locator("#id_password")).to_have_count(0)
     expect(page.locator("#board")).to_be_visible()
+
+
+def test_another_tablets_check_in_reaches_this_board_as_a_delta_and_the_counters_agree(
+    browser, live_server, carer, site_a, term_a, clock
+):
+    from django.utils import timezone
+
+    from attendance import selectors
+
+    children = [enrolled_child(term_a, name=name) for name in ("王小明", "陈欣怡", "李娜")]
+    other = UserFactory(username="carer2", role="childcare", sites=[site_a])
+    pages = []
+    for user in (carer, other):
+        page = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
+        sign_in(page, live_server, user)
+        pages.append(page)
+    a, b = pages
+    with b.expect_response(
+        lambda r: "/live/" in r.url and r.status == 200, timeout=20_000
+    ) as refreshed:
+        tile(a, children[0]).locator(".tm").click(no_wait_after=True)
+        expect(tile(a, children[0]).locator(".rb")).to_have_text("在园")
+    html = refreshed.value.text()
+    # Only what changed: the one tile, the counters, the ratio and the version, not the board.
+    assert 'id="board-version"' in html and 'id="board-live"' not in html
+    assert html.count('class="tile ') == 1 and str(children[0].key) in html
+    for page in pages:
+        expect(tile(page, children[0]).locator(".rb")).to_have_text("在园")
+        expect(present_counter(page)).to_have_text("1")
+        expect(tile(page, children[1]).locator(".rb")).not_to_have_text("在园")
+    version = selectors.board_version(site_a, timezone.localdate(clock["now"]), clock["now"])
+    expect(b.locator("#board-live")).to_have_attribute("data-version", version.fingerprint)
+    expect(b.locator("#board-live")).to_have_attribute("data-seq", str(version.seq))
+    # The board now holds the newest version: its next refreshes are answered with nothing.
+    with b.expect_response(lambda r: "/live/" in r.url, timeout=20_000) as again:
+        pass
+    assert again.value.status == 204
+    for page in pages:
+        page.context.close()
