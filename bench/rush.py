@@ -395,7 +395,9 @@ def main():
 def serve(args):
     """gunicorn as docker-compose runs it, behind nginx unless ``--no-proxy``."""
     with support.gunicorn(GUNICORN_PORT, workers=args.workers, threads=args.threads) as base:
-        if args.no_proxy:
+        if args.no_proxy or not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
+            if not args.no_proxy:
+                print("nginx is not installed: talking to gunicorn directly", flush=True)
             yield base.removeprefix("http://")
         else:
             with proxy(GUNICORN_PORT) as host:
