@@ -20,7 +20,7 @@ run: install
 ## Install everything and run the whole test suite (browser tests included).
 # Tests that time what the screen shows run last, alone (exit code 5: none were selected).
 test: install browser
-	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} -m "not alone" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} --dist worksteal -m "not alone" $(PYTEST_ARGS)
 	$(BIN)/pytest -m alone $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 install: $(VENV)/.installed node_modules/.installed locale/zh_Hans/LC_MESSAGES/django.mo
