@@ -218,14 +218,32 @@ def notify_guardians(
     """Write a notice of ``event`` to each guardian of ``child``'s family, in the caller's
     transaction; suppressed when the family did not agree to messages. ``person`` (with their
     ``relation``) is who came, or the kind of incident. A second call for the same event and
-    guardian writes nothing. Two statements when the family did not agree to messages."""
+    guardian writes nothing. One statement for an "arrived" that would not go out."""
     time = timezone.localtime(at).strftime("%H:%M")
     with translation.override(MESSAGE_LANGUAGE):
         who = " ".join(str(part) for part in (relation, person) if str(part)) or "—"
-    guardians = with_preferences(
-        Worker.objects.filter(family_id=child.family_id).exclude(mobile=""),
-        Consent.objects.active().filter(child=child, covers_messages=True),
+    # The preferences are the child's (its newest consent), the same for every guardian:
+    # read once, and the guardians not at all when an "arrived" could not go out.
+    consent = (
+        Consent.objects.active()
+        .filter(child=child, covers_messages=True)
+        .order_by("-recorded_at")
+        .values("muted_messages", "quiet_from", "quiet_until")
+        .first()
     )
+    if kind in WRITTEN_ONLY_WHEN_SENT and (
+        consent is None or kind in (consent["muted_messages"] or [])
+    ):
+        return []
+    preferences = {
+        "allowed": consent is not None,
+        "muted": consent and consent["muted_messages"],
+        "quiet_from": consent and consent["quiet_from"],
+        "quiet_until": consent and consent["quiet_until"],
+    }
+    guardians = list(Worker.objects.filter(family_id=child.family_id).exclude(mobile=""))
+    for guardian in guardians:
+        vars(guardian).update(preferences)  # as with_preferences annotates them
     written = []
     for guardian in guardians:
         status, reason = decision(guardian, kind)
