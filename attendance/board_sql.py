@@ -19,6 +19,7 @@ from django.utils import timezone
 from attendance.models import AttendanceStatus
 from enrollment.models import Child, EnrollmentStatus, OpeningHours, Site
 from ffs_portal.lib.ages import age_on
+from ffs_portal.lib.db import execute_prepared
 
 # Enrolments that put a child on the site's list that day: enrolled in a term of the site
 # running that day, the term not closed that day, the site open that weekday.
@@ -136,7 +137,12 @@ def changes(site: Site, day: date, held: int, seq: int, held_last: int) -> Chang
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute(CHANGES, _params(site, day, held=held, seq=seq, held_last=held_last))
+        execute_prepared(
+            cursor,
+            "board_changes",
+            CHANGES,
+            _params(site, day, held=held, seq=seq, held_last=held_last),
+        )
         versions, unknown, children, others, others_changed, named_before = cursor.fetchone()
     return Changes(
         versions=versions,
@@ -161,7 +167,7 @@ class VersionRow:
 def version(site: Site, day: date) -> VersionRow:
     """The row ``selectors.board_version`` makes the board's version of, in one statement."""
     with connection.cursor() as cursor:
-        cursor.execute(VERSION, _params(site, day))
+        execute_prepared(cursor, "board_version", VERSION, _params(site, day))
         row = cursor.fetchone()
     if row is None:
         return VersionRow(0, (), None, "", None)
@@ -212,7 +218,7 @@ def lock_expected_child(child: Child, site: Site, day: date) -> tuple[bool, bool
         end=ops.adapt_datetimefield_value(start + timedelta(days=1)),
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_prepared(cursor, "board_lock_expected_child", sql, params)
         row = cursor.fetchone()
     return (bool(row[0]), bool(row[1])) if row else (False, False)
 
@@ -229,7 +235,7 @@ def summary(site: Site, day: date) -> Summary:
     """The board's version, the counters, the ages of the children present and the number
     of staff on duty, in one statement."""
     with connection.cursor() as cursor:
-        cursor.execute(SUMMARY, _params(site, day))
+        execute_prepared(cursor, "board_summary", SUMMARY, _params(site, day))
         rows = cursor.fetchall()
     seq, listed, staff = rows[0][:3]
     counts = dict.fromkeys(AttendanceStatus.values, 0)

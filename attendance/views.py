@@ -278,11 +278,8 @@ def board_live(request: AuthenticatedHttpRequest, site) -> HttpResponse:
 @require_POST
 @requires(USE_BOARD)
 def check_in(request: AuthenticatedHttpRequest, site, child) -> HttpResponse:
-    site = _site(request, site)
     # Any child the user may see; the service refuses one not on this site's list today.
-    child = access.get_scoped_or_404(
-        request.user, Child.objects.select_related("family"), key=child
-    )
+    site, child = access.site_and_child_or_404(request.user, site, child)
     try:
         result = services.check_in(
             site=site,

@@ -4,6 +4,7 @@ Services call ``record`` inside their own transaction, so an audit entry exists 
 when the change it describes does.
 """
 
+from ffs_portal.lib import db
 from ffs_portal.models import AuditEntry
 
 # Reads of a child's record: what "who looked at this child" lists. Each entry names the page
@@ -32,7 +33,7 @@ def record(
         family = child.family
     if family is not None and factory is None:
         factory = family.factory
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         actor=actor if actor and actor.is_authenticated else None,
         action=action,
         factory=factory,
@@ -41,6 +42,8 @@ def record(
         person=about,
         details=details,
     )
+    db.insert(entry)
+    return entry
 
 
 def record_views(

@@ -1,6 +1,7 @@
 """Reads of the shared tablets: which tablet a browser is, who may unlock it, the faces on
 its lock screen."""
 
+import functools
 import hashlib
 import hmac
 from collections import defaultdict
@@ -8,27 +9,55 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from attendance import selectors as board_selectors
 from attendance.tablet.models import OfflineAct, Tablet
-from enrollment.models import Adult, PickupPermission, Site, Worker
-from ffs_portal.lib import avatars, clock
+from enrollment.models import Adult, Factory, PickupPermission, Site, Worker
+from ffs_portal.lib import avatars, clock, db
 from ffs_portal.models import Role, User
 from staff.models import DutyPeriod
+
+# Read at every request a tablet sends: the tablet, its site and the site's factory (as
+# ``select_related("site__factory")`` reads them) in one statement prepared once per
+# connection.
+TABLET_BY_KEY = """
+SELECT {tablet}, {site}, {factory}
+FROM {tablets} t
+JOIN enrollment_site s ON s.id = t.site_id
+JOIN enrollment_factory f ON f.id = s.factory_id
+WHERE t.key = %(key)s AND t.revoked_at IS NULL
+"""
+
+
+@functools.cache
+def _tablet_by_key_statement() -> str:
+    return TABLET_BY_KEY.format(
+        tablet=db.columns(Tablet, "t"),
+        site=db.columns(Site, "s"),
+        factory=db.columns(Factory, "f"),
+        tablets=Tablet._meta.db_table,
+    )
 
 
 def tablet_by_key(key) -> Tablet | None:
     """The registered, not revoked, tablet a device cookie names."""
     try:
-        return (
-            Tablet.objects.select_related("site__factory")
-            .filter(key=key, revoked_at__isnull=True)
-            .first()
-        )
-    except (ValueError, TypeError):  # not a key at all
+        value = Tablet._meta.get_field("key").get_db_prep_value(key, connection)
+    except (ValueError, TypeError, ValidationError):  # not a key at all
         return None
+    with connection.cursor() as cursor:
+        db.execute_prepared(cursor, "tablet_by_key", _tablet_by_key_statement(), {"key": value})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    tablet, site, factory = db.instances(row, Tablet, Site, Factory)
+    Site._meta.get_field("factory").set_cached_value(site, factory)
+    Tablet._meta.get_field("site").set_cached_value(tablet, site)
+    return tablet  # type: ignore[return-value]
 
 
 def unlock_candidates(site: Site) -> QuerySet[User]:

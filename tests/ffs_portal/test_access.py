@@ -80,3 +80,67 @@ def test_a_model_without_a_rule_is_refused_rather_than_shown(hr):
 )
 def test_capabilities_follow_the_role(db, role, capability, expected):
     assert access.can(UserFactory.build(role=role), capability) is expected
+
+
+def test_a_board_acts_site_and_child_follow_the_site_and_child_rules_for_every_role(
+    hr, carer, site_lead, coordinator, administrator, site_a, term_a, term_b
+):
+    """``site_and_child_or_404`` (one written-out statement for the people at a site's
+    door) gives what ``get_scoped_or_404`` gives for the site and the child, for every role."""
+    import uuid
+
+    from django.http import Http404
+
+    from enrollment.models import EnrollmentStatus
+    from tests.factories import EnrollmentFactory
+
+    ours = enrolled_child(term_a)
+    theirs = enrolled_child(term_b)
+    not_enrolled = ChildFactory(family=ours.family)
+    applied = enrolled_child(term_a)
+    applied.enrollments.update(status=EnrollmentStatus.APPLIED)
+    withdrawn = enrolled_child(term_a)
+    withdrawn.enrollments.update(status=EnrollmentStatus.WITHDRAWN)
+    # Enrolled at the other factory's site, and withdrawn here: not ours.
+    elsewhere = enrolled_child(term_b)
+    EnrollmentFactory(child=elsewhere, term=term_a, status=EnrollmentStatus.WITHDRAWN)
+    inactive = UserFactory(role=Role.CHILDCARE, sites=[site_a], is_active=False)
+    other_carer = UserFactory(role=Role.CHILDCARE, sites=[term_b.site])
+    children = [ours, theirs, not_enrolled, applied, withdrawn, elsewhere]
+    sites = [site_a.pk, term_b.site.pk, 0]
+
+    def outcome(lookup):
+        try:
+            site, child = lookup()
+        except Http404 as error:
+            return ("404", error.model.__name__)
+        return (site.pk, site.factory.pk, child.pk, child.family.pk, child.name)
+
+    compared = 0
+    for user in (hr, carer, site_lead, coordinator, administrator, inactive, other_carer):
+        for site_pk in sites:
+            for key in [c.key for c in children] + [uuid.uuid4()]:
+                expected = outcome(
+                    lambda: (
+                        access.get_scoped_or_404(user, Site, pk=site_pk),
+                        access.get_scoped_or_404(user, Child, key=key),
+                    )
+                )
+                got = outcome(lambda: access.site_and_child_or_404(user, site_pk, key))
+                assert got == expected, (user.role, user.is_active, site_pk, key)
+                compared += 1
+    assert compared == 7 * 3 * 7
+    # Seen by a carer of site A: our child, applied or enrolled, nobody else.
+    assert access.site_and_child_or_404(carer, site_a.pk, applied.key)[1] == applied
+
+
+def test_a_board_acts_site_and_child_cost_one_statement_for_a_carer(
+    carer, site_a, term_a, django_assert_num_queries
+):
+    from django.db import connection
+
+    child = enrolled_child(term_a)
+    access.site_and_child_or_404(carer, site_a.pk, child.key)  # prepared on this connection
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        site, found = access.site_and_child_or_404(carer, site_a.pk, child.key)
+        assert (site.factory.name, found.family.pk) == (site_a.factory.name, child.family.pk)
