@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from attendance.health.models import (
@@ -188,21 +187,30 @@ def medicines_today(*, user, site: Site, now: datetime, child=None) -> list[Medi
     return [medicine_today(m, doses.get(m.pk, []), now, m.arrived, m.left) for m in authorisations]
 
 
-def _running(authorisations: QuerySet, day: date) -> QuerySet:
+def _running(authorisations: QuerySet, day: date) -> list[tuple]:
     """The authorisations running on ``day`` as rows (child, site, times, the dues given that
-    day, the child's arrival and departure), in one statement."""
-    return (
-        _with_attendance(authorisations.filter(valid_from__lte=day, valid_to__gte=day), day)
-        .annotate(
-            given=ArrayAgg("doses__due", filter=Q(doses__given_at__date=day), default=Value([]))
-        )
-        .values_list("child_id", "site_id", "times", "given", "arrived", "left")
+    day, the child's arrival and departure): two statements, the second only when any runs
+    (on every database: SQLite has no array aggregate)."""
+    rows = list(
+        _with_attendance(
+            authorisations.filter(valid_from__lte=day, valid_to__gte=day), day
+        ).values_list("pk", "child_id", "site_id", "times", "arrived", "left")
     )
+    given: dict[int, list] = defaultdict(list)
+    if rows:
+        for pk, due in MedicineDose.objects.filter(
+            authorisation__in=[row[0] for row in rows], given_at__date=day
+        ).values_list("authorisation_id", "due"):
+            given[pk].append(due)
+    return [
+        (child, site, times, given[pk], arrived, left)
+        for pk, child, site, times, arrived, left in rows
+    ]
 
 
 def medicine_reminders(*, user, site: Site, now: datetime) -> dict[int, str]:
     """What the board's tiles show of medicines: "missed" or "due" per child id; nothing for
-    those who do not see health details. One query."""
+    those who do not see health details. One query, two when a medicine runs today."""
     day = timezone.localdate(now)
     reminders: dict[int, str] = {}
     for child_id, _site, times, given, arrived, left in _running(
