@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -58,9 +58,7 @@ VERSION = re.compile(r'id="board-live"[^>]*data-version="([^"]*)"')
 
 
 class Tablet(threading.Thread):
-    def __init__(
-        self, host, plan, seconds, refresh_mode, baseline, log, barriers
-    ):
+    def __init__(self, host, plan, seconds, refresh_mode, baseline, log, barriers):
         super().__init__(daemon=True)
         self.start_barrier, self.ready_barrier, self.end_barrier = barriers
         self.host, self.plan, self.seconds = host, plan, seconds
@@ -143,10 +141,8 @@ class Tablet(threading.Thread):
         self.version = match.group(1) if match else ""
         # The door opens once every tablet is ready, as at a site where the workers unlock
         # their tablets before the first families arrive.
-        try:
+        with suppress(threading.BrokenBarrierError):
             self.ready_barrier.wait(timeout=120)
-        except threading.BrokenBarrierError:
-            pass
         self.log.append(("door opens", None, 0, 0, time.monotonic()))
         deadline = time.monotonic() + self.seconds
         children = list(self.plan["children"])

@@ -522,12 +522,13 @@ def site_and_child_or_404(user: User, site_pk: int, child_key) -> tuple["Site", 
         row = cursor.fetchone()
     if row is None:
         raise OutOfScope(Site, {"pk": site_pk})
-    site, factory, child, family = db.instances(row, Site, Factory, Child, Family)
-    if child is None:
+    found_site, factory, found_child, family = db.instances(row, Site, Factory, Child, Family)
+    if found_child is None:
         raise OutOfScope(Child, {"key": child_key})
-    Site._meta.get_field("factory").set_cached_value(site, factory)
-    Child._meta.get_field("family").set_cached_value(child, family)
-    return site, child  # type: ignore[return-value]
+    assert isinstance(found_site, Site) and isinstance(found_child, Child)
+    Site._meta.get_field("factory").set_cached_value(found_site, factory)
+    Child._meta.get_field("family").set_cached_value(found_child, family)
+    return found_site, found_child
 
 
 # A guardian on the parents' page (no account: the signed link names them) ----------------

@@ -55,9 +55,10 @@ def tablet_by_key(key) -> Tablet | None:
     if row is None:
         return None
     tablet, site, factory = db.instances(row, Tablet, Site, Factory)
+    assert isinstance(tablet, Tablet) and isinstance(site, Site)
     Site._meta.get_field("factory").set_cached_value(site, factory)
     Tablet._meta.get_field("site").set_cached_value(tablet, site)
-    return tablet  # type: ignore[return-value]
+    return tablet
 
 
 def unlock_candidates(site: Site) -> QuerySet[User]:
