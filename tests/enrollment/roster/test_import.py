@@ -297,8 +297,12 @@ def test_the_plan_reads_the_database_in_a_fixed_number_of_queries(
 def test_the_import_writes_in_a_number_of_queries_that_does_not_grow_per_row(
     factory_a, hr, django_assert_max_num_queries
 ):
+    from django.db import connection
+
+    # SQLite takes at most 999 values a statement: its inserts come in batches of a few dozen.
+    most = 20 if connection.vendor == "postgresql" else 30
     for start, n in ((0, 40), (1000, 120)):
         sheet = read_roster(rosters.xlsx(rosters.family_rows(n, start)))
-        with django_assert_max_num_queries(20):
+        with django_assert_max_num_queries(most):
             services.roster_import(factory=factory_a, sheet=sheet, by=hr)
     assert Child.objects.count() == 160

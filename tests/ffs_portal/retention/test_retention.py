@@ -68,7 +68,7 @@ def traces(secrets: list[str]) -> tuple[int, int, list]:
         for table, column in columns:
             for secret in secrets:
                 cursor.execute(
-                    f"SELECT count(*) FROM {qn(table)} WHERE {qn(column)}::text LIKE %s",  # noqa: S608
+                    f"SELECT count(*) FROM {qn(table)} WHERE CAST({qn(column)} AS TEXT) LIKE %s",  # noqa: S608
                     [f"%{secret}%"],
                 )
                 if cursor.fetchone()[0]:
