@@ -210,7 +210,7 @@ def invitation_accept(request):
         return sign_in(
             request,
             user,
-            backend="django.contrib.auth.backends.ModelBackend",
+            backend="ffs_portal.backends.PortalBackend",
             next_url=settings.LOGIN_REDIRECT_URL,
         )
     return render(

@@ -177,8 +177,12 @@ AUTH_USER_MODEL = "ffs_portal.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Django's model backend reading the signed-in user in one prepared statement.
+    "ffs_portal.backends.PortalBackend",
+    # Sessions begun before it still name Django's own.
     "django.contrib.auth.backends.ModelBackend",
 ]
+SESSION_ENGINE = "ffs_portal.sessions"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -84,9 +84,7 @@ def held_next(request) -> str:
 
 
 def held_backend(request) -> str:
-    return request.session.get(PENDING_KEY, {}).get(
-        "backend", "django.contrib.auth.backends.ModelBackend"
-    )
+    return request.session.get(PENDING_KEY, {}).get("backend", "ffs_portal.backends.PortalBackend")
 
 
 def wrong_code(request) -> int:

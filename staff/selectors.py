@@ -3,12 +3,14 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from enrollment.models import Site
 from ffs_portal import access
 from ffs_portal.lib.ages import age_on
+from ffs_portal.lib.db import execute_prepared
 from ffs_portal.models import Role, User
 from staff.models import DutyPeriod, Qualification, QualificationKind, RatioRule, Shift
 from staff.ratio import DEFAULT_BANDS, RED, Assessment, Band, assess
@@ -35,11 +37,21 @@ def site_staff(site: Site) -> QuerySet[User]:
     )
 
 
+# Read with every answer the board gives (its ratio): one prepared statement.
+RATIO_RULES = (
+    "SELECT r.min_age, r.max_age, r.children_per_adult FROM staff_ratiorule r "
+    "WHERE r.site_id = %(site)s ORDER BY r.min_age, r.id"
+)
+
+
 def bands_for(site: Site) -> list[Band]:
-    rules = list(site.ratio_rules.all())
+    """The site's ratio rules by age, youngest first; the default bands when it has none."""
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, "ratio_rules", RATIO_RULES, {"site": site.pk})
+        rules = cursor.fetchall()
     if not rules:
         return list(DEFAULT_BANDS)
-    return [Band(r.min_age, r.max_age, r.children_per_adult) for r in rules]
+    return [Band(*rule) for rule in rules]
 
 
 def on_duty(site: Site) -> QuerySet[DutyPeriod]:

@@ -109,7 +109,7 @@ def unlock(request):
             error=" ".join(error.messages),
             status=403,
         )
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="ffs_portal.backends.PortalBackend")
     middleware.open_session(request, tablet, pin=True)
     return redirect("attendance:site_board", site=tablet.site_id)
 

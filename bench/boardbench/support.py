@@ -209,7 +209,7 @@ def session_for(user) -> dict:
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "ffs_portal.backends.PortalBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     csrf = _get_new_csrf_string()
