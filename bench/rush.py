@@ -308,6 +308,15 @@ def step(host, sites, plans, seconds, refresh_mode):
     return log, len(acknowledged), len(set(acknowledged)), stored
 
 
+def calibration() -> float:
+    """Milliseconds one fixed loop of pure Python takes on this machine now, measured before
+    each step while nothing else runs: the host's speed at that moment, which varies (the
+    same loop has taken from 520 to 870 ms here within an hour)."""
+    started = time.process_time()
+    sum(i * i for i in range(10_000_000))
+    return (time.process_time() - started) * 1000
+
+
 def figures(log, kind):
     rows = [r for r in log if r[0] == kind]
     ok = [r for r in rows if r[1] in (200, 204, 302)]
@@ -336,7 +345,7 @@ def main():
     header = (
         f"{'tablets':>7} {'check-ins/s':>11} {'p50':>7} {'p95':>7} {'p99':>7} "
         f"{'bare p95':>8} {'×bare':>6} {'refresh/s':>9} {'204':>4} {'503s':>5} {'timeouts':>8} "
-        f"{'lost':>4} {'open p95':>8} {'unlock p95':>10} {'board at once p95':>17}"
+        f"{'lost':>4} {'open p95':>8} {'unlock p95':>10} {'board at once p95':>17} {'loop':>5}"
     )
     with serve(args) as host:
         # Every worker loads its templates and connections before the figures count.
@@ -346,6 +355,7 @@ def main():
             plans = all_plans[:tablets]
             sites = sorted({p["site"].pk for p in plans})
             site_rows = [s for s in all_sites if s.pk in sites]
+            speed = calibration()
             log, acked, distinct, stored = step(host, site_rows, plans, args.seconds, args.refresh)
             _r, checkin, _s = figures(log, "check-in")
             _r, bare, _s = figures(log, "bare INSERT")
@@ -366,7 +376,7 @@ def main():
                 f"{checkin['p95']:>7.0f} {checkin['p99']:>7.0f} {bare['p95']:>8.0f} "
                 f"{checkin['p95'] / bare['p95']:>6.1f} {len(refreshes) / elapsed:>9.1f} "
                 f"{nothing:>4} {busy:>5} {timeouts:>8} {lost:>4} {opened['p95']:>8.0f} "
-                f"{unlock['p95']:>10.0f} {again['p95']:>17.0f}",
+                f"{unlock['p95']:>10.0f} {again['p95']:>17.0f} {speed:>5.0f}",
                 flush=True,
             )
             answers = collections.Counter(
@@ -392,7 +402,8 @@ def main():
     print(
         "times in ms; 'open': the lock screen, the PIN and the board from the tablet's first "
         "request, every tablet of the step at once; 'board at once': every tablet, unlocked, "
-        "loading its board at the same moment at the end of the step",
+        "loading its board at the same moment at the end of the step; 'loop': the machine's "
+        "speed before the step (ms of a fixed Python loop, lower is faster)",
         flush=True,
     )
     support.reset_attendance(all_sites)
