@@ -256,9 +256,6 @@ def gunicorn(port: int, workers: int = 4, threads: int = 1):
             "warning",
             "--timeout",
             "60",
-            # As docker-compose runs it: nginx keeps its connections to gunicorn open.
-            "--keep-alive",
-            "75",
         ],
         cwd=BASE_DIR,
         env=env,
