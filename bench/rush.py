@@ -19,7 +19,7 @@ of a tap to its acknowledgement (p50/p95/p99, retries included), the requests th
 answered 503, the tablets' timeouts, and a check at the end that every acknowledged
 check-in is in the database once.
 
-    DATABASE_URL=postgres://... python bench/rush.py [--steps 50 100 200 300 400]
+    DATABASE_URL=postgres://... python bench/rush.py [--steps 50 100 200 300 350 400]
         [--seconds 40] [--workers 5] [--threads 4]
 
 nginx must be installed (Debian: nginx-light); ``--no-proxy`` talks to gunicorn directly.
@@ -325,7 +325,7 @@ def figures(log, kind):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, nargs="+", default=[50, 100, 200, 300, 400])
+    parser.add_argument("--steps", type=int, nargs="+", default=[50, 100, 200, 300, 350, 400])
     parser.add_argument("--seconds", type=float, default=40)
     parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--threads", type=int, default=4)
