@@ -517,12 +517,10 @@ def site_and_child_or_404(user: User, site_pk: int, child_key) -> tuple["Site", 
         "statuses": [str(status) for status in ACTIVE_ENROLLMENT_STATUSES],
         "site": site_pk,
     }
-    with connection.cursor() as cursor:
-        db.execute_prepared(cursor, "access_site_and_child", sql, params)
-        row = cursor.fetchone()
-    if row is None:
+    found = db.read_instances("access_site_and_child", sql, params, Site, Factory, Child, Family)
+    if found is None:
         raise OutOfScope(Site, {"pk": site_pk})
-    found_site, factory, found_child, family = db.instances(row, Site, Factory, Child, Family)
+    found_site, factory, found_child, family = found
     if found_child is None:
         raise OutOfScope(Child, {"key": child_key})
     assert isinstance(found_site, Site) and isinstance(found_child, Child)

@@ -4,7 +4,6 @@ statement instead of through the ORM's compiler."""
 import functools
 
 from django.contrib.auth.backends import ModelBackend
-from django.db import connection
 
 from ffs_portal.lib import db
 from ffs_portal.models import User
@@ -24,11 +23,9 @@ class PortalBackend(ModelBackend):
             pk = User._meta.pk.to_python(user_id)
         except Exception:  # noqa: BLE001 - as ModelBackend: a session naming no user
             return None
-        with connection.cursor() as cursor:
-            db.execute_prepared(cursor, "user_by_pk", _statement(), {"pk": pk})
-            row = cursor.fetchone()
-        if row is None:
+        found = db.read_instances("user_by_pk", _statement(), {"pk": pk}, User)
+        if found is None:
             return None
-        (user,) = db.instances(row, User)
+        (user,) = found
         assert isinstance(user, User)
         return user if self.user_can_authenticate(user) else None

@@ -49,12 +49,12 @@ def tablet_by_key(key) -> Tablet | None:
         value = Tablet._meta.get_field("key").get_db_prep_value(key, connection)
     except (ValueError, TypeError, ValidationError):  # not a key at all
         return None
-    with connection.cursor() as cursor:
-        db.execute_prepared(cursor, "tablet_by_key", _tablet_by_key_statement(), {"key": value})
-        row = cursor.fetchone()
-    if row is None:
+    found = db.read_instances(
+        "tablet_by_key", _tablet_by_key_statement(), {"key": value}, Tablet, Site, Factory
+    )
+    if found is None:
         return None
-    tablet, site, factory = db.instances(row, Tablet, Site, Factory)
+    tablet, site, factory = found
     assert isinstance(tablet, Tablet) and isinstance(site, Site)
     Site._meta.get_field("factory").set_cached_value(site, factory)
     Tablet._meta.get_field("site").set_cached_value(tablet, site)

@@ -120,6 +120,15 @@ def instances(row, *model_classes: type[models.Model]) -> list[models.Model | No
     return found
 
 
+def read_instances(name: str, sql: str, params: dict, *model_classes: type[models.Model]):
+    """The first row of ``sql`` (prepared as ``name``, see ``execute_prepared``) as instances
+    of ``model_classes`` (see ``instances``); None when there is no row."""
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, name, sql, params)
+        row = cursor.fetchone()
+    return None if row is None else instances(row, *model_classes)
+
+
 @functools.cache
 def _readers(model: type[models.Model], vendor: str):
     """A model's field names, the place of its primary key, and the ORM's converters of the
