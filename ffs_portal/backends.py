@@ -4,6 +4,7 @@ statement instead of through the ORM's compiler."""
 import functools
 
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
 
 from ffs_portal.lib import db
 from ffs_portal.models import User
@@ -21,7 +22,7 @@ class PortalBackend(ModelBackend):
     def get_user(self, user_id):
         try:
             pk = User._meta.pk.to_python(user_id)
-        except Exception:  # noqa: BLE001 - as ModelBackend: a session naming no user
+        except ValidationError:  # a session naming no user at all
             return None
         found = db.read_instances("user_by_pk", _statement(), {"pk": pk}, User)
         if found is None:
