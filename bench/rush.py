@@ -20,7 +20,7 @@ answered 503, the tablets' timeouts, and a check at the end that every acknowled
 check-in is in the database once.
 
     DATABASE_URL=postgres://... python bench/rush.py [--steps 50 100 200 300 350 400]
-        [--seconds 40] [--workers 5] [--threads 4]
+        [--seconds 40] [--workers 8] [--threads 2]
 
 nginx must be installed (Debian: nginx-light); ``--no-proxy`` talks to gunicorn directly.
 """
@@ -327,8 +327,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, nargs="+", default=[50, 100, 200, 300, 350, 400])
     parser.add_argument("--seconds", type=float, default=40)
-    parser.add_argument("--workers", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--refresh", choices=["always", "js"], default="js")
     parser.add_argument("--no-proxy", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="figures of every request kind")
