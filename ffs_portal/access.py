@@ -5,10 +5,9 @@ queryset (``scoped``) or an object (``get_scoped_or_404``); an object outside th
 factories or sites is a 404, exactly like one that does not exist.
 """
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
@@ -483,7 +482,7 @@ WHERE s.id = %(site)s
 """
 
 
-@functools.cache
+@cache
 def _site_and_child_statement() -> str:
     from enrollment.models import Child, Factory, Family, Site
     from ffs_portal.lib import db

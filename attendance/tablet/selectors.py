@@ -26,7 +26,7 @@ from staff.models import DutyPeriod
 # connection.
 TABLET_BY_KEY = """
 SELECT {tablet}, {site}, {factory}
-FROM {tablets} t
+FROM tablet_tablet t
 JOIN enrollment_site s ON s.id = t.site_id
 JOIN enrollment_factory f ON f.id = s.factory_id
 WHERE t.key = %(key)s AND t.revoked_at IS NULL
@@ -39,7 +39,6 @@ def _tablet_by_key_statement() -> str:
         tablet=db.columns(Tablet, "t"),
         site=db.columns(Site, "s"),
         factory=db.columns(Factory, "f"),
-        tablets=Tablet._meta.db_table,
     )
 
 
