@@ -17,4 +17,4 @@ RUN pip install --no-cache-dir polib \
  && useradd --create-home --uid 1000 portal && mkdir -p var/private var/celery && chown -R portal var
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "ffs_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "ffs_portal/deploy/gunicorn.conf.py", "ffs_portal.wsgi", "--access-logfile", "-"]

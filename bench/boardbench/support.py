@@ -234,28 +234,26 @@ def clear_sessions() -> None:
 def gunicorn(port: int, workers: int = 4, threads: int = 1):
     """The portal under gunicorn with the bench settings, on 127.0.0.1:``port``: sync workers
     by default, so that a request's server time is its own work, not time queued behind
-    another; with ``threads``, gthread workers as docker-compose runs them."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "PYTHONPATH": str(BASE_DIR)}
+    another; with ``threads``, gthread workers. The settings are those docker-compose runs
+    (ffs_portal/deploy/gunicorn.conf.py)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": SETTINGS,
+        "PYTHONPATH": str(BASE_DIR),
+        "WEB_BIND": f"127.0.0.1:{port}",
+        "WEB_WORKERS": str(workers),
+        "WEB_THREADS": str(threads),
+    }
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
+            "-c",
+            str(BASE_DIR / "ffs_portal" / "deploy" / "gunicorn.conf.py"),
             "ffs_portal.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread" if threads > 1 else "sync",
-            "--threads",
-            str(threads),
-            "--backlog",
-            "256",
             "--log-level",
             "warning",
-            "--timeout",
-            "60",
         ],
         cwd=BASE_DIR,
         env=env,
