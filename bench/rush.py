@@ -54,6 +54,7 @@ PROXY_PORT = 8772
 TIMEOUT = 10  # the board's TIMEOUT_MS
 BACKOFF = (1, 2, 4, 8, 15, 15)  # the board's BACKOFF
 REFRESH = 5
+ERRORS = collections.Counter()  # what the tablets' requests failed with, for --verbose
 VERSION = re.compile(r'id="board-live"[^>]*data-version="([^"]*)"')
 
 
@@ -87,7 +88,8 @@ class Tablet(threading.Thread):
             self.conn.request(method, path, body=body, headers=all_headers)
             response = self.conn.getresponse()
             data = response.read()
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException) as error:
+            ERRORS[f"{type(error).__name__} {error}"[:80]] += 1
             if self.conn is not None:
                 self.conn.close()
             self.conn = None
@@ -123,26 +125,14 @@ class Tablet(threading.Thread):
     def morning(self):
         self.start_barrier.wait()
         started = time.perf_counter()
-        status, _h, _b, seconds = self.request("GET", self.plan["lock"])
-        self.note("lock screen", status, seconds)
-        status, headers, _b, seconds = self.request(
-            "POST",
-            self.plan["unlock"],
-            urlencode({"person": self.plan["person"], "pin": PIN}),
-        )
-        self.note("unlock", status, seconds, support.server_ms(headers))
-        if status != 302:
-            self.log.append(("unlock failed", status, 0, 0, time.monotonic()))
-            return
-        status, headers, body, seconds = self.request("GET", self.plan["board"])
-        self.note("board", status, seconds, support.server_ms(headers))
-        self.note("opened", status, time.perf_counter() - started)
-        match = VERSION.search(body.decode("utf-8", "replace"))
-        self.version = match.group(1) if match else ""
-        # The door opens once every tablet is ready, as at a site where the workers unlock
-        # their tablets before the first families arrive.
+        opened = self.open_board()
+        self.note("opened", 200 if opened else -1, time.perf_counter() - started)
+        # The door opens once every tablet is ready (or has given up), as at a site where the
+        # workers unlock their tablets before the first families arrive.
         with suppress(threading.BrokenBarrierError):
             self.ready_barrier.wait(timeout=120)
+        if not opened:
+            return
         self.log.append(("door opens", None, 0, 0, time.monotonic()))
         deadline = time.monotonic() + self.seconds
         children = list(self.plan["children"])
@@ -168,6 +158,37 @@ class Tablet(threading.Thread):
                     self.bare()
                 next_tap = time.monotonic() + self.rng.uniform(2, 4)
             time.sleep(max(0, min(next_tap, next_refresh) - time.monotonic()))
+
+    def open_board(self) -> bool:
+        """The lock screen, the PIN and the board, each tried again after a busy answer or
+        none, with the board's backoff, as the worker would press again."""
+        steps = (
+            ("lock screen", "GET", self.plan["lock"], None, 200),
+            (
+                "unlock",
+                "POST",
+                self.plan["unlock"],
+                {"person": self.plan["person"], "pin": PIN},
+                302,
+            ),
+            ("board", "GET", self.plan["board"], None, 200),
+        )
+        for kind, method, path, form, expected in steps:
+            body = urlencode(form) if form else None
+            first = time.perf_counter()
+            for attempt in range(len(BACKOFF) + 1):
+                status, headers, data, seconds = self.request(method, path, body)
+                if status == expected or 0 < status < 500 and status != 429:
+                    break
+                self.note(f"{kind} request", status, seconds)
+                if attempt < len(BACKOFF):
+                    time.sleep(BACKOFF[attempt])
+            self.note(kind, status, time.perf_counter() - first, support.server_ms(headers))
+            if status != expected:
+                return False
+        match = VERSION.search(data.decode("utf-8", "replace"))
+        self.version = match.group(1) if match else ""
+        return True
 
     def tap(self, path):
         """A check-in, sent again with the same key until the portal answers for it."""
@@ -323,6 +344,31 @@ def figures(log, kind):
     return rows, support.summary([r[2] for r in ok]), support.summary([r[3] for r in ok])
 
 
+def timeline(log, opens, width=3):
+    """Every ``width`` seconds from the door opening: check-ins acknowledged per second, their
+    p95 and the slowest request the server itself reported (a stall shows as one bin)."""
+    acked, served = collections.defaultdict(list), collections.defaultdict(list)
+    failed = collections.defaultdict(collections.Counter)
+    for kind, status, ms, server, at in log:
+        if at >= opens and kind == "check-in" and status == 200:
+            acked[int((at - opens) // width)].append(ms)
+        if at >= opens and kind == "check-in request" and server == server:
+            served[int((at - opens) // width)].append(server)
+        if status not in (200, 204, 302):
+            failed[int((at - opens) // width)][f"{kind} {status}"] += 1
+    cells = []
+    for b in sorted(acked):
+        p95 = support.percentile(acked[b], 95)
+        slowest = max(served[b], default=float("nan"))
+        cells.append(
+            f"{b * width:>3}s {len(acked[b]) / width:5.1f}/s p95 {p95:5.0f} srv {slowest:5.0f}"
+        )
+    for n in range(0, len(cells), 3):
+        print("  " + " | ".join(cells[n : n + 3]), flush=True)
+    for b in sorted(failed):
+        print(f"  {b * width:>4}s: {dict(failed[b])}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, nargs="+", default=[50, 100, 200, 300, 350, 400])
@@ -391,6 +437,10 @@ def main():
                     flush=True,
                 )
             if args.verbose:
+                if ERRORS:
+                    print(f"  the tablets' connection errors: {dict(ERRORS)}", flush=True)
+                    ERRORS.clear()
+                timeline(log, opens)
                 for kind in sorted({r[0] for r in log} - {"door opens"}):
                     _r, waited, server = figures(log, kind)
                     print(
