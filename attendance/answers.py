@@ -127,7 +127,7 @@ def board_changes(
     ``version``. The tiles stay where they are: the whole board, which sorts them again,
     comes at least every five minutes (the time of day is in the version's structure)."""
     now = clock.now()
-    children = access.scoped(request.user, Child).filter(pk__in=changed).order_by("pk")
+    children = access.children_by_id(request.user, changed)
     state = selectors.answer_state(site=site, children=children, at=now)
     # As the whole board shows them (nothing for those who do not see health details).
     reminders = health_selectors.medicine_reminders(user=request.user, site=site, now=now)

@@ -5,10 +5,12 @@ with the ORM cost more than running them (most of it compiling the query). Each 
 exactly what an ORM rule says: ``Enrollment.objects.expected_at`` (which children are on a
 site's list that day), ``Incident.objects.to_show`` (the tile's incident) and
 ``selectors.day_counts`` (the counters), ``selectors.board_version`` (what the board shows, to
-answer its refresh), ``selectors.board_changes`` (what changed since a tablet's version), and ``tests/attendance/test_board_sql.py`` holds each to its rule on
-PostgreSQL and SQLite.
+answer its refresh), ``selectors.board_changes`` (what changed since a tablet's version), ``selectors.answer_state``
+(the records and incidents of some children's tiles), and
+``tests/attendance/test_board_sql.py`` holds each to its rule on PostgreSQL and SQLite.
 """
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,10 +18,10 @@ from datetime import date, datetime, time, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from attendance.models import AttendanceStatus
+from attendance.models import AttendanceRecord, AttendanceStatus
 from enrollment.models import Child, EnrollmentStatus, OpeningHours, Site
 from ffs_portal.lib.ages import age_on
-from ffs_portal.lib.db import execute_prepared
+from ffs_portal.lib.db import columns, execute_prepared, instances
 
 # Enrolments that put a child on the site's list that day: enrolled in a term of the site
 # running that day, the term not closed that day, the site open that weekday.
@@ -35,19 +37,31 @@ WHERE e.status = %(enrolled)s AND t.site_id = %(site)s
     WHERE h.site_id = %(site)s AND h.weekday = %(weekday)s)
 """
 
-# Whether the child is on the list, and whether the child's tile shows an incident (one
-# today, or one the family has not acknowledged yet: Incident.objects.to_show).
+# Whether child c's tile shows an incident: one today, or one the family has not
+# acknowledged yet (Incident.objects.to_show).
+INCIDENT_SHOWN = """
+EXISTS (
+  SELECT 1 FROM attendance_incident i
+  WHERE i.child_id = c.id AND i.site_id = %(site)s
+    AND (i.acknowledged_at IS NULL OR (i.occurred_at >= %(start)s AND i.occurred_at < %(end)s))
+)"""
+
+# Whether the child is on the list, and whether the child's tile shows an incident.
 EXPECTED_AND_LOCKED = f"""
-SELECT
-  EXISTS ({LISTED} AND e.child_id = c.id),
-  EXISTS (
-    SELECT 1 FROM attendance_incident i
-    WHERE i.child_id = c.id AND i.site_id = %(site)s
-      AND (i.acknowledged_at IS NULL OR (i.occurred_at >= %(start)s AND i.occurred_at < %(end)s))
-  )
+SELECT EXISTS ({LISTED} AND e.child_id = c.id), {INCIDENT_SHOWN}
 FROM enrollment_child c
 WHERE c.id = %(child)s
-"""  # noqa: S608 - only the statement above is formatted in
+"""  # noqa: S608 - only the statements above are formatted in
+
+# Some children's tiles (a refresh's changed tiles): each child's record that day, if any,
+# and whether the tile shows an incident. PostgreSQL only (an array of ids).
+TILES = """
+SELECT c.id, {INCIDENT_SHOWN}, {record}
+FROM enrollment_child c
+LEFT JOIN attendance_attendancerecord r
+  ON r.child_id = c.id AND r.site_id = %(site)s AND r.day = %(day)s
+WHERE c.id = ANY(%(children)s)
+"""
 
 # The board's version, how many children are on the list, how many staff are on duty (as
 # staff.selectors.on_duty), and the status and birth date of each child on the list with a
@@ -202,21 +216,47 @@ def _params(site: Site, day: date, **more) -> dict:
     }
 
 
+def _day_bounds(day: date) -> dict:
+    start = timezone.make_aware(datetime.combine(day, time()))
+    ops = connection.ops
+    return {
+        "start": ops.adapt_datetimefield_value(start),
+        "end": ops.adapt_datetimefield_value(start + timedelta(days=1)),
+    }
+
+
+@functools.cache
+def _tiles_statement() -> str:
+    return TILES.format(INCIDENT_SHOWN=INCIDENT_SHOWN, record=columns(AttendanceRecord, "r"))
+
+
+def tiles(site: Site, day: date, children: list[int]) -> tuple[dict, set[int]] | None:
+    """The records that day of ``children`` at the site, by child id, and those whose tile
+    shows an incident, in one statement; None where the database cannot say it in one (not
+    PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return None
+    params = _params(site, day, children=children, **_day_bounds(day))
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, "board_tiles", _tiles_statement(), params)
+        rows = cursor.fetchall()
+    records, with_incident = {}, set()
+    for child, incident, *rest in rows:
+        if incident:
+            with_incident.add(child)
+        record = instances(rest, AttendanceRecord)[0]
+        if record is not None:
+            records[child] = record
+    return records, with_incident
+
+
 def lock_expected_child(child: Child, site: Site, day: date) -> tuple[bool, bool]:
     """Lock one child's row and say whether the child is on the site's list that day and
     whether the tile shows an incident."""
     sql = EXPECTED_AND_LOCKED
     if connection.features.has_select_for_update:
         sql += " FOR NO KEY UPDATE OF c" if connection.vendor == "postgresql" else " FOR UPDATE"
-    start = timezone.make_aware(datetime.combine(day, time()))
-    ops = connection.ops
-    params = _params(
-        site,
-        day,
-        child=child.pk,
-        start=ops.adapt_datetimefield_value(start),
-        end=ops.adapt_datetimefield_value(start + timedelta(days=1)),
-    )
+    params = _params(site, day, child=child.pk, **_day_bounds(day))
     with connection.cursor() as cursor:
         execute_prepared(cursor, "board_lock_expected_child", sql, params)
         row = cursor.fetchone()

@@ -454,7 +454,7 @@ def answer_state(*, site: Site, children, at: datetime, known=None) -> AnswerSta
     show. ``known``: the records an act left, by child id, with the version of that act and
     the incident flag if the act found it out; their tiles are of that version. The others are read (inside
     ``ffs_portal.lib.db.snapshot``, they are of the counters' version). Two to four
-    queries whatever the number of children."""
+    queries whatever the number of children (two or three on PostgreSQL)."""
     from attendance import board_sql
 
     known = known or {}
@@ -464,15 +464,21 @@ def answer_state(*, site: Site, children, at: datetime, known=None) -> AnswerSta
     ids = [child.pk for child in children]
     unknown = [pk for pk in ids if pk not in known]
     records = {pk: record for pk, (record, _seq, _flag) in known.items()}
-    if unknown:
+    with_incident = {pk for pk, (_record, _seq, flag) in known.items() if flag}
+    unflagged = [pk for pk in ids if pk not in known or known[pk][2] is None]
+    read = board_sql.tiles(site, day, unknown) if unknown else None
+    if read is not None:
+        found, flagged = read
+        records.update(found)
+        with_incident.update(pk for pk in flagged if pk in unflagged)
+        unflagged = [pk for pk in unflagged if pk not in unknown]
+    elif unknown:
         records.update(
             (record.child_id, record)
             for record in AttendanceRecord.objects.filter(
                 site=site, day=day, child_id__in=unknown
             ).order_by()
         )
-    with_incident = {pk for pk, (_record, _seq, flag) in known.items() if flag}
-    unflagged = [pk for pk in ids if pk not in known or known[pk][2] is None]
     if unflagged:
         with_incident.update(
             Incident.objects.to_show(site, day)

@@ -52,9 +52,7 @@ REFRESH_SECONDS = 5
 
 
 def _site(request: AuthenticatedHttpRequest, site_id: int) -> Site:
-    return access.get_scoped_or_404(
-        request.user, Site.objects.select_related("factory"), pk=site_id
-    )
+    return access.site_or_404(request.user, site_id)
 
 
 def _action_key(request: AuthenticatedHttpRequest) -> uuid.UUID | None:

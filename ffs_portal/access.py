@@ -462,60 +462,123 @@ def get_scoped_or_404(
 
 # The board's acts, many a minute at every site ----------------------------------------------
 
-# A site and one of its children for someone at the site's door (a childcare worker or site
-# lead): the Site rule (``_by_site``) and the Child rule (``_child_rule``) of a site-bound
-# user, said in one statement that is prepared once per connection. Built with the ORM, the
-# two lookups cost more than the act they guard. tests/ffs_portal/test_access.py holds it to
-# ``get_scoped_or_404`` for every role.
-_SITE_AND_CHILD = """
-SELECT {site}, {factory}, {child}, {family}
+# A site, and one of its children, for someone at the site's door (a childcare worker or
+# site lead): the Site rule (``_by_site``) and the Child rule (``_child_rule``) of a
+# site-bound user, said in one statement that is prepared once per connection. Built with the
+# ORM, the lookups cost more than the act they guard. tests/ffs_portal/test_access.py holds
+# them to ``get_scoped_or_404`` for every role.
+_SITE_FOR_THEM = """
 FROM enrollment_site s
-JOIN enrollment_factory f ON f.id = s.factory_id
-LEFT JOIN enrollment_child c ON c.key = %(key)s AND c.id IN (
-  SELECT e.child_id FROM enrollment_enrollment e
-  JOIN enrollment_term t ON t.id = e.term_id
-  JOIN {user_sites} u ON u.site_id = t.site_id
-  WHERE u.user_id = %(user)s AND e.status = ANY(%(statuses)s))
-LEFT JOIN enrollment_family fa ON fa.id = c.family_id
+JOIN enrollment_factory f ON f.id = s.factory_id{child_join}
 WHERE s.id = %(site)s
   AND EXISTS (SELECT 1 FROM {user_sites} u WHERE u.site_id = s.id AND u.user_id = %(user)s)
 """
+_CHILD_RULE = """c.id IN (
+  SELECT e.child_id FROM enrollment_enrollment e
+  JOIN enrollment_term t ON t.id = e.term_id
+  JOIN {user_sites} u ON u.site_id = t.site_id
+  WHERE u.user_id = %(user)s AND e.status = ANY(%(statuses)s))"""
+_CHILD_FOR_THEM = f"""
+LEFT JOIN enrollment_child c ON c.key = %(key)s AND {_CHILD_RULE}
+LEFT JOIN enrollment_family fa ON fa.id = c.family_id"""
+_CHILDREN_FOR_THEM = f"""
+SELECT {{child}} FROM enrollment_child c
+WHERE c.id = ANY(%(children)s) AND {_CHILD_RULE}
+ORDER BY c.id
+"""  # noqa: S608 - only the rule above is formatted in
 
 
 @cache
-def _site_and_child_statement() -> str:
+def _door_statement(with_child: bool) -> str:
     from enrollment.models import Child, Factory, Family, Site
     from ffs_portal.lib import db
 
-    return _SITE_AND_CHILD.format(
-        site=db.columns(Site, "s"),
-        factory=db.columns(Factory, "f"),
-        child=db.columns(Child, "c"),
-        family=db.columns(Family, "fa"),
-        user_sites=User.sites.through._meta.db_table,
+    user_sites = User.sites.through._meta.db_table
+    columns = [db.columns(Site, "s"), db.columns(Factory, "f")]
+    if with_child:
+        columns += [db.columns(Child, "c"), db.columns(Family, "fa")]
+    child_join = _CHILD_FOR_THEM.format(user_sites=user_sites) if with_child else ""
+    return f"SELECT {', '.join(columns)}" + _SITE_FOR_THEM.format(
+        child_join=child_join, user_sites=user_sites
     )
+
+
+@cache
+def _children_statement() -> str:
+    from enrollment.models import Child
+    from ffs_portal.lib import db
+
+    return _CHILDREN_FOR_THEM.format(
+        child=db.columns(Child, "c"), user_sites=User.sites.through._meta.db_table
+    )
+
+
+def children_by_id(user: User, ids: list[int]) -> list["Child"]:
+    """The children among ``ids`` the user may see, in the order of their ids, as
+    ``scoped(user, Child)``: one prepared statement for the people at a site's door on
+    PostgreSQL (a board refresh's changed tiles), the ORM's rule otherwise."""
+    from django.db import connection
+
+    from enrollment.models import ACTIVE_ENROLLMENT_STATUSES, Child
+    from ffs_portal.lib import db
+
+    if not at_the_door(user):
+        return list(scoped(user, Child).filter(pk__in=ids).order_by("pk"))
+    params = {
+        "children": list(ids),
+        "user": user.pk,
+        "statuses": [str(status) for status in ACTIVE_ENROLLMENT_STATUSES],
+    }
+    with connection.cursor() as cursor:
+        db.execute_prepared(cursor, "access_children", _children_statement(), params)
+        rows = cursor.fetchall()
+    return [db.instances(row, Child)[0] for row in rows]
+
+
+def at_the_door(user: User) -> bool:
+    """Whether the board's written-out statements apply: someone active at a site's door
+    (a childcare worker or site lead), on PostgreSQL."""
+    from django.db import connection
+
+    return connection.vendor == "postgresql" and user.is_active and _is_site_bound(user)
+
+
+def site_or_404(user: User, site_pk: int) -> "Site":
+    """The site of a board request with its factory, a 404 when it is not in the user's
+    scope, exactly as ``get_scoped_or_404``: one prepared statement for the people at a
+    site's door on PostgreSQL (every tablet request), the ORM's rules otherwise."""
+    from enrollment.models import Factory, Site
+    from ffs_portal.lib import db
+
+    if not at_the_door(user):
+        return get_scoped_or_404(user, Site.objects.select_related("factory"), pk=site_pk)
+    params = {"user": user.pk, "site": site_pk}
+    found = db.read_instances("access_site", _door_statement(False), params, Site, Factory)
+    if found is None:
+        raise OutOfScope(Site, {"pk": site_pk})
+    site, factory = found
+    Site._meta.get_field("factory").set_cached_value(site, factory)
+    return site
 
 
 def site_and_child_or_404(user: User, site_pk: int, child_key) -> tuple["Site", "Child"]:
     """The site (with its factory) and the child (with its family) of a board act, each a
-    404 when it is not in the user's scope, exactly as ``get_scoped_or_404`` for each."""
-    from django.db import connection
-
+    404 when it is not in the user's scope, exactly as ``get_scoped_or_404`` for each: one
+    prepared statement for the people at a site's door on PostgreSQL."""
     from enrollment.models import ACTIVE_ENROLLMENT_STATUSES, Child, Factory, Family, Site
     from ffs_portal.lib import db
 
-    fast = connection.vendor == "postgresql" and user.is_active and _is_site_bound(user)
-    if not fast:
+    if not at_the_door(user):
         site = get_scoped_or_404(user, Site.objects.select_related("factory"), pk=site_pk)
         child = get_scoped_or_404(user, Child.objects.select_related("family"), key=child_key)
         return site, child
-    sql = _site_and_child_statement()
     params = {
         "key": child_key,
         "user": user.pk,
         "statuses": [str(status) for status in ACTIVE_ENROLLMENT_STATUSES],
         "site": site_pk,
     }
+    sql = _door_statement(True)
     found = db.read_instances("access_site_and_child", sql, params, Site, Factory, Child, Family)
     if found is None:
         raise OutOfScope(Site, {"pk": site_pk})

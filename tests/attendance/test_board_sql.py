@@ -269,3 +269,34 @@ def test_the_version_changes_with_everything_the_board_shows_and_nothing_else(op
             selectors.opening_hours(site.pk, TODAY).opens,
             selectors.opening_hours(site.pk, TODAY).closes,
         )
+
+
+def test_the_tiles_statement_agrees_with_the_orm_rules(opening):
+    """A refresh's changed tiles: each child's record that day and incident flag, as the ORM
+    reads them (PostgreSQL; elsewhere the ORM itself reads them)."""
+    from django.db import connection
+
+    site, cases = opening
+    ids = [child.pk for child, _case in cases] + [0]
+    read = board_sql.tiles(site, TODAY, ids)
+    if connection.vendor != "postgresql":
+        assert read is None
+        return
+    records, with_incident = read
+    expected = {
+        r.child_id: r for r in AttendanceRecord.objects.filter(site=site, day=TODAY, child__in=ids)
+    }
+
+    def seen(by_child):
+        return {
+            child: (r.pk, r.status, r.checked_in_at, r.checked_out_at, r.updated_at)
+            for child, r in by_child.items()
+        }
+
+    assert seen(records) == seen(expected) and len(expected) > 0
+    assert with_incident == set(
+        Incident.objects.to_show(site, TODAY)
+        .filter(child__in=ids)
+        .values_list("child_id", flat=True)
+    )
+    assert 0 < len(with_incident) < len(cases)

@@ -85,8 +85,9 @@ def test_capabilities_follow_the_role(db, role, capability, expected):
 def test_a_board_acts_site_and_child_follow_the_site_and_child_rules_for_every_role(
     hr, carer, site_lead, coordinator, administrator, site_a, term_a, term_b
 ):
-    """``site_and_child_or_404`` (one written-out statement for the people at a site's
-    door) gives what ``get_scoped_or_404`` gives for the site and the child, for every role."""
+    """``site_or_404``, ``site_and_child_or_404`` and ``children_by_id`` (one written-out
+    statement each for the people at a site's door) give what ``get_scoped_or_404`` and
+    ``scoped`` give for the site and the children, for every role."""
     import uuid
 
     from django.http import Http404
@@ -122,9 +123,21 @@ def test_a_board_acts_site_and_child_follow_the_site_and_child_rules_for_every_r
             return ("404", error.model.__name__)
         return (site.pk, site.factory.pk, child.pk, child.family.pk, child.name)
 
+    def site_outcome(lookup, *args, **lookups):
+        try:
+            site = lookup(*args, **lookups)
+        except Http404 as error:
+            return ("404", error.model.__name__)
+        return (site.pk, site.factory.pk, site.factory.name)
+
     compared = 0
     for user in (hr, carer, site_lead, coordinator, administrator, inactive, other_carer):
         for site_pk in sites:
+            expected = site_outcome(access.get_scoped_or_404, user, Site, pk=site_pk)
+            ids = [c.pk for c in children] + [0]
+            seen = list(access.scoped(user, Child).filter(pk__in=ids).order_by("pk"))
+            assert access.children_by_id(user, ids) == seen, user.role
+            assert site_outcome(access.site_or_404, user, site_pk) == expected, (user.role, site_pk)
             for key in [c.key for c in children] + [uuid.uuid4()]:
                 args = (user, site_pk, key)
                 got = outcome(access.site_and_child_or_404, *args)
@@ -133,6 +146,7 @@ def test_a_board_acts_site_and_child_follow_the_site_and_child_rules_for_every_r
     assert compared == 7 * 3 * 7
     # Seen by a carer of site A: our child, applied or enrolled, nobody else.
     assert access.site_and_child_or_404(carer, site_a.pk, applied.key)[1] == applied
+    assert access.children_by_id(carer, [c.pk for c in children]) == [ours, applied]
 
 
 def test_a_board_acts_site_and_child_cost_one_statement_for_a_carer(
@@ -145,3 +159,6 @@ def test_a_board_acts_site_and_child_cost_one_statement_for_a_carer(
     with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
         site, found = access.site_and_child_or_404(carer, site_a.pk, child.key)
         assert (site.factory.name, found.family.pk) == (site_a.factory.name, child.family.pk)
+    access.site_or_404(carer, site_a.pk)
+    with django_assert_num_queries(1):
+        assert access.site_or_404(carer, site_a.pk).factory.name == site_a.factory.name

@@ -446,7 +446,7 @@ def test_a_board_rendered_by_one_web_process_is_found_by_the_others_through_redi
         pytest.skip("needs Redis (REDIS_URL); CI has it")
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ffs_portal.lib.redis_cache.RedisCache",
             "LOCATION": redis_url,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
@@ -465,7 +465,7 @@ def test_a_board_rendered_by_one_web_process_is_found_by_the_others_through_redi
         closed = sock.getsockname()[1]
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ffs_portal.lib.redis_cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{closed}/0",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
