@@ -465,7 +465,7 @@ PERMISSIONS_POLICY = (
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ffs_portal.lib.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "ffs-portal",
             # Fail fast, as with the broker: the throttle refuses when it cannot count.

@@ -470,7 +470,7 @@ def test_no_reset_goes_out_when_the_counters_cannot_be_reached(
         closed = sock.getsockname()[1]
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ffs_portal.lib.redis_cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{closed}/0",
         }
     }
