@@ -271,9 +271,9 @@ def test_a_deltas_queries_do_not_grow_with_the_children(client, carer, site_a, t
         response = refresh(client, site_a, held)
     assert is_delta(response) and response.content.decode().count('class="tile ') == 4
     # The session, the user, the site, the board's version, the log with the day's records;
-    # the counters, the children, their records, their incidents (the opening hours too
-    # when a tile is expected), the medicines due and the ratio's rules: nothing per child.
-    assert len(captured) == 11, [q["sql"][:60] for q in captured.captured_queries]
+    # the children, the counters, their records and incidents, the medicines due with their
+    # doses, and the ratio's rules: nothing per child.
+    assert len(captured) == 10, [q["sql"][:60] for q in captured.captured_queries]
     # Another tablet holding the same version gets the same answer, kept: as cheap as an
     # unchanged board's refresh.
     with CaptureQueriesContext(connection) as again:
