@@ -25,14 +25,15 @@ from attendance.health import selectors as health_selectors
 from attendance.health.forms import HealthCheckForm
 from attendance.models import AttendanceRecord, AttendanceStatus, HealthCard, RefusedPickup
 from attendance.services import ActResult
-from attendance.templatetags.board_tiles import tile_html
+from attendance.templatetags.board_tiles import counters_html, tile_html
 from enrollment.models import Child, HealthCheckMode, Site
 from ffs_portal import access
-from ffs_portal.access import LEAD_SITE, AuthenticatedHttpRequest
+from ffs_portal.access import LEAD_SITE, USE_BOARD, AuthenticatedHttpRequest
 from ffs_portal.lib import clock
 from ffs_portal.lib.db import snapshot
 from ffs_portal.outcomes import selectors as outcome_selectors
 from staff import selectors as staff_selectors
+from staff.templatetags.staff_ratio import ratio_detail_html, ratio_pill_html
 
 
 def _time(moment) -> str:
@@ -89,7 +90,12 @@ def respond(
         state = read_state(site, children)
     parts = _state_pieces(request, site, state)
     if toast:
-        parts.append(render_to_string("attendance/_toast.html", toast, request=request))
+        # The request only for its CSRF token (the survey's form): no context processors.
+        parts.append(
+            render_to_string(
+                "attendance/_toast.html", toast, request=request if toast.get("survey") else None
+            )
+        )
     if sheet:
         parts.append(sheet)
     response = HttpResponse("".join(parts))
@@ -104,14 +110,10 @@ def _state_pieces(
     """The tiles, the counters and the ratio of ``state``, each marked with its version."""
     parts: list[str] = [tile_html(tile, site, oob=True, seq=state.seq) for tile in state.tiles]
     ratio = staff_selectors.live_ratio(site, ages=state.present_ages, staff=state.staff_on_duty)
-    context = {"site": site, "oob": True, "seq": state.seq, "ratio": ratio}
-    parts.append(
-        render_to_string(
-            "attendance/_counters.html", {**context, "counts": state.counts}, request=request
-        )
-    )
-    for template in ("staff/_ratio.html", "staff/_ratio_detail.html"):
-        parts.append(render_to_string(template, context, request=request))
+    parts.append(counters_html(state.counts, seq=state.seq, oob=True))
+    parts.append(ratio_pill_html(ratio, seq=state.seq, oob=True))
+    duty_clock = access.can(request.user, USE_BOARD)
+    parts.append(ratio_detail_html(ratio, seq=state.seq, oob=True, duty_clock=duty_clock))
     return parts
 
 

@@ -31,6 +31,7 @@ from attendance.forms import (
 )
 from attendance.health import selectors as health_selectors
 from attendance.models import AbsenceReason, AttendanceRecord, AttendanceStatus, Incident
+from attendance.templatetags.board_tiles import counters_html
 from enrollment.models import Adult, Child, Site, card_read
 from ffs_portal import access, audit
 from ffs_portal.access import (
@@ -45,6 +46,7 @@ from ffs_portal.lib import clock
 from ffs_portal.lib.db import snapshot
 from ffs_portal.outcomes import digest
 from staff import selectors as staff_selectors
+from staff.templatetags.staff_ratio import ratio_pill_html
 
 PLACEHOLDER = uuid.UUID(int=0)
 # Every request from the tablet polls at most this often.
@@ -185,13 +187,11 @@ def _render_board(request: AuthenticatedHttpRequest, site, version, query: str, 
     html = render_to_string("attendance/_board_live.html", context, request)
     if live:
         return html
-    seq = {"seq": data.version.seq if data.version else None}
+    seq = data.version.seq if data.version else None
     return RenderedBoard(
         live=html,
-        counters=render_to_string(
-            "attendance/_counters.html", {"counts": data.counts, **seq}, request
-        ),
-        ratio=render_to_string("staff/_ratio.html", {"ratio": ratio, **seq}, request),
+        counters=counters_html(data.counts, seq=seq),
+        ratio=ratio_pill_html(ratio, seq=seq),
         is_open=data.is_open,
         day=data.day,
     )

@@ -4,7 +4,7 @@ machine. Same markup as before; every value is escaped by format_html."""
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -114,3 +114,36 @@ def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeStri
 @register.simple_tag
 def tiles(group_tiles, site, seq=None) -> SafeString:
     return mark_safe("".join(tile_html(tile, site, seq=seq) for tile in group_tiles))  # noqa: S308
+
+
+# The counters above the board: status, icon, label.
+COUNTERS = (
+    ("expected", "bi-hourglass-split", lambda: _("Expected")),
+    ("present", "bi-check-circle-fill", lambda: _("Present")),
+    ("collected", "bi-house-check-fill", lambda: _("Collected")),
+    ("absent", "bi-x-circle-fill", lambda: _("Absent")),
+)
+
+
+def counters_html(counts: dict, seq: int | None = None, oob: bool = False) -> SafeString:
+    """The counters, each a filter button; ``seq`` is the board version they show."""
+    buttons = format_html_join(
+        "",
+        '\n  <button type="button" class="counter c-{0}" data-filter="{0}" aria-pressed="false">'
+        '<span class="n">{1}</span><span class="l"><i class="bi {2}" aria-hidden="true"></i> '
+        "{3}</span></button>",
+        ((status, counts.get(status, 0), icon, label()) for status, icon, label in COUNTERS),
+    )
+    return format_html(
+        '<div id="board-counters" class="counters" role="status" aria-live="polite"{}{}>{}\n'
+        "</div>\n",
+        format_html(' data-seq="{}"', seq) if seq is not None else "",
+        mark_safe(' hx-swap-oob="true"') if oob else "",  # noqa: S308
+        buttons,
+    )
+
+
+@register.simple_tag
+def counters(counts, seq=None, oob=False) -> SafeString:
+    # An unset ``seq`` comes as "" (Django's value for a missing variable).
+    return counters_html(counts, seq=None if seq == "" else seq, oob=bool(oob))

@@ -1,3 +1,4 @@
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -310,5 +311,15 @@ class TestLiveRatio:
         client.force_login(carer)
         board = client.get(reverse("attendance:site_board", kwargs={"site": site_a.pk}))
         assert "ratio-red" in board.content.decode() and "超出师生比" in board.content.decode()
+        detail = re.search(
+            r'<div id="ratio-detail".*?</div>\s*</div>', board.content.decode(), re.S
+        )
+        assert detail is not None and 'data-state="red"' in detail[0]
+        assert "超出师生比：现在还需要 2 位老师。" in detail[0]
+        ratio_call = reverse("staff:ratio_call", kwargs={"site": site_a.pk})
+        assert f'hx-get="{ratio_call}"' in detail[0]
+        duty = reverse("staff:duty", kwargs={"site": site_a.pk})
+        assert f'href="{duty}"' in detail[0]  # the duty clock, for those who use the board
+        assert "1 名儿童 · 0 位老师" in board.content.decode()
         call = client.get(reverse("staff:ratio_call", kwargs={"site": site_a.pk})).content.decode()
         assert "黄老师" in call
