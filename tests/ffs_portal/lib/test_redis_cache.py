@@ -1,4 +1,3 @@
-import os
 import threading
 
 import pytest
@@ -6,17 +5,12 @@ from django.core.cache import caches
 
 
 @pytest.fixture
-def redis_cache(settings):
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("CI runs the tests with Redis (REDIS_URL)")
-        pytest.skip("needs Redis (REDIS_URL); CI has it")
+def redis_cache(settings, redis_url):
     settings.CACHES = {
         **settings.CACHES,
         "shared": {
             "BACKEND": "ffs_portal.lib.redis_cache.RedisCache",
-            "LOCATION": url,
+            "LOCATION": redis_url,
             "KEY_PREFIX": "test-redis-cache",
         },
     }
