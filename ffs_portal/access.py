@@ -8,7 +8,7 @@ factories or sites is a 404, exactly like one that does not exist.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, wraps
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -532,7 +532,7 @@ def children_by_id(user: User, ids: list[int]) -> list["Child"]:
     with connection.cursor() as cursor:
         db.execute_prepared(cursor, "access_children", _children_statement(), params)
         rows = cursor.fetchall()
-    return [db.instances(row, Child)[0] for row in rows]
+    return [cast(Child, db.instances(row, Child)[0]) for row in rows]
 
 
 def at_the_door(user: User) -> bool:

@@ -11,10 +11,12 @@ from django.utils.functional import cached_property
 
 class _Client(RedisCacheClient):
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
         client = self._clients.get(pool)
         if client is None:
-            client = self._clients[pool] = self._client(connection_pool=pool)
+            client = self._clients[pool] = self._client(  # type: ignore[attr-defined]
+                connection_pool=pool
+            )
         return client
 
     @cached_property
