@@ -1,10 +1,15 @@
+import base64
+import hashlib
 import logging
 import time
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
+from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
@@ -48,12 +53,61 @@ class QueueTimeMiddleware:
             limit = self.poll_limit if request.META.get("HTTP_X_TABLET_POLL") else self.limit
             if waited is not None and waited > limit:
                 logger.warning("answered 503 after %.1f s in the queue: %s", waited, request.path)
-                response = HttpResponse(
-                    "Busy: try again.", status=503, content_type="text/plain; charset=utf-8"
-                )
+                response = busy_page(request)
                 response["Retry-After"] = "1"
                 return response
         return self.get_response(request)
+
+
+# Said before the session or the user's language is read: Chinese first, then English.
+BUSY_PAGE = """<!doctype html>
+<html lang="zh-Hans"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">{refresh}
+<title>系统繁忙 · Busy</title>
+<style>{style}</style></head>
+<body><h1>系统繁忙</h1><p>{zh}</p><p lang="en">{en}</p>
+<a href="{again}">再试一次 · Try again</a></body></html>
+"""
+BUSY_STYLE = (
+    "body{font:1.25rem/1.6 system-ui,sans-serif;margin:2rem;color:#212529}"
+    "a{display:inline-block;margin-top:1rem;padding:.75rem 1.5rem;border-radius:.5rem;"
+    "background:#0d6efd;color:#fff;text-decoration:none}"
+)
+# The page is answered before SecurityHeadersMiddleware: its own policy allows its style only.
+BUSY_POLICY = (
+    "default-src 'none'; style-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(BUSY_STYLE.encode()).digest()).decode()
+    + "'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
+)
+
+
+def busy_page(request) -> HttpResponse:
+    """The 503 of a request that waited too long. The board's own requests (htmx) get a line
+    of text: the board sends them again by itself. A page opened in the browser (the lock
+    screen, the PIN) gets a page in Chinese and English: a page asked for is asked again by
+    itself after two seconds; after a form (a PIN), the way back to the page it came from."""
+    if request.headers.get("HX-Request"):
+        return HttpResponse(
+            "Busy: try again.", status=503, content_type="text/plain; charset=utf-8"
+        )
+    if request.method in ("GET", "HEAD"):
+        again, refresh = request.get_full_path(), '\n<meta http-equiv="refresh" content="2">'
+        zh, en = "请稍等，两秒后自动重试。", "Busy: trying again in two seconds."
+    else:
+        referer = request.headers.get("Referer", "")
+        try:
+            ours = url_has_allowed_host_and_scheme(referer, request.get_host())
+        except DisallowedHost:
+            ours = False
+        again = referer if ours else "/"
+        refresh = ""
+        zh, en = "没有保存，请再试一次。", "Busy: nothing was saved, please try again."
+    body = BUSY_PAGE.format(refresh=refresh, style=BUSY_STYLE, zh=zh, en=en, again=escape(again))
+    response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = BUSY_POLICY
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def preferred_language(request) -> str:

@@ -46,3 +46,38 @@ def test_the_boards_own_refresh_gives_way_sooner(client, carer, site_a, settings
 )
 def test_the_proxys_header_in_seconds_or_milliseconds(header, waited):
     assert queued_seconds(header, now=1700000020.0) == waited
+
+
+def test_a_page_refused_in_the_browser_says_so_in_chinese_and_tries_again(
+    client, tablet, site_a, settings
+):
+    """The lock screen or the PIN refused in a rush: a page the worker can read (Chinese
+    first), that asks again by itself for a page, and leads back to the lock screen after
+    the PIN's form; the board's own requests keep their line of text."""
+    settings.REQUEST_QUEUE_LIMIT_SECONDS = 8
+    stale = f"t={time.time() - 9:.3f}"
+    lock = reverse("tablet:lock_screen")
+    page = client.get(lock, HTTP_X_REQUEST_START=stale)
+    html = page.content.decode()
+    assert page.status_code == 503 and page["Content-Type"].startswith("text/html")
+    assert "系统繁忙" in html and '<meta http-equiv="refresh" content="2">' in html
+    assert f'href="{lock}"' in html and "default-src 'none'" in page["Content-Security-Policy"]
+    pin = client.post(
+        reverse("tablet:unlock"),
+        {"person": "1", "pin": "2468"},
+        HTTP_X_REQUEST_START=stale,
+        HTTP_REFERER=f"http://testserver{lock}",
+    )
+    html = pin.content.decode()
+    assert pin.status_code == 503 and "没有保存" in html and "refresh" not in html
+    assert f'href="http://testserver{lock}"' in html
+    elsewhere = client.post(
+        reverse("tablet:unlock"),
+        {"person": "1"},
+        HTTP_X_REQUEST_START=stale,
+        HTTP_REFERER="https://evil.example/",
+    )
+    assert 'href="/"' in elsewhere.content.decode()
+    board = reverse("attendance:site_board", kwargs={"site": site_a.pk})
+    tap = client.post(board, HTTP_X_REQUEST_START=stale, HTTP_HX_REQUEST="true")
+    assert tap.status_code == 503 and tap.content == b"Busy: try again."
