@@ -470,8 +470,8 @@ def answer_state(*, site: Site, children, at: datetime, known=None) -> AnswerSta
     if read is not None:
         found, flagged = read
         records.update(found)
-        with_incident.update(pk for pk in flagged if pk in unflagged)
-        unflagged = [pk for pk in unflagged if pk not in unknown]
+        with_incident.update(flagged)
+        unflagged = [pk for pk in unflagged if pk in known]
     elif unknown:
         records.update(
             (record.child_id, record)
