@@ -1,6 +1,7 @@
 """Reads of the health check: the outbreak watch's clusters, a site's signs per day, the
 checks and medicines of a day."""
 
+import functools
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -226,8 +227,15 @@ LEFT JOIN attendance_attendancerecord r
   ON r.child_id = m.child_id AND r.site_id = m.site_id AND r.day = %(day)s
 WHERE m.site_id = %(site)s AND m.valid_from <= %(day)s AND m.valid_to >= %(day)s
   AND EXISTS (
-    SELECT 1 FROM ffs_portal_user_sites u WHERE u.site_id = m.site_id AND u.user_id = %(user)s)
+    SELECT 1 FROM {user_sites} u WHERE u.site_id = m.site_id AND u.user_id = %(user)s)
 """
+
+
+@functools.cache
+def _running_at_the_door_statement() -> str:
+    from ffs_portal.models import User
+
+    return _RUNNING_AT_THE_DOOR.format(user_sites=User.sites.through._meta.db_table)
 
 
 def _running_at_the_door(user, site: Site, day: date) -> list[tuple]:
@@ -240,7 +248,9 @@ def _running_at_the_door(user, site: Site, day: date) -> list[tuple]:
         "end": start + timedelta(days=1),
     }
     with connection.cursor() as cursor:
-        execute_prepared(cursor, "health_running_at_the_door", _RUNNING_AT_THE_DOOR, params)
+        execute_prepared(
+            cursor, "health_running_at_the_door", _running_at_the_door_statement(), params
+        )
         return [
             (child, site_id, json.loads(times) if isinstance(times, str) else times, given, *rest)
             for child, site_id, times, given, *rest in cursor.fetchall()
