@@ -8,6 +8,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from ffs_portal.lib.fragments import version_attrs
+
 register = template.Library()
 
 # The card of the morning health check, short enough for a tile.
@@ -83,7 +85,7 @@ def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeStri
         else ""
     )
     return format_html(
-        '<div class="{}" id="t-{}" data-k="{}" data-s="{}"{}{}><button type="button" class="tm">'
+        '<div class="{}" id="t-{}" data-k="{}" data-s="{}"{}><button type="button" class="tm">'
         '{}<span class="nm">{}</span><span class="ag">{}</span>{}{}{}{}<span class="rb">'
         '<i class="bi {}" aria-hidden="true"></i> {}{}</span></button><button type="button" '
         'class="tx" aria-label="{} · {}"><i class="bi bi-three-dots" aria-hidden="true"></i>'
@@ -92,10 +94,7 @@ def tile_html(tile, site, oob: bool = False, seq: int | None = None) -> SafeStri
         child.key,
         child.key,
         tile.status,
-        format_html(' data-seq="{}"', tile.seq if tile.seq is not None else seq)
-        if seq is not None or tile.seq is not None
-        else "",
-        mark_safe(' hx-swap-oob="true"') if oob else "",  # noqa: S308
+        version_attrs(tile.seq if tile.seq is not None else seq, oob),
         avatar,
         child.name,
         _("%(age)s yrs") % {"age": tile.age},
@@ -135,15 +134,12 @@ def counters_html(counts: dict, seq: int | None = None, oob: bool = False) -> Sa
         ((status, counts.get(status, 0), icon, label()) for status, icon, label in COUNTERS),
     )
     return format_html(
-        '<div id="board-counters" class="counters" role="status" aria-live="polite"{}{}>{}\n'
-        "</div>\n",
-        format_html(' data-seq="{}"', seq) if seq is not None else "",
-        mark_safe(' hx-swap-oob="true"') if oob else "",  # noqa: S308
+        '<div id="board-counters" class="counters" role="status" aria-live="polite"{}>{}\n</div>\n',
+        version_attrs(seq, oob),
         buttons,
     )
 
 
 @register.simple_tag
 def counters(counts, seq=None, oob=False) -> SafeString:
-    # An unset ``seq`` comes as "" (Django's value for a missing variable).
-    return counters_html(counts, seq=None if seq == "" else seq, oob=bool(oob))
+    return counters_html(counts, seq=seq, oob=bool(oob))

@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from ffs_portal.lib.fragments import version_attrs
 from staff.ratio import AMBER, RED
 
 register = template.Library()
@@ -20,14 +21,6 @@ _WORDS = {
     AMBER: ("bi-exclamation-triangle-fill", lambda: _("Near the limit")),
 }
 _OK = ("bi-check-circle-fill", lambda: _("Ratio OK"))
-
-
-def _seq_and_oob(seq, oob) -> SafeString:
-    return format_html(
-        "{}{}",
-        format_html(' data-seq="{}"', seq) if seq is not None else "",
-        mark_safe(' hx-swap-oob="true"') if oob else "",  # noqa: S308
-    )
 
 
 def ratio_pill_html(ratio, seq=None, oob: bool = False) -> SafeString:
@@ -40,7 +33,7 @@ def ratio_pill_html(ratio, seq=None, oob: bool = False) -> SafeString:
         '  <span class="ratio-numbers">{}</span>\n</a>',
         reverse("staff:duty", kwargs={"site": ratio.site.pk}),
         ratio.state,
-        _seq_and_oob(seq, oob),
+        version_attrs(seq, oob),
         _("Staff on duty"),
         icon,
         word(),
@@ -112,24 +105,19 @@ def ratio_detail_html(ratio, seq=None, oob: bool = False, duty_clock: bool = Fal
         '\n<div id="ratio-detail" class="ratio-detail" data-state="{}"{}>\n  {}\n'
         '  <div class="ratio-bands small text-body-secondary">\n    {}\n    {}\n  </div>\n</div>\n',
         ratio.state,
-        _seq_and_oob(seq, oob),
+        version_attrs(seq, oob),
         alert,
         bands,
         needed,
     )
 
 
-# In the templates an unset ``seq`` comes as "" (Django's value for a missing variable).
-
-
 @register.simple_tag
 def ratio_pill(ratio, seq=None, oob=False) -> SafeString:
-    return ratio_pill_html(ratio, seq=None if seq == "" else seq, oob=bool(oob))
+    return ratio_pill_html(ratio, seq=seq, oob=bool(oob))
 
 
 @register.simple_tag(takes_context=True)
 def ratio_detail(context, ratio, seq=None, oob=False) -> SafeString:
     can = context.get("can") or {}
-    return ratio_detail_html(
-        ratio, seq=None if seq == "" else seq, oob=bool(oob), duty_clock=bool(can.get("use_board"))
-    )
+    return ratio_detail_html(ratio, seq=seq, oob=bool(oob), duty_clock=bool(can.get("use_board")))
