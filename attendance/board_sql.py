@@ -13,13 +13,13 @@ answer its refresh), ``selectors.board_changes`` (what changed since a tablet's 
 import functools
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django.db import connection
-from django.utils import timezone
 
 from attendance.models import AttendanceRecord, AttendanceStatus
 from enrollment.models import Child, EnrollmentStatus, OpeningHours, Site
+from ffs_portal.lib import clock
 from ffs_portal.lib.ages import age_on
 from ffs_portal.lib.db import columns, execute_prepared, instances
 
@@ -217,12 +217,9 @@ def _params(site: Site, day: date, **more) -> dict:
 
 
 def _day_bounds(day: date) -> dict:
-    start = timezone.make_aware(datetime.combine(day, time()))
-    ops = connection.ops
-    return {
-        "start": ops.adapt_datetimefield_value(start),
-        "end": ops.adapt_datetimefield_value(start + timedelta(days=1)),
-    }
+    start, end = clock.day_bounds(day)
+    adapt = connection.ops.adapt_datetimefield_value
+    return {"start": adapt(start), "end": adapt(end)}
 
 
 @functools.cache

@@ -239,14 +239,8 @@ def _running_at_the_door_statement() -> str:
 
 
 def _running_at_the_door(user, site: Site, day: date) -> list[tuple]:
-    start = timezone.make_aware(datetime.combine(day, time()))
-    params = {
-        "site": site.pk,
-        "user": user.pk,
-        "day": day,
-        "start": start,
-        "end": start + timedelta(days=1),
-    }
+    start, end = clock.day_bounds(day)
+    params = {"site": site.pk, "user": user.pk, "day": day, "start": start, "end": end}
     with connection.cursor() as cursor:
         execute_prepared(
             cursor, "health_running_at_the_door", _running_at_the_door_statement(), params
